@@ -1,0 +1,104 @@
+# wss-operator Makefile. `make help` lists the targets.
+
+IMG ?= ghcr.io/wss-operator/wss-operator:$(VERSION)
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo v0.0.0-dev)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -s -w -X github.com/wss-operator/wss-operator/internal/version.Version=$(VERSION) -X github.com/wss-operator/wss-operator/internal/version.Commit=$(COMMIT)
+
+# Test control plane versions, built from source by hack/envtest-bins.sh into
+# $(WSS_CACHE_DIR) (default ~/.cache/wss-operator), outside the clone.
+KUBE_VERSION ?= 1.36.3
+ETCD_VERSION ?= 3.6.8
+export KUBE_VERSION ETCD_VERSION
+
+GO ?= go
+SHELL := /usr/bin/env bash -o pipefail
+.SHELLFLAGS := -ec
+
+## Tool binaries, pinned and installed into bin/ on first use.
+LOCALBIN ?= $(CURDIR)/bin
+CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
+CONTROLLER_TOOLS_VERSION ?= v0.21.0
+GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint
+GOLANGCI_LINT_VERSION ?= v2.15.0
+
+.PHONY: all
+all: build
+
+##@ General
+
+.PHONY: help
+help: ## Display this help.
+	@awk 'BEGIN {FS = ":.*##"; printf "\nUsage:\n  make \033[36m<target>\033[0m\n"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) } ' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: manifests
+manifests: controller-gen ## Generate the CRD and RBAC manifests from the Go markers.
+	$(CONTROLLER_GEN) rbac:roleName=wss-operator-manager crd paths="./api/..." paths="./controllers/..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+
+.PHONY: generate
+generate: controller-gen ## Generate DeepCopy methods.
+	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
+
+.PHONY: fmt
+fmt: ## Run go fmt.
+	$(GO) fmt ./...
+
+.PHONY: vet
+vet: ## Run go vet.
+	$(GO) vet ./...
+
+.PHONY: lint
+lint: golangci-lint ## Run golangci-lint.
+	$(GOLANGCI_LINT) run ./...
+
+.PHONY: envtest
+envtest: ## Build (once, cached by version) kube-apiserver, etcd and kubectl from source for the tests.
+	@hack/envtest-bins.sh >/dev/null
+
+.PHONY: test
+test: envtest vet ## Run all tests against a real kube-apiserver + etcd and real cert-manager controllers.
+	KUBEBUILDER_ASSETS="$$(hack/envtest-bins.sh)" $(GO) test ./... -count=1 -timeout 30m $(TEST_ARGS)
+
+.PHONY: verify
+verify: generate manifests ## Fail when generated files are stale (run after changing api/ or RBAC markers).
+	@if [ -n "$$(git status --porcelain -- api config)" ]; then \
+		echo "generated files are stale; run 'make generate manifests' and commit:"; \
+		git status --porcelain -- api config; git --no-pager diff -- api config | head -50; exit 1; fi
+	@echo "generated files are up to date"
+
+##@ Build
+
+.PHONY: build
+build: ## Build the wss-operator binary into bin/.
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(LOCALBIN)/wss-operator .
+
+.PHONY: run
+run: manifests generate ## Run the manager against the cluster in ~/.kube/config (or $$KUBECONFIG).
+	$(GO) run -ldflags "$(LDFLAGS)" . manager
+
+##@ Tools
+
+$(LOCALBIN):
+	mkdir -p $(LOCALBIN)
+
+.PHONY: controller-gen
+controller-gen: $(CONTROLLER_GEN) ## Install controller-gen (pinned) into bin/.
+$(CONTROLLER_GEN): | $(LOCALBIN)
+	$(call go-install-tool,$(CONTROLLER_GEN),sigs.k8s.io/controller-tools/cmd/controller-gen,$(CONTROLLER_TOOLS_VERSION))
+
+.PHONY: golangci-lint
+golangci-lint: $(GOLANGCI_LINT) ## Install golangci-lint (pinned) into bin/.
+$(GOLANGCI_LINT): | $(LOCALBIN)
+	$(call go-install-tool,$(GOLANGCI_LINT),github.com/golangci/golangci-lint/v2/cmd/golangci-lint,$(GOLANGCI_LINT_VERSION))
+
+# go-install-tool installs package $(2) at version $(3) as $(1)-$(3) and links $(1) to it,
+# so a version bump in this file reinstalls the tool.
+define go-install-tool
+@[ -f "$(1)-$(3)" ] || { \
+	echo "installing $(2)@$(3)"; rm -f "$(1)"; \
+	GOBIN="$(LOCALBIN)" $(GO) install "$(2)@$(3)"; \
+	mv "$(LOCALBIN)/$$(basename "$(1)")" "$(1)-$(3)"; } ; \
+ln -sf "$$(basename "$(1)-$(3)")" "$(1)"
+endef

@@ -1,0 +1,165 @@
+package v1alpha1_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+	"github.com/wss-operator/wss-operator/internal/testenv"
+)
+
+var env *testenv.Env
+
+func TestMain(m *testing.M) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	var err error
+	env, err = testenv.Start(ctx, testenv.Options{})
+	cancel()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	if err := env.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
+	os.Exit(code)
+}
+
+const validSpec = `
+workloadRef: {kind: Deployment, name: echo}
+backend: {port: 8080}
+tls:
+  issuerRef: {name: demo-ca}
+`
+
+// object builds a WSSEndpoint from validSpec with the YAML patch applied
+// (a JSON merge patch: null removes a field).
+func object(t *testing.T, name, patch string) *unstructured.Unstructured {
+	t.Helper()
+	spec := map[string]any{}
+	if err := yaml.Unmarshal([]byte(validSpec), &spec); err != nil {
+		t.Fatal(err)
+	}
+	p := map[string]any{}
+	if err := yaml.Unmarshal([]byte(patch), &p); err != nil {
+		t.Fatal(err)
+	}
+	merge(spec, p)
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": wssv1.GroupVersion.String(),
+		"kind":       "WSSEndpoint",
+		"metadata":   map[string]any{"name": name, "namespace": "default"},
+		"spec":       spec,
+	}}
+	return u
+}
+
+func merge(dst, patch map[string]any) {
+	for k, v := range patch {
+		if v == nil {
+			delete(dst, k)
+			continue
+		}
+		pm, ok := v.(map[string]any)
+		dm, ok2 := dst[k].(map[string]any)
+		if ok && ok2 {
+			merge(dm, pm)
+			continue
+		}
+		dst[k] = v
+	}
+}
+
+func TestAPIServerRejectsInvalidWSSEndpoints(t *testing.T) {
+	cases := []struct {
+		name, patch, want string
+	}{
+		{"both issuerRef and secretName", `tls: {secretName: mine}`, "exactly one of issuerRef or secretName must be set"},
+		{"neither issuerRef nor secretName", `tls: {issuerRef: null, hosts: [a.example.test]}`, "exactly one of issuerRef or secretName must be set"},
+		{"tls port equals backend port", `tls: {port: 8080}`, "tls.port must differ from backend.port"},
+		{"default tls port equals backend port", `backend: {port: 8443}`, "tls.port must differ from backend.port"},
+		{"cipher suites with TLS 1.3", `tls: {minVersion: "1.3", cipherSuites: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]}`, "cipherSuites can only be set when minVersion is 1.2"},
+		{"unknown cipher suite", `tls: {cipherSuites: [TLS_RSA_WITH_RC4_128_SHA]}`, `Unsupported value: "TLS_RSA_WITH_RC4_128_SHA"`},
+		{"client auth Require without CA", `tls: {clientAuth: {mode: Require}}`, "clientAuth.caSecretName is required unless clientAuth.mode is None"},
+		{"client auth Request without CA", `tls: {clientAuth: {mode: Request}}`, "clientAuth.caSecretName is required unless clientAuth.mode is None"},
+		{"timeout equals interval", `healthCheck: {interval: 10s, timeout: 10s}`, "healthCheck.timeout must be shorter than healthCheck.interval"},
+		{"timeout above default interval", `healthCheck: {timeout: 1m}`, "healthCheck.timeout must be shorter than healthCheck.interval"},
+		{"interval below 5s", `healthCheck: {interval: 2s, timeout: 1s}`, "healthCheck.interval must be at least 5s"},
+		{"interval not a duration", `healthCheck: {interval: soon}`, "spec.healthCheck.interval"},
+		{"bad workload kind", `workloadRef: {kind: Pod}`, `Unsupported value: "Pod"`},
+		{"missing workload name", `workloadRef: {name: null}`, "spec.workloadRef.name: Required value"},
+		{"bad min TLS version", `tls: {minVersion: "1.1"}`, `Unsupported value: "1.1"`},
+		{"bad issuer kind", `tls: {issuerRef: {kind: Vault}}`, `Unsupported value: "Vault"`},
+		{"bad service type", `service: {type: External}`, `Unsupported value: "External"`},
+		{"bad client auth mode", `tls: {clientAuth: {mode: Optional, caSecretName: ca}}`, `Unsupported value: "Optional"`},
+		{"bad curve", `tls: {curves: [P224]}`, `Unsupported value: "P224"`},
+		{"backend port zero", `backend: {port: 0}`, "spec.backend.port: Invalid value: 0"},
+		{"backend port too high", `backend: {port: 70000}`, "spec.backend.port: Invalid value: 70000"},
+		{"backend path without slash", `backend: {path: ws}`, "backend.path must start with '/'"},
+		{"weak RSA key", `tls: {privateKey: {algorithm: RSA, size: 1024}}`, "privateKey.size for RSA must be between 2048 and 8192"},
+		{"odd ECDSA size", `tls: {privateKey: {algorithm: ECDSA, size: 300}}`, "privateKey.size for ECDSA must be 256, 384 or 521"},
+		{"Ed25519 with size", `tls: {privateKey: {algorithm: Ed25519, size: 256}}`, "privateKey.size must not be set for Ed25519"},
+		{"privateKey with secretName", `tls: {issuerRef: null, secretName: mine, privateKey: {algorithm: RSA}}`, "privateKey, duration and renewBefore apply only with issuerRef"},
+		{"renewBefore not shorter than duration", `tls: {duration: 24h, renewBefore: 48h}`, "renewBefore must be shorter than duration"},
+		{"failure threshold zero", `healthCheck: {failureThreshold: 0}`, "spec.healthCheck.failureThreshold: Invalid value: 0"},
+		{"bad host name", `tls: {hosts: ["Not A Host"]}`, "spec.tls.hosts[0]"},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			err := env.Client.Create(context.Background(), object(t, fmt.Sprintf("invalid-%d", i), tc.patch))
+			g.Expect(err).To(HaveOccurred(), "the API server must reject %q", tc.patch)
+			g.Expect(err.Error()).To(ContainSubstring(tc.want))
+		})
+	}
+}
+
+func TestAPIServerAcceptsSampleWithDefaults(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	objs, err := testenv.ReadObjects(filepath.Join(env.Root, "config", "samples", "wss_v1alpha1_wssendpoint.yaml"))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(objs).To(HaveLen(1))
+	objs[0].SetNamespace("default")
+	g.Expect(env.Client.Create(ctx, objs[0])).To(Succeed())
+
+	got := &wssv1.WSSEndpoint{}
+	g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: objs[0].GetName()}, got)).To(Succeed())
+	s := got.Spec
+	g.Expect(s.WorkloadRef).To(Equal(wssv1.WorkloadReference{Kind: wssv1.WorkloadDeployment, Name: "echo"}))
+	g.Expect(s.Backend.Port).To(Equal(int32(8080)))
+	g.Expect(s.Backend.Path).To(Equal("/ws"))
+	g.Expect(s.TLS.IssuerRef).To(Equal(&wssv1.IssuerReference{Name: "demo-ca", Kind: "Issuer", Group: "cert-manager.io"}))
+	g.Expect(s.TLS.Port).To(Equal(int32(8443)))
+	g.Expect(s.TLS.MinVersion).To(Equal(wssv1.TLSVersion12))
+	g.Expect(s.Service.Type).To(Equal(wssv1.ServiceType("ClusterIP")))
+	g.Expect(s.Service.Port).To(Equal(int32(443)))
+	g.Expect(s.HealthCheck.Enabled).To(HaveValue(BeTrue()))
+	g.Expect(s.HealthCheck.Interval.Duration).To(Equal(30 * time.Second))
+	g.Expect(s.HealthCheck.Timeout.Duration).To(Equal(5 * time.Second))
+	g.Expect(s.HealthCheck.PerPod).To(HaveValue(BeTrue()))
+	g.Expect(s.HealthCheck.FailureThreshold).To(Equal(int32(3)))
+	g.Expect(s.Sidecar.DrainTimeout.Duration).To(Equal(25 * time.Second))
+	g.Expect(s.Suspend).To(BeFalse())
+}
+
+func TestAPIServerDefaultsMinimalSpec(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	g.Expect(env.Client.Create(ctx, object(t, "minimal", `tls: {issuerRef: null, secretName: my-tls}`))).To(Succeed())
+	got := &wssv1.WSSEndpoint{}
+	g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "minimal"}, got)).To(Succeed())
+	g.Expect(got.Spec.Backend.Path).To(Equal("/"))
+	g.Expect(got.Spec.TLS.SecretName).To(Equal("my-tls"))
+	g.Expect(got.Spec.TLS.IssuerRef).To(BeNil())
+}

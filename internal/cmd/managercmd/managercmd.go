@@ -1,0 +1,140 @@
+// Package managercmd is `wss-operator manager`: the controller manager that
+// reconciles WSSEndpoints.
+package managercmd
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/spf13/pflag"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	metricsfilters "sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	wssscheme "github.com/wss-operator/wss-operator/internal/scheme"
+	"github.com/wss-operator/wss-operator/internal/version"
+)
+
+// Options are the manager's settings, filled from flags.
+type Options struct {
+	MetricsAddr             string
+	MetricsSecure           bool
+	ProbeAddr               string
+	LeaderElect             bool
+	LeaderElectionID        string
+	LeaderElectionNamespace string
+	LeaseDuration           time.Duration
+	RenewDeadline           time.Duration
+	RetryPeriod             time.Duration
+	Namespace               string
+}
+
+// Run parses flags and runs the manager until ctx is cancelled.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var o Options
+	fs := pflag.NewFlagSet("manager", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "address the /metrics endpoint binds to; \"0\" disables it")
+	fs.BoolVar(&o.MetricsSecure, "metrics-secure", false, "serve /metrics over HTTPS, authenticated and authorized through the API server (TokenReview and SubjectAccessReview)")
+	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "address the /healthz and /readyz endpoints bind to")
+	fs.BoolVar(&o.LeaderElect, "leader-elect", false, "enable leader election, so only one of several replicas is active")
+	fs.StringVar(&o.LeaderElectionID, "leader-election-id", "wss-operator.wss.operator.dev", "name of the Lease used for leader election")
+	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader election Lease (default: the pod's namespace)")
+	fs.DurationVar(&o.LeaseDuration, "leader-election-lease-duration", 15*time.Second, "how long a non-leader waits before trying to take the lease")
+	fs.DurationVar(&o.RenewDeadline, "leader-election-renew-deadline", 10*time.Second, "how long the leader retries renewing before giving up")
+	fs.DurationVar(&o.RetryPeriod, "leader-election-retry-period", 2*time.Second, "interval between lease acquisition and renewal attempts")
+	fs.StringVar(&o.Namespace, "namespace", "", "watch WSSEndpoints only in this namespace (default: all namespaces)")
+	zapOpts := zap.Options{}
+	goFlags := flag.NewFlagSet("zap", flag.ContinueOnError)
+	zapOpts.BindFlags(goFlags)
+	fs.AddGoFlagSet(goFlags)
+	fs.Usage = func() {
+		fmt.Fprintf(stdout, "Usage: wss-operator manager [FLAGS]\n\nRun the controller manager that reconciles WSSEndpoints (the default subcommand).\n\nFlags:\n%s", fs.FlagUsages())
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "wss-operator manager: %v\n", err)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "wss-operator manager: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts), zap.WriteTo(stderr)))
+	log := ctrl.Log.WithName("setup")
+	log.Info("starting", "version", version.String())
+
+	cfg, err := ctrl.GetConfig()
+	if err != nil {
+		fmt.Fprintf(stderr, "wss-operator manager: no cluster configuration (in-cluster, $KUBECONFIG or ~/.kube/config): %v\n", err)
+		return 1
+	}
+	mgr, err := NewManager(cfg, o)
+	if err != nil {
+		fmt.Fprintf(stderr, "wss-operator manager: %v\n", err)
+		return 1
+	}
+	if err := mgr.Start(ctx); err != nil {
+		fmt.Fprintf(stderr, "wss-operator manager: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// NewManager builds the controller-runtime manager: scheme, cache settings,
+// metrics, health probes and leader election.
+func NewManager(cfg *rest.Config, o Options) (manager.Manager, error) {
+	metrics := metricsserver.Options{BindAddress: o.MetricsAddr, SecureServing: o.MetricsSecure}
+	if o.MetricsSecure {
+		metrics.FilterProvider = metricsfilters.WithAuthenticationAndAuthorization
+	}
+	cacheOpts := cache.Options{
+		// managedFields are the largest part of most objects and the
+		// controller never reads them from the cache.
+		DefaultTransform: cache.TransformStripManagedFields(),
+	}
+	if o.Namespace != "" {
+		cacheOpts.DefaultNamespaces = map[string]cache.Config{o.Namespace: {}}
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                        wssscheme.New(),
+		Metrics:                       metrics,
+		HealthProbeBindAddress:        o.ProbeAddr,
+		LeaderElection:                o.LeaderElect,
+		LeaderElectionID:              o.LeaderElectionID,
+		LeaderElectionNamespace:       o.LeaderElectionNamespace,
+		LeaderElectionReleaseOnCancel: true,
+		LeaseDuration:                 &o.LeaseDuration,
+		RenewDeadline:                 &o.RenewDeadline,
+		RetryPeriod:                   &o.RetryPeriod,
+		Cache:                         cacheOpts,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating manager: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return nil, fmt.Errorf("adding health check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("informers", func(req *http.Request) error {
+		if !mgr.GetCache().WaitForCacheSync(req.Context()) {
+			return errors.New("informer caches have not synced")
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("adding ready check: %w", err)
+	}
+	return mgr, nil
+}
