@@ -35,7 +35,7 @@ help: ## Display this help.
 
 .PHONY: manifests
 manifests: controller-gen ## Generate the CRD and RBAC manifests from the Go markers.
-	$(CONTROLLER_GEN) rbac:roleName=wss-operator-manager crd paths="./api/..." paths="./controllers/..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	$(CONTROLLER_GEN) rbac:roleName=wss-operator-manager crd paths="./api/..." paths="./internal/cmd/managercmd/..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 
 .PHONY: generate
 generate: controller-gen ## Generate DeepCopy methods.

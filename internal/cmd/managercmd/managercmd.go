@@ -25,6 +25,10 @@ import (
 	"github.com/wss-operator/wss-operator/internal/version"
 )
 
+// Leader election and the events the manager records.
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=core;events.k8s.io,resources=events,verbs=create;patch
+
 // Options are the manager's settings, filled from flags.
 type Options struct {
 	MetricsAddr             string
