@@ -12,7 +12,9 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/wss-operator/wss-operator/internal/cmd/inspectcmd"
 	"github.com/wss-operator/wss-operator/internal/cmd/managercmd"
+	"github.com/wss-operator/wss-operator/internal/cmd/probecmd"
 	"github.com/wss-operator/wss-operator/internal/version"
 )
 
@@ -27,6 +29,8 @@ type subcommand struct {
 
 var subcommands = []subcommand{
 	{"manager", "run the controller manager (the default)", managercmd.Run},
+	{"probe", "one-shot live diagnosis of a wss:// or ws:// endpoint", probecmd.Run},
+	{"inspect", "offline diagnosis of certificate/key/CA PEM files", inspectcmd.Run},
 	{"version", "print the version and exit", runVersion},
 }
 

@@ -1,0 +1,16 @@
+// Package probe diagnoses a live wss:// (or ws://) endpoint in one pass:
+// DNS, TCP connect, TLS handshake, WebSocket upgrade and a ping/pong round
+// trip, each timed. When something fails it names the exact reason from the
+// project's closed vocabulary (api/v1alpha1 reasons: ChainIncomplete,
+// KeyMismatch, NoSharedCipher, ...) and the phase it happened in, instead of
+// the "handshake failure" a browser shows.
+//
+// The TLS handshake runs with InsecureSkipVerify and the package verifies the
+// server's chain itself, so the served certificates are reported even when
+// verification fails, and each verification failure is classified from the
+// chain that was actually served.
+//
+// Run is used by the `wss-operator probe` subcommand and by the controller's
+// periodic prober; Advice gives the fix for each reason, and tlsnames.go maps
+// user-facing TLS version, cipher-suite and curve names to crypto/tls values.
+package probe

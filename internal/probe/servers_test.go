@@ -1,0 +1,132 @@
+package probe_test
+
+import (
+	"bufio"
+	"crypto/sha1" //nolint:gosec // RFC 6455 accept key
+	"crypto/tls"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/coder/websocket"
+)
+
+// Loopback servers for the probe tests, well-behaved and misbehaving. Every
+// server listens on 127.0.0.1 and is torn down by t.Cleanup.
+
+// startHTTP serves h on loopback, over TLS with cfg when cfg is not nil,
+// and returns its address.
+func startHTTP(t testing.TB, cfg *tls.Config, h http.Handler) string {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	if cfg != nil {
+		srv.TLS = cfg
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().String()
+}
+
+// echoHandler is a real WebSocket echo server (github.com/coder/websocket),
+// which answers pings while it reads.
+func echoHandler(opts *websocket.AcceptOptions) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, opts)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow() //nolint:errcheck // best effort in a test server
+		for {
+			typ, b, err := c.Read(r.Context())
+			if err != nil {
+				return
+			}
+			if err := c.Write(r.Context(), typ, b); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// serverTLS is a server config serving cert, with optional tweaks.
+func serverTLS(cert tls.Certificate, tweak ...func(*tls.Config)) *tls.Config {
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	for _, f := range tweak {
+		f(cfg)
+	}
+	return cfg
+}
+
+// doneChan is closed when the test ends, releasing servers that stall on purpose.
+func doneChan(t testing.TB) <-chan struct{} {
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done) })
+	return done
+}
+
+// rawHandshake is an http.Handler that hijacks the connection and lets
+// answer write whatever it likes; the connection is closed after answer
+// returns.
+func rawHandshake(t testing.TB, answer func(conn net.Conn, rw *bufio.ReadWriter, r *http.Request)) http.Handler {
+	t.Helper()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, rw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Errorf("hijack: %v", err)
+			return
+		}
+		defer conn.Close()
+		answer(conn, rw, r)
+		_ = rw.Flush()
+	})
+}
+
+// accept101 is the correct 101 answer to r.
+func accept101(r *http.Request) string {
+	h := sha1.Sum([]byte(r.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")) //nolint:gosec
+	return fmt.Sprintf("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+		base64.StdEncoding.EncodeToString(h[:]))
+}
+
+// startRaw accepts TCP connections on loopback and hands each to handle in
+// its own goroutine; the listener closes at the end of the test.
+func startRaw(t testing.TB, handle func(net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go handle(c)
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// closedPort returns a loopback address where nothing listens.
+func closedPort(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}

@@ -1,0 +1,221 @@
+package probe
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"crypto/sha1" //nolint:gosec // RFC 6455 defines Sec-WebSocket-Accept with SHA-1
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/textproto"
+	"slices"
+	"strconv"
+	"strings"
+
+	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+	"github.com/wss-operator/wss-operator/internal/version"
+)
+
+// maxHeaderBytes bounds the upgrade response head (status line + headers).
+const maxHeaderBytes = 16 << 10
+
+// websocketGUID is the RFC 6455 section 1.3 constant.
+const websocketGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+// upgradeResponse is the parsed head of the server's answer to the upgrade.
+type upgradeResponse struct {
+	// StatusLine is the first line, without CRLF.
+	StatusLine string
+	// Status is its status code.
+	Status int
+	// Header holds the header fields, keys canonicalised.
+	Header http.Header
+}
+
+// errHeaderTooLarge is returned when the head exceeds maxHeaderBytes.
+var errHeaderTooLarge = fmt.Errorf("upgrade response head exceeds %d bytes", maxHeaderBytes)
+
+// parseUpgradeResponse reads an HTTP/1.x response head (status line and
+// header fields up to the empty line) from r, reading at most
+// maxHeaderBytes. The body, if any, is left in r.
+func parseUpgradeResponse(r *bufio.Reader) (*upgradeResponse, error) {
+	budget := maxHeaderBytes
+	line, err := readLine(r, &budget)
+	if err != nil {
+		return nil, fmt.Errorf("reading status line: %w", err)
+	}
+	resp := &upgradeResponse{StatusLine: line, Header: http.Header{}}
+	proto, rest, ok := strings.Cut(line, " ")
+	if !ok || (proto != "HTTP/1.1" && proto != "HTTP/1.0") {
+		return nil, fmt.Errorf("malformed status line %q", truncate(line, 64))
+	}
+	code, _, _ := strings.Cut(rest, " ")
+	if len(code) != 3 || code[0] < '1' || code[0] > '5' {
+		return nil, fmt.Errorf("malformed status code in %q", truncate(line, 64))
+	}
+	if resp.Status, err = strconv.Atoi(code); err != nil {
+		return nil, fmt.Errorf("malformed status code in %q", truncate(line, 64))
+	}
+	for {
+		line, err := readLine(r, &budget)
+		if err != nil {
+			return nil, fmt.Errorf("reading header: %w", err)
+		}
+		if line == "" {
+			return resp, nil
+		}
+		name, value, ok := strings.Cut(line, ":")
+		if !ok || name == "" || !isToken(name) {
+			return nil, fmt.Errorf("malformed header line %q", truncate(line, 64))
+		}
+		resp.Header.Add(textproto.CanonicalMIMEHeaderKey(name), strings.Trim(value, " \t"))
+	}
+}
+
+// readLine reads one CRLF- (or LF-) terminated line, charging its length to
+// budget.
+func readLine(r *bufio.Reader, budget *int) (string, error) {
+	var buf []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if len(chunk) > *budget {
+			return "", errHeaderTooLarge
+		}
+		*budget -= len(chunk)
+		buf = append(buf, chunk...)
+		switch {
+		case err == nil:
+			buf = bytes.TrimSuffix(bytes.TrimSuffix(buf, []byte("\n")), []byte("\r"))
+			return string(buf), nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		default:
+			return "", err
+		}
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}
+
+// acceptKey is the Sec-WebSocket-Accept that answers key.
+func acceptKey(key string) string {
+	h := sha1.Sum([]byte(key + websocketGUID)) //nolint:gosec // mandated by RFC 6455
+	return base64.StdEncoding.EncodeToString(h[:])
+}
+
+// upgradeRequest writes the RFC 6455 opening handshake for key.
+func (p *prober) upgradeRequest(key string) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\n", p.t.requestURI)
+	fmt.Fprintf(&b, "Host: %s\r\n", p.t.hostHeader)
+	fmt.Fprintf(&b, "User-Agent: wss-operator-probe/%s\r\n", version.Version)
+	b.WriteString("Upgrade: websocket\r\nConnection: Upgrade\r\n")
+	fmt.Fprintf(&b, "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n", key)
+	if p.o.Origin != "" {
+		fmt.Fprintf(&b, "Origin: %s\r\n", p.o.Origin)
+	}
+	if len(p.o.Subprotocols) > 0 {
+		fmt.Fprintf(&b, "Sec-WebSocket-Protocol: %s\r\n", strings.Join(p.o.Subprotocols, ", "))
+	}
+	b.WriteString("\r\n")
+	return b.Bytes()
+}
+
+// wsConn is an upgraded connection with its buffered reader.
+type wsConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+// upgrade sends the opening handshake and checks the answer.
+func (p *prober) upgrade(conn net.Conn) (*wsConn, *failure) {
+	var raw [16]byte
+	_, _ = rand.Read(raw[:])
+	key := base64.StdEncoding.EncodeToString(raw[:])
+	if _, err := conn.Write(p.upgradeRequest(key)); err != nil {
+		return nil, p.classify(PhaseUpgrade, err)
+	}
+	br := bufio.NewReader(conn)
+	if b, err := br.Peek(1); err == nil && !p.t.secure && (b[0] == 0x15 || b[0] == 0x16) {
+		return nil, &failure{wssv1.ReasonUnknown, PhaseUpgrade, "the server answered the upgrade with a TLS record: this port speaks TLS, probe it with wss://"}
+	}
+	resp, err := parseUpgradeResponse(br)
+	if err != nil {
+		return nil, p.classify(PhaseUpgrade, err)
+	}
+	p.r.WebSocket.Status = resp.Status
+	if f := p.checkUpgrade(resp, key, br); f != nil {
+		return nil, f
+	}
+	return &wsConn{Conn: conn, r: br}, nil
+}
+
+// checkUpgrade judges a parsed upgrade answer.
+func (p *prober) checkUpgrade(resp *upgradeResponse, key string, br *bufio.Reader) *failure {
+	switch resp.Status {
+	case http.StatusSwitchingProtocols:
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return &failure{wssv1.ReasonBackendUnavailable, PhaseUpgrade, fmt.Sprintf("the server answered %q%s: the TLS side is up but the WebSocket server behind it is not", resp.StatusLine, bodyHint(br))}
+	default:
+		return &failure{wssv1.ReasonUpgradeRejected, PhaseUpgrade, fmt.Sprintf("the server answered %q instead of 101 Switching Protocols%s", resp.StatusLine, bodyHint(br))}
+	}
+	got := resp.Header.Get("Sec-WebSocket-Accept")
+	if want := acceptKey(key); got != want {
+		if got == "" {
+			return &failure{wssv1.ReasonBadAcceptKey, PhaseUpgrade, "the 101 answer has no Sec-WebSocket-Accept header"}
+		}
+		return &failure{wssv1.ReasonBadAcceptKey, PhaseUpgrade, fmt.Sprintf("the 101 answer has Sec-WebSocket-Accept %q, want %q for the key sent", truncate(got, 64), want)}
+	}
+	if !headerHasToken(resp.Header, "Upgrade", "websocket") || !headerHasToken(resp.Header, "Connection", "upgrade") {
+		return &failure{wssv1.ReasonUnknown, PhaseUpgrade, fmt.Sprintf("the 101 answer lacks Upgrade: websocket / Connection: Upgrade (Upgrade %q, Connection %q)",
+			truncate(resp.Header.Get("Upgrade"), 64), truncate(resp.Header.Get("Connection"), 64))}
+	}
+	chosen := resp.Header.Get("Sec-WebSocket-Protocol")
+	p.r.WebSocket.Subprotocol = chosen
+	switch {
+	case len(p.o.Subprotocols) > 0 && chosen == "":
+		return &failure{wssv1.ReasonSubprotocolMismatch, PhaseUpgrade, fmt.Sprintf("subprotocols %s were offered and the server chose none of them", strings.Join(p.o.Subprotocols, ", "))}
+	case chosen != "" && !slices.Contains(p.o.Subprotocols, chosen):
+		return &failure{wssv1.ReasonSubprotocolMismatch, PhaseUpgrade, fmt.Sprintf("the server chose subprotocol %q, which was not offered (offered: %q)", truncate(chosen, 64), p.o.Subprotocols)}
+	}
+	return nil
+}
+
+// bodyHint quotes the start of a response body, from what is already
+// buffered only (it never waits for more).
+func bodyHint(br *bufio.Reader) string {
+	n := min(br.Buffered(), 200)
+	if n == 0 {
+		return ""
+	}
+	b, _ := br.Peek(n)
+	s := strings.TrimSpace(strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, string(b)))
+	if s == "" {
+		return ""
+	}
+	return fmt.Sprintf(" with body %q", s)
+}
+
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for t := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
