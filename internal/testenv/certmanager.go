@@ -7,7 +7,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/go-logr/logr"
 	cmcontroller "github.com/cert-manager/cert-manager/pkg/controller"
 	"github.com/cert-manager/cert-manager/pkg/controller/certificaterequests/approver"
 	crca "github.com/cert-manager/cert-manager/pkg/controller/certificaterequests/ca"
@@ -21,6 +20,7 @@ import (
 	"github.com/cert-manager/cert-manager/pkg/controller/clusterissuers"
 	"github.com/cert-manager/cert-manager/pkg/controller/issuers"
 	logf "github.com/cert-manager/cert-manager/pkg/logs"
+	"github.com/go-logr/logr"
 	"golang.org/x/sync/errgroup"
 	"k8s.io/klog/v2"
 
