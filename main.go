@@ -15,6 +15,7 @@ import (
 	"github.com/wss-operator/wss-operator/internal/cmd/inspectcmd"
 	"github.com/wss-operator/wss-operator/internal/cmd/managercmd"
 	"github.com/wss-operator/wss-operator/internal/cmd/probecmd"
+	"github.com/wss-operator/wss-operator/internal/cmd/proxycmd"
 	"github.com/wss-operator/wss-operator/internal/version"
 )
 
@@ -31,6 +32,7 @@ var subcommands = []subcommand{
 	{"manager", "run the controller manager (the default)", managercmd.Run},
 	{"probe", "one-shot live diagnosis of a wss:// or ws:// endpoint", probecmd.Run},
 	{"inspect", "offline diagnosis of certificate/key/CA PEM files", inspectcmd.Run},
+	{"proxy", "TLS-terminating sidecar in front of a plain WebSocket server", proxycmd.Run},
 	{"version", "print the version and exit", runVersion},
 }
 

@@ -1,0 +1,267 @@
+package proxycmd
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	. "github.com/onsi/gomega"
+	"github.com/spf13/pflag"
+)
+
+// The SIGTERM test runs the subcommand in a child process: this test
+// binary, re-executed with childEnv set, handling signals as main.go does.
+const (
+	childEnv     = "WSS_PROXYCMD_CHILD_ARGS"
+	drainBudget  = 10 * time.Second
+	childClients = 5
+)
+
+func TestMain(m *testing.M) {
+	if args := os.Getenv(childEnv); args != "" {
+		var argv []string
+		if err := json.Unmarshal([]byte(args), &argv); err != nil {
+			panic(err)
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := Run(ctx, argv, os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
+
+func TestHelpDocumentsEveryFlag(t *testing.T) {
+	g := NewWithT(t)
+	var stdout, stderr bytes.Buffer
+	g.Expect(Run(context.Background(), []string{"--help"}, &stdout, &stderr)).To(Equal(0))
+	g.Expect(stderr.String()).To(BeEmpty())
+	help := stdout.String()
+	var o options
+	n := 0
+	newFlagSet(&o).VisitAll(func(f *pflag.Flag) {
+		n++
+		g.Expect(help).To(ContainSubstring("--"+f.Name+" "), f.Name)
+		g.Expect(len(f.Usage)).To(BeNumerically(">", 20), f.Name)
+	})
+	for _, contract := range []string{"listen", "backend", "cert-dir", "client-auth", "min-tls", "cipher-suites", "curves", "admin-listen", "drain-timeout"} {
+		g.Expect(help).To(ContainSubstring("--"+contract+" "), "design.md flag %s", contract)
+	}
+	g.Expect(n).To(BeNumerically(">=", 16))
+}
+
+func TestUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{}, "--cert-dir: required"},
+		{[]string{"--cert-dir", dir, "--bogus"}, "unknown flag: --bogus"},
+		{[]string{"--cert-dir", dir, "extra"}, `unexpected argument "extra"`},
+		{[]string{"--cert-dir", dir, "--min-tls", "1.1"}, "--min-tls"},
+		{[]string{"--cert-dir", dir, "--cipher-suites", "TLS_NOPE"}, "--cipher-suites"},
+		{[]string{"--cert-dir", dir, "--cipher-suites", "TLS_AES_128_GCM_SHA256"}, "TLS 1.3 suite"},
+		{[]string{"--cert-dir", dir, "--curves", "P224"}, "--curves"},
+		{[]string{"--cert-dir", dir, "--client-auth", "maybe"}, "--client-auth"},
+		{[]string{"--cert-dir", dir, "--drain-timeout", "0s"}, "--drain-timeout 0s: must be positive"},
+		{[]string{"--cert-dir", dir, "--handshake-timeout", "soon"}, "handshake-timeout"},
+		{[]string{"--cert-dir", dir, "--max-connections", "-1"}, "--max-connections"},
+		{[]string{"--cert-dir", dir, "--log-level", "loud"}, "--log-level"},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			g := NewWithT(t)
+			var stdout, stderr bytes.Buffer
+			g.Expect(Run(context.Background(), tc.args, &stdout, &stderr)).To(Equal(2))
+			g.Expect(stderr.String()).To(ContainSubstring(tc.want))
+			g.Expect(stdout.String()).To(BeEmpty())
+		})
+	}
+}
+
+func TestStartupErrorsNameTheFile(t *testing.T) {
+	g := NewWithT(t)
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	code := Run(context.Background(), []string{"--cert-dir", dir, "--listen", "127.0.0.1:0", "--admin-listen", ""}, &stdout, &stderr)
+	g.Expect(code).To(Equal(1))
+	g.Expect(stderr.String()).To(ContainSubstring(filepath.Join(dir, "tls.crt")))
+}
+
+// selfSigned writes tls.crt/tls.key for 127.0.0.1 and returns a pool that trusts it.
+func selfSigned(t *testing.T, dir string) *x509.CertPool {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "localhost"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"localhost"},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tls.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tls.key"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return pool
+}
+
+// echoBackend is a plain ws:// echo server; it reports the close code each
+// connection ended with.
+func echoBackend(t *testing.T) (string, chan websocket.StatusCode) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closes := make(chan websocket.StatusCode, 100)
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		for {
+			typ, msg, err := c.Read(context.Background())
+			if err != nil {
+				closes <- websocket.CloseStatus(err)
+				return
+			}
+			if err := c.Write(context.Background(), typ, msg); err != nil {
+				return
+			}
+		}
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().String(), closes
+}
+
+// TestSIGTERMDrainsAndExitsZero runs the subcommand as its own process,
+// connects WebSocket clients through it, sends SIGTERM and checks that every
+// client and the backend get close 1001 and the process exits 0 within the
+// drain budget.
+func TestSIGTERMDrainsAndExitsZero(t *testing.T) {
+	g := NewWithT(t)
+	dir := t.TempDir()
+	roots := selfSigned(t, dir)
+	backend, backendCloses := echoBackend(t)
+	args, _ := json.Marshal([]string{"--cert-dir", dir, "--backend", backend, "--listen", "127.0.0.1:0",
+		"--admin-listen", "127.0.0.1:0", "--drain-timeout", drainBudget.String()})
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+string(args))
+	stderr, err := cmd.StderrPipe()
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(cmd.Start()).To(Succeed())
+	defer func() { _ = cmd.Process.Kill() }()
+
+	// The child logs one JSON line "serving" with its addresses.
+	addrs := make(chan map[string]any, 1)
+	logs := make(chan string, 1000)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			var line map[string]any
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == "serving" {
+				addrs <- line
+			}
+			select {
+			case logs <- sc.Text():
+			default:
+			}
+		}
+	}()
+	defer func() {
+		if !t.Failed() {
+			return
+		}
+		for {
+			select {
+			case l := <-logs:
+				t.Log(l)
+			default:
+				return
+			}
+		}
+	}()
+	var serving map[string]any
+	g.Eventually(addrs, 20*time.Second).Should(Receive(&serving))
+	url := "wss://" + serving["listen"].(string) + "/"
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var clients []*websocket.Conn
+	for range childClients {
+		c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPClient: &http.Client{
+			Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}})
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(c.Write(ctx, websocket.MessageText, []byte("ping"))).To(Succeed())
+		_, msg, err := c.Read(ctx)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(string(msg)).To(Equal("ping"))
+		clients = append(clients, c)
+	}
+	resp, err := http.Get("http://" + serving["admin"].(string) + "/readyz")
+	g.Expect(err).NotTo(HaveOccurred())
+	resp.Body.Close()
+	g.Expect(resp.StatusCode).To(Equal(http.StatusOK))
+
+	start := time.Now()
+	g.Expect(cmd.Process.Signal(syscall.SIGTERM)).To(Succeed())
+	for _, c := range clients {
+		_, _, err := c.Read(ctx)
+		g.Expect(websocket.CloseStatus(err)).To(Equal(websocket.StatusGoingAway), "client close: %v", err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	var werr error
+	g.Eventually(waited, drainBudget+10*time.Second).Should(Receive(&werr))
+	took := time.Since(start)
+	var exitErr *exec.ExitError
+	if errors.As(werr, &exitErr) {
+		t.Fatalf("proxy exited with %d", exitErr.ExitCode())
+	}
+	g.Expect(werr).NotTo(HaveOccurred())
+	g.Expect(took).To(BeNumerically("<", drainBudget), "exit within the drain budget")
+	for range childClients {
+		g.Eventually(backendCloses, 10*time.Second).Should(Receive(Equal(websocket.StatusGoingAway)))
+	}
+	t.Logf("drained %d WebSockets and exited 0 in %s", childClients, took.Round(time.Millisecond))
+}

@@ -1,0 +1,121 @@
+package proxy
+
+import (
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"reflect"
+	"strings"
+	"syscall"
+
+	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+)
+
+// TLS alert numbers a client may send during the handshake (RFC 8446 6.2).
+const (
+	alertHandshakeFailure       = 40
+	alertBadCertificate         = 42
+	alertUnsupportedCertificate = 43
+	alertCertificateExpired     = 45
+	alertCertificateUnknown     = 46
+	alertUnknownCA              = 48
+	alertDecryptError           = 51
+	alertProtocolVersion        = 70
+	alertInsufficientSecurity   = 71
+	alertCertificateRequired    = 116
+)
+
+// classifyHandshakeError names why a client's TLS handshake with the proxy
+// failed, in the shared reason vocabulary. gotBytes says whether the client
+// sent anything at all. It returns "" for failures that are not a client's
+// handshake attempt and must not be counted: a connection closed without a
+// single byte (TCP health checks, port scanners) and handshakes aborted
+// because the proxy is shutting down.
+func classifyHandshakeError(err error, gotBytes bool) string {
+	if err == nil {
+		return ""
+	}
+	var rhe tls.RecordHeaderError
+	var cve *tls.CertificateVerificationError
+	switch {
+	case errors.Is(err, errHandshakeAborted):
+		return ""
+	case errors.As(err, &rhe):
+		return wssv1.ReasonNotTLS
+	case errors.As(err, &cve):
+		// The client's certificate did not verify against ca.crt.
+		return wssv1.ReasonClientCertificateRequired
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return wssv1.ReasonTimeout
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNABORTED):
+		return wssv1.ReasonConnectionReset
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		if !gotBytes {
+			return ""
+		}
+		return wssv1.ReasonConnectionReset
+	}
+	if a, ok := remoteAlert(err); ok {
+		return reasonForClientAlert(a)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return wssv1.ReasonTimeout
+	}
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "unsupported versions"),
+		strings.Contains(msg, "older than TLS 1.3"),
+		strings.Contains(msg, "legacy version field"):
+		return wssv1.ReasonProtocolVersionMismatch
+	case strings.Contains(msg, "no cipher suite supported"),
+		strings.Contains(msg, "no key exchanges supported"),
+		strings.Contains(msg, "no ECDHE curve"),
+		strings.Contains(msg, "incompatible point formats"):
+		return wssv1.ReasonNoSharedCipher
+	case strings.Contains(msg, "didn't provide a certificate"),
+		strings.Contains(msg, "client certificate"):
+		return wssv1.ReasonClientCertificateRequired
+	}
+	return wssv1.ReasonUnknown
+}
+
+// remoteAlert extracts the alert number from crypto/tls's error for an alert
+// received from the peer: a *net.OpError with Op "remote error" around an
+// unexported uint8 alert type.
+func remoteAlert(err error) (uint8, bool) {
+	var oe *net.OpError
+	if !errors.As(err, &oe) || oe.Op != "remote error" || oe.Err == nil {
+		return 0, false
+	}
+	v := reflect.ValueOf(oe.Err)
+	if v.Kind() != reflect.Uint8 {
+		return 0, false
+	}
+	return uint8(v.Uint()), true
+}
+
+// reasonForClientAlert maps an alert the client sent to a reason. Go clients
+// send bad_certificate for every verification failure (unknown authority,
+// expiry, host name), OpenSSL-based ones mostly unknown_ca; both mean "the
+// client does not accept the certificate", most often because it does not
+// trust its issuer.
+func reasonForClientAlert(a uint8) string {
+	switch a {
+	case alertBadCertificate, alertUnknownCA, alertCertificateUnknown, alertUnsupportedCertificate:
+		return wssv1.ReasonUnknownAuthority
+	case alertCertificateExpired:
+		return wssv1.ReasonCertificateExpired
+	case alertProtocolVersion:
+		return wssv1.ReasonProtocolVersionMismatch
+	case alertHandshakeFailure, alertInsufficientSecurity:
+		return wssv1.ReasonNoSharedCipher
+	case alertDecryptError:
+		return wssv1.ReasonKeyMismatch
+	case alertCertificateRequired:
+		return wssv1.ReasonClientCertificateRequired
+	}
+	return wssv1.ReasonUnknown
+}

@@ -1,0 +1,18 @@
+// Package proxy is the TLS-terminating sidecar that turns a plain ws://
+// server into a wss:// endpoint (wss-operator proxy).
+//
+// It terminates TLS with crypto/tls under a policy from its Config (minimum
+// version, TLS 1.2 suites, curves, ALPN http/1.1, optional client
+// certificates), hot-reloads tls.crt/tls.key/ca.crt from a directory laid out
+// as Kubernetes mounts a Secret (refusing a bad pair and keeping the last
+// good one), reverse-proxies ordinary HTTP requests, and splices WebSocket
+// upgrades to the backend with pooled buffers that are not held while a
+// connection is idle. On shutdown it drains: every WebSocket gets a close
+// frame with code 1001 at a frame boundary in both directions. An admin
+// listener serves /healthz, /readyz and /metrics; failed TLS handshakes of
+// real clients are counted by reason in the shared reason vocabulary.
+//
+// The proxy is a library so that tests and the demo can run it in-process:
+// New binds the listeners (so "127.0.0.1:0" works and Addr tells the port),
+// Run serves until its context is cancelled and then drains.
+package proxy

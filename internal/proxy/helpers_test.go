@@ -1,0 +1,300 @@
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/go-logr/logr"
+	"github.com/go-logr/logr/funcr"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// testBackend is a plain ws:// + HTTP server on loopback, built on
+// coder/websocket: the thing users put the proxy in front of.
+type testBackend struct {
+	addr     string
+	srv      *http.Server
+	closes   chan websocket.StatusCode // close codes the backend's WebSocket reads ended with
+	upgrades chan http.Header          // headers of upgrade requests
+	messages chan []byte               // messages the echo handler received
+}
+
+func startBackend(t testing.TB) *testBackend {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &testBackend{addr: ln.Addr().String(), closes: make(chan websocket.StatusCode, 4096), upgrades: make(chan http.Header, 4096), messages: make(chan []byte, 4096)}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/echo", b.echo)
+	mux.HandleFunc("/big", b.big)
+	mux.HandleFunc("/reject", func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "go away", http.StatusForbidden)
+	})
+	mux.HandleFunc("/hello", func(w http.ResponseWriter, r *http.Request) {
+		_ = json.NewEncoder(w).Encode(map[string]string{
+			"host": r.Host, "xff": r.Header.Get(hdrXForwardedFor), "proto": r.Header.Get(hdrXForwardedProto),
+			"xfh": r.Header.Get(hdrXForwardedHost), "xfcc": r.Header.Get(hdrClientCert), "upgrade": r.Header.Get("Upgrade"),
+		})
+	})
+	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		d, _ := time.ParseDuration(r.URL.Query().Get("d"))
+		time.Sleep(d)
+		_, _ = w.Write([]byte("done"))
+	})
+	mux.HandleFunc("/body", func(w http.ResponseWriter, r *http.Request) {
+		var buf bytes.Buffer
+		_, _ = buf.ReadFrom(r.Body)
+		_, _ = w.Write(buf.Bytes())
+	})
+	b.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = b.srv.Serve(ln) }()
+	t.Cleanup(func() { _ = b.srv.Close() })
+	return b
+}
+
+func (b *testBackend) accept(w http.ResponseWriter, r *http.Request) *websocket.Conn {
+	select {
+	case b.upgrades <- r.Header.Clone():
+	default:
+	}
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		Subprotocols:    []string{"chat.v2", "chat.v1"},
+		CompressionMode: websocket.CompressionContextTakeover,
+	})
+	if err != nil {
+		return nil
+	}
+	c.SetReadLimit(64 << 20)
+	return c
+}
+
+func (b *testBackend) echo(w http.ResponseWriter, r *http.Request) {
+	c := b.accept(w, r)
+	if c == nil {
+		return
+	}
+	defer c.CloseNow()
+	ctx := context.Background()
+	for {
+		typ, msg, err := c.Read(ctx)
+		if err != nil {
+			b.closes <- websocket.CloseStatus(err)
+			return
+		}
+		select {
+		case b.messages <- msg:
+		default:
+		}
+		if err := c.Write(ctx, typ, msg); err != nil {
+			return
+		}
+	}
+}
+
+// big sends one message of ?n= bytes in a single frame, then reads.
+func (b *testBackend) big(w http.ResponseWriter, r *http.Request) {
+	c := b.accept(w, r)
+	if c == nil {
+		return
+	}
+	defer c.CloseNow()
+	n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+	if err := c.Write(context.Background(), websocket.MessageBinary, pattern(n)); err != nil {
+		return
+	}
+	for {
+		if _, _, err := c.Read(context.Background()); err != nil {
+			b.closes <- websocket.CloseStatus(err)
+			return
+		}
+	}
+}
+
+func pattern(n int) []byte {
+	p := make([]byte, n)
+	for i := range p {
+		p[i] = byte(i*7 + i>>8)
+	}
+	return p
+}
+
+// logBuffer collects log lines of a proxy under test.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) logger() logr.Logger {
+	return funcr.NewJSON(func(obj string) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.buf.WriteString(obj)
+		l.buf.WriteByte('\n')
+	}, funcr.Options{Verbosity: 2})
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+type testProxy struct {
+	*Proxy
+	reg    *prometheus.Registry
+	logs   *logBuffer
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// startProxy runs a proxy on loopback ports until the test ends.
+func startProxy(t testing.TB, cfg Config) *testProxy {
+	t.Helper()
+	logs := &logBuffer{}
+	cfg.Listen = "127.0.0.1:0"
+	if cfg.AdminListen == "" {
+		cfg.AdminListen = "127.0.0.1:0"
+	}
+	cfg.Logger = logs.logger()
+	cfg.Registry = prometheus.NewRegistry()
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	tp := &testProxy{Proxy: p, reg: cfg.Registry, logs: logs, cancel: cancel, done: make(chan error, 1)}
+	go func() { tp.done <- p.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-tp.done:
+		case <-time.After(30 * time.Second):
+			t.Error("proxy did not stop")
+		}
+	})
+	return tp
+}
+
+// certSetup is a CA and a directory with a valid pair it issued.
+type certSetup struct {
+	ca   *testCA
+	dir  string
+	cert []byte
+}
+
+func newCertSetup(t testing.TB, kube bool) *certSetup {
+	t.Helper()
+	ca := newTestCA(t, "test CA")
+	crt, key := ca.issue(t, leafOpts{})
+	dir := t.TempDir()
+	files := map[string][]byte{certFile: crt, keyFile: key, caFile: ca.pem}
+	if kube {
+		secretDir(t, dir, files)
+	} else {
+		plainDir(t, dir, files)
+	}
+	return &certSetup{ca: ca, dir: dir, cert: crt}
+}
+
+func wsURL(p *testProxy, path string) string {
+	return "wss://" + p.Addr().String() + path
+}
+
+// dialWS opens a WebSocket through the proxy with a fresh TLS client.
+func dialWS(ctx context.Context, p *testProxy, path string, roots *x509.CertPool, opts *websocket.DialOptions) (*websocket.Conn, *http.Response, error) {
+	if opts == nil {
+		opts = &websocket.DialOptions{}
+	}
+	tlsCfg := &tls.Config{RootCAs: roots}
+	if opts.HTTPClient != nil {
+		tlsCfg = opts.HTTPClient.Transport.(*http.Transport).TLSClientConfig
+	}
+	opts.HTTPClient = &http.Client{Transport: &http.Transport{TLSClientConfig: tlsCfg}}
+	c, resp, err := websocket.Dial(ctx, wsURL(p, path), opts)
+	if c != nil {
+		c.SetReadLimit(64 << 20)
+	}
+	return c, resp, err
+}
+
+func httpsClient(roots *x509.CertPool) *http.Client {
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}, Timeout: 20 * time.Second}
+}
+
+// metricValue reads one sample from the registry; labels select it.
+func metricValue(t testing.TB, reg *prometheus.Registry, name string, labels map[string]string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	next:
+		for _, m := range mf.GetMetric() {
+			for k, v := range labels {
+				found := false
+				for _, lp := range m.GetLabel() {
+					if lp.GetName() == k && lp.GetValue() == v {
+						found = true
+					}
+				}
+				if !found {
+					continue next
+				}
+			}
+			switch {
+			case m.GetCounter() != nil:
+				return m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				return m.GetGauge().GetValue()
+			}
+		}
+	}
+	return -1
+}
+
+// echoOnce sends msg and expects it back.
+func echoOnce(ctx context.Context, c *websocket.Conn, msg []byte) error {
+	if err := c.Write(ctx, websocket.MessageBinary, msg); err != nil {
+		return err
+	}
+	_, got, err := c.Read(ctx)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(got, msg) {
+		return errors.New("echo mismatch")
+	}
+	return nil
+}
+
+// parkedPumps counts splice directions parked without a goroutine.
+func parkedPumps(p *testProxy) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for ws := range p.ws {
+		for i := range ws.pumps {
+			if ws.pumps[i].state.Load() == pumpParked {
+				n++
+			}
+		}
+	}
+	return n
+}

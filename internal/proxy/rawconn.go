@@ -1,0 +1,98 @@
+package proxy
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+)
+
+// bufSize is the size of the pooled copy buffers: one TLS record of
+// plaintext, so one Read on a *tls.Conn never leaves data behind for lack
+// of room.
+const bufSize = 16 << 10
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
+
+func getBuf() *[]byte  { return bufPool.Get().(*[]byte) }
+func putBuf(b *[]byte) { bufPool.Put(b) }
+
+// readerPool holds the small readers used for the backend's answer to an
+// upgrade.
+var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4<<10) }}
+
+func getReader(r io.Reader) *bufio.Reader {
+	br := readerPool.Get().(*bufio.Reader)
+	br.Reset(r)
+	return br
+}
+
+func putReader(br *bufio.Reader) {
+	br.Reset(nil)
+	readerPool.Put(br)
+}
+
+// errWouldBlock is what a non-blocking read returns when no data is
+// buffered. It is a temporary net.Error, so crypto/tls leaves the connection
+// usable after seeing it.
+var errWouldBlock error = wouldBlockError{}
+
+type wouldBlockError struct{}
+
+func (wouldBlockError) Error() string   { return "read would block" }
+func (wouldBlockError) Timeout() bool   { return true }
+func (wouldBlockError) Temporary() bool { return true }
+
+// rawConn is an accepted client TCP connection, under the *tls.Conn. It
+// accounts for the connection (active gauge, connection slot) exactly once
+// when closed, remembers whether the client sent any byte, and can be
+// switched into non-blocking reads so that a splice loop can ask crypto/tls
+// for buffered records without waiting on the network.
+type rawConn struct {
+	net.Conn
+	sock     *sock // nil when the conn is not a socket
+	release  func(*rawConn)
+	gotBytes atomic.Bool
+	nonBlock atomic.Bool
+	closed   sync.Once
+}
+
+func newRawConn(c net.Conn, release func(*rawConn)) *rawConn {
+	return &rawConn{Conn: c, release: release, sock: newSock(c)}
+}
+
+func (c *rawConn) Read(p []byte) (int, error) {
+	var n int
+	var err error
+	if c.nonBlock.Load() && c.sock != nil {
+		n, err = c.sock.readNonBlocking(p)
+	} else {
+		n, err = c.Conn.Read(p)
+	}
+	if n > 0 && !c.gotBytes.Load() {
+		c.gotBytes.Store(true)
+	}
+	return n, err
+}
+
+func (c *rawConn) Close() error {
+	err := c.Conn.Close()
+	c.closed.Do(func() {
+		if c.release != nil {
+			c.release(c)
+		}
+	})
+	return err
+}
+
+// closeWrite half-closes the TCP connection when it can.
+func closeWrite(c net.Conn) error {
+	if rc, ok := c.(*rawConn); ok {
+		c = rc.Conn
+	}
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}

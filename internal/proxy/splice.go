@@ -1,0 +1,467 @@
+package proxy
+
+import (
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Directions, as indexes into wsConn's per-direction state.
+const (
+	c2b = 0 // client to backend
+	b2c = 1 // backend to client
+)
+
+// side is one end of an upgraded connection as the splice loops see it.
+type side struct {
+	conn net.Conn // what is read, written and given deadlines (the *tls.Conn for the client)
+	raw  *rawConn // client only: switched to non-blocking for crypto/tls reads
+	sock *sock    // the socket; nil means plain blocking reads
+}
+
+// tryRead reads what is available without waiting for the network, or
+// returns errWouldBlock. Without a socket it is a plain blocking Read.
+func (s *side) tryRead(p []byte) (int, error) {
+	switch {
+	case s.sock == nil:
+		return s.conn.Read(p)
+	case s.raw != nil:
+		s.raw.nonBlock.Store(true)
+		n, err := s.conn.Read(p)
+		s.raw.nonBlock.Store(false)
+		return n, err
+	default:
+		return s.sock.readNonBlocking(p)
+	}
+}
+
+// wsConn is one upgraded WebSocket connection: a client (TLS) and a backend
+// (plain TCP) spliced by two pumps, one per direction. Each pump is the only
+// writer of its destination, so close frames injected on drain never
+// interleave with forwarded bytes.
+//
+// A pump reads until its source has nothing more, then waits without a
+// buffer. On Linux, once its source has been quiet for parkAfter, it waits
+// without a goroutine too: it parks its socket in the proxy's epoll set and
+// returns; the poller starts it again. Elsewhere (or when a side is not a
+// socket) each pump keeps its goroutine.
+type wsConn struct {
+	p        *Proxy
+	client   side
+	backend  side
+	pumps    [2]pump
+	draining atomic.Bool
+	// clientClosedByUs is set when the proxy closed the client connection
+	// after a completed close handshake.
+	clientClosedByUs atomic.Bool
+
+	mu    sync.Mutex   // guards read deadlines, grace, ended
+	grace [2]time.Time // per pump source: give up reading at this time (zero: never)
+	ended int
+}
+
+// Pump states, for parking.
+const (
+	pumpRunning int32 = iota // a goroutine runs the pump
+	pumpKicked               // running, and asked to look again before parking
+	pumpParked               // no goroutine: waiting for the poller or a kick
+	pumpDone
+)
+
+// pump forwards one direction and tracks its frames.
+type pump struct {
+	ws       *wsConn
+	dir      int
+	src, dst *side
+	tr       frameTracker
+	bytes    prometheus.Counter // counts what crosses the backend socket
+	masked   bool               // frames this pump injects are masked (toward the backend)
+	suppress bool               // a complete close frame went to dst: nothing more is forwarded
+	park     *parking           // nil: wait in a goroutine
+	state    atomic.Int32
+	kickFn   func()
+
+	sentDone  atomic.Bool // a complete close frame went to dst
+	srcClosed atomic.Bool // a complete close frame came from src
+}
+
+func newWSConn(p *Proxy, client *tls.Conn, raw *rawConn, backend net.Conn) *wsConn {
+	ws := &wsConn{p: p}
+	ws.client = side{conn: client, raw: raw, sock: raw.sock}
+	ws.backend = side{conn: backend, sock: newSock(backend)}
+	if ws.client.sock == nil || ws.backend.sock == nil {
+		// One strategy for both directions keeps the loops simple.
+		ws.client.sock, ws.backend.sock = nil, nil
+	}
+	ws.pumps[c2b] = pump{ws: ws, dir: c2b, src: &ws.client, dst: &ws.backend, bytes: p.metrics.bytesC2B, masked: true}
+	ws.pumps[b2c] = pump{ws: ws, dir: b2c, src: &ws.backend, dst: &ws.client, bytes: p.metrics.bytesB2C}
+	pl := getPoller()
+	for i := range ws.pumps {
+		pu := &ws.pumps[i]
+		pu.kickFn = pu.kick
+		if pl != nil && pu.src.sock != nil {
+			pu.park = pl.register(pu.src.sock.raw, pu.kickFn)
+		}
+	}
+	return ws
+}
+
+// start runs both pumps. early holds bytes already read past the upgrade
+// heads (client frames sent right after the request, backend frames sent
+// right after its 101).
+func (ws *wsConn) start(clientEarly, backendEarly []byte) {
+	go ws.pumps[c2b].run(clientEarly)
+	go ws.pumps[b2c].run(backendEarly)
+}
+
+// drain asks both pumps to send a close frame (1001 Going Away) at the next
+// frame boundary of their stream. It wakes pumps waiting in a goroutine by
+// moving their read deadlines to now, and parked pumps by a kick.
+func (ws *wsConn) drain() {
+	ws.mu.Lock()
+	if ws.draining.Load() || ws.ended == 2 {
+		ws.mu.Unlock()
+		return
+	}
+	ws.draining.Store(true)
+	now := time.Now()
+	_ = ws.client.conn.SetReadDeadline(now)
+	_ = ws.backend.conn.SetReadDeadline(now)
+	ws.mu.Unlock()
+	ws.kickAll()
+}
+
+// forceClose closes both connections; the pumps end on their next read or
+// write (parked ones are kicked: closing drops their epoll registration).
+func (ws *wsConn) forceClose() {
+	_ = ws.client.conn.Close()
+	_ = ws.backend.conn.Close()
+	ws.kickAll()
+}
+
+func (ws *wsConn) kickAll() {
+	ws.pumps[c2b].kick()
+	ws.pumps[b2c].kick()
+}
+
+// closeClient closes the client connection after its close handshake.
+func (ws *wsConn) closeClient() {
+	if ws.clientClosedByUs.CompareAndSwap(false, true) {
+		_ = ws.client.conn.Close()
+		ws.pumps[c2b].kick()
+	}
+}
+
+// armGraceLocked gives pump dir closeGrace more time to read before it ends.
+func (ws *wsConn) armGraceLocked(dir int) {
+	if !ws.grace[dir].IsZero() {
+		return
+	}
+	ws.grace[dir] = time.Now().Add(closeGrace)
+	_ = ws.pumps[dir].src.conn.SetReadDeadline(ws.grace[dir])
+	if ws.pumps[dir].park != nil {
+		time.AfterFunc(closeGrace+10*time.Millisecond, ws.pumps[dir].kickFn)
+	}
+}
+
+func (ws *wsConn) graceExpired(dir int) bool {
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	return !ws.grace[dir].IsZero() && !time.Now().Before(ws.grace[dir])
+}
+
+// kick makes a parked pump run, or a running one look again before it parks.
+func (pu *pump) kick() {
+	for {
+		switch pu.state.Load() {
+		case pumpParked:
+			if pu.state.CompareAndSwap(pumpParked, pumpRunning) {
+				go pu.run(nil)
+				return
+			}
+		case pumpRunning:
+			if pu.state.CompareAndSwap(pumpRunning, pumpKicked) {
+				return
+			}
+		default:
+			return
+		}
+	}
+}
+
+func (pu *pump) run(early []byte) {
+	err, parked := pu.loop(early)
+	if parked {
+		return
+	}
+	pu.state.Store(pumpDone)
+	if pu.park != nil {
+		pu.park.release()
+	}
+	pu.ws.pumpDone(pu, err)
+}
+
+// errGraceExpired ends a pump whose peer did not finish in time.
+var errGraceExpired = errors.New("peer did not close in time")
+
+// loop forwards until the source ends (it returns the reason) or, with a
+// poller, until it has nothing to read (it returns parked).
+func (pu *pump) loop(early []byte) (err error, parked bool) {
+	// Also handles a drain that started while the pump was parked.
+	if err := pu.forward(early); err != nil {
+		return err, false
+	}
+	var buf *[]byte
+	defer func() {
+		if buf != nil {
+			putBuf(buf)
+		}
+	}()
+	for {
+		if buf == nil {
+			buf = getBuf()
+		}
+		n, err := pu.src.tryRead(*buf)
+		if n > 0 {
+			if pu.dir == b2c {
+				pu.bytes.Add(float64(n)) // bytes from the backend
+			}
+			if ferr := pu.forward((*buf)[:n]); ferr != nil {
+				return ferr, false
+			}
+		}
+		if err == nil {
+			continue
+		}
+		if errors.Is(err, errWouldBlock) {
+			// Nothing buffered anywhere: give the buffer back and wait
+			// without one. A drain may be due at this boundary first.
+			putBuf(buf)
+			buf = nil
+			if err := pu.forward(nil); err != nil {
+				return err, false
+			}
+			if pu.park == nil {
+				if err = pu.src.sock.waitReadable(); err == nil {
+					continue
+				}
+			} else {
+				if pu.ws.graceExpired(pu.dir) {
+					return errGraceExpired, false
+				}
+				readable, err := pu.linger()
+				if err != nil {
+					return err, false
+				}
+				if readable {
+					continue
+				}
+				if err := pu.park.arm(); err != nil {
+					return err, false
+				}
+				if pu.state.CompareAndSwap(pumpRunning, pumpParked) {
+					return nil, true
+				}
+				// Kicked meanwhile: look again.
+				pu.state.Store(pumpRunning)
+				continue
+			}
+		}
+		if !isTimeout(err) || !pu.onDeadline() {
+			return err, false
+		}
+		if err := pu.forward(nil); err != nil {
+			return err, false
+		}
+	}
+}
+
+// parkAfter is how long a pump waits for more data in its goroutine (where
+// Go's netpoller wakes it fastest) before it parks and gives the goroutine
+// up. Busy connections keep their goroutines; idle ones cost none.
+var parkAfter = func() time.Duration { if os.Getenv("XPARK") != "" { return time.Hour }; return 250 * time.Millisecond }()
+
+// linger waits up to parkAfter for the source to become readable. It
+// reports false when the pump should park.
+func (pu *pump) linger() (readable bool, err error) {
+	ws := pu.ws
+	ws.mu.Lock()
+	if pu.injectDue() && pu.tr.atBoundary() {
+		// A drain started since forward last looked: inject first.
+		ws.mu.Unlock()
+		return true, nil
+	}
+	d := time.Now().Add(parkAfter)
+	if g := ws.grace[pu.dir]; !g.IsZero() && g.Before(d) {
+		d = g
+	}
+	_ = pu.src.conn.SetReadDeadline(d)
+	ws.mu.Unlock()
+	err = pu.src.sock.waitReadable()
+	ws.mu.Lock()
+	_ = pu.src.conn.SetReadDeadline(ws.grace[pu.dir])
+	ws.mu.Unlock()
+	switch {
+	case err == nil:
+		return true, nil
+	case !isTimeout(err):
+		return false, err
+	case pu.state.CompareAndSwap(pumpKicked, pumpRunning):
+		return true, nil // drained, closed or grace over: look again
+	}
+	return false, nil
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout() && !errors.Is(err, errWouldBlock))
+}
+
+// onDeadline handles a read deadline: a drain wake-up (go on, forward will
+// inject) or an expired grace period (stop). It restores the read deadline.
+func (pu *pump) onDeadline() bool {
+	ws := pu.ws
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	if g := ws.grace[pu.dir]; !g.IsZero() && !time.Now().Before(g) {
+		return false
+	}
+	_ = pu.src.conn.SetReadDeadline(ws.grace[pu.dir])
+	return true
+}
+
+// injectDue reports whether this pump must send its own close frame at the
+// next boundary: the proxy drains and no close went to dst yet.
+func (pu *pump) injectDue() bool {
+	return pu.ws.draining.Load() && !pu.suppress
+}
+
+// forward writes p to dst while following its frames. Normally p goes out
+// in one write; it is split only at the frame boundary where a close frame
+// must be injected (drain) or where src's own close frame ends (after which
+// nothing more may be forwarded).
+func (pu *pump) forward(p []byte) error {
+	start, i := 0, 0
+	for {
+		if pu.suppress {
+			pu.tr.advance(p[i:])
+			start, i = len(p), len(p)
+			break
+		}
+		if pu.tr.atBoundary() && pu.injectDue() {
+			if err := pu.write(p[start:i]); err != nil {
+				return err
+			}
+			if err := pu.inject(); err != nil {
+				return err
+			}
+			start = i
+			continue
+		}
+		if i == len(p) {
+			break
+		}
+		i += pu.tr.toBoundary(p[i:])
+		if pu.tr.closeComplete() {
+			if err := pu.write(p[start:i]); err != nil {
+				return err
+			}
+			start = i
+			pu.closeSent()
+		}
+	}
+	if err := pu.write(p[start:i]); err != nil {
+		return err
+	}
+	pu.checkHandshakes()
+	return nil
+}
+
+func (pu *pump) write(p []byte) error {
+	if len(p) == 0 {
+		return nil
+	}
+	if d := pu.ws.p.cfg.IdleTimeout; d > 0 {
+		_ = pu.dst.conn.SetWriteDeadline(time.Now().Add(d))
+	}
+	n, err := pu.dst.conn.Write(p)
+	if pu.dir == c2b {
+		pu.bytes.Add(float64(n)) // bytes to the backend
+	}
+	return err
+}
+
+// inject sends a close frame with code 1001 to dst.
+func (pu *pump) inject() error {
+	if err := pu.write(closeFrame(CloseGoingAway, drainReason, pu.masked)); err != nil {
+		return err
+	}
+	pu.closeSent()
+	return nil
+}
+
+// closeSent records that a complete close frame reached dst: from now on
+// this pump forwards nothing (RFC 6455 5.5.1), it only watches src's frames.
+func (pu *pump) closeSent() {
+	pu.suppress = true
+	pu.sentDone.Store(true)
+}
+
+// checkHandshakes acts on completed close handshakes. Toward the client the
+// proxy is the server: once the client's close has arrived and a close went
+// to the client, it closes the client connection (RFC 6455 7.1.1: the server
+// closes the TCP connection first). Toward the backend it is the client: once
+// both closes passed, the backend should close the TCP connection, and gets
+// closeGrace to do so.
+func (pu *pump) checkHandshakes() {
+	if pu.tr.closeComplete() {
+		pu.srcClosed.Store(true)
+	}
+	ws := pu.ws
+	toBackend, toClient := &ws.pumps[c2b], &ws.pumps[b2c]
+	if toBackend.srcClosed.Load() && toClient.sentDone.Load() {
+		// The b2c pump never writes to the client again once its close went out.
+		ws.closeClient()
+	}
+	if toClient.srcClosed.Load() && toBackend.sentDone.Load() {
+		ws.mu.Lock()
+		ws.armGraceLocked(b2c)
+		ws.mu.Unlock()
+	}
+}
+
+// pumpDone runs when a pump's loop ends. The first pump to end after a
+// normal end of its source (EOF, or the client connection closed by the
+// proxy after the close handshake) half-closes its destination and gives
+// the other pump closeGrace to finish; after an error both connections are
+// closed at once. The last pump to end cleans up.
+func (ws *wsConn) pumpDone(pu *pump, err error) {
+	graceful := err == nil || errors.Is(err, io.EOF) ||
+		(pu.dir == c2b && ws.clientClosedByUs.Load() && errors.Is(err, net.ErrClosed))
+	ws.mu.Lock()
+	ws.ended++
+	last := ws.ended == 2
+	if !last && graceful {
+		if pu.dir == c2b {
+			_ = closeWrite(ws.backend.conn)
+		} else if tc, ok := ws.client.conn.(*tls.Conn); ok {
+			_ = tc.CloseWrite()
+		}
+		ws.armGraceLocked(1 - pu.dir)
+	}
+	ws.mu.Unlock()
+	if !last && !graceful {
+		ws.forceClose()
+	}
+	if last {
+		ws.forceClose()
+		ws.p.untrackWS(ws)
+	}
+}
