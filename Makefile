@@ -21,6 +21,12 @@ CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 CONTROLLER_TOOLS_VERSION ?= v0.21.0
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint
 GOLANGCI_LINT_VERSION ?= v2.15.0
+HELM ?= $(LOCALBIN)/helm
+# v3.21 is the Helm release built against Kubernetes 1.36 (k8s.io/client-go v0.36), like this project.
+HELM_VERSION ?= v3.21.4
+# A `go install`ed helm defaults to Kubernetes 1.20 for `helm template`/`lint`; stamp it as a release build would be.
+HELM_LDFLAGS := -ldflags "-X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION) -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=36 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=36"
+CONTAINER_TOOL ?= docker
 
 .PHONY: all
 all: build
@@ -35,7 +41,8 @@ help: ## Display this help.
 
 .PHONY: manifests
 manifests: controller-gen ## Generate the CRD and RBAC manifests from the Go markers.
-	$(CONTROLLER_GEN) rbac:roleName=wss-operator-manager crd paths="./api/..." paths="./internal/cmd/managercmd/..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	$(CONTROLLER_GEN) rbac:roleName=wss-operator-manager crd paths="./api/..." paths="./internal/cmd/managercmd/..." paths="./controllers/..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	@hack/helm-crds.sh
 
 .PHONY: generate
 generate: controller-gen ## Generate DeepCopy methods.
@@ -58,15 +65,24 @@ envtest: ## Build (once, cached by version) kube-apiserver, etcd and kubectl fro
 	@hack/envtest-bins.sh >/dev/null
 
 .PHONY: test
-test: envtest vet ## Run all tests against a real kube-apiserver + etcd and real cert-manager controllers.
+test: envtest helm vet ## Run all tests against a real kube-apiserver + etcd and real cert-manager controllers.
 	KUBEBUILDER_ASSETS="$$(hack/envtest-bins.sh)" $(GO) test ./... -count=1 -timeout 30m $(TEST_ARGS)
 
 .PHONY: verify
 verify: generate manifests ## Fail when generated files are stale (run after changing api/ or RBAC markers).
-	@if [ -n "$$(git status --porcelain -- api config)" ]; then \
+	@if [ -n "$$(git status --porcelain -- api config charts)" ]; then \
 		echo "generated files are stale; run 'make generate manifests' and commit:"; \
-		git status --porcelain -- api config; git --no-pager diff -- api config | head -50; exit 1; fi
+		git status --porcelain -- api config charts; git --no-pager diff -- api config charts | head -50; exit 1; fi
 	@echo "generated files are up to date"
+
+.PHONY: helm-crds
+helm-crds: ## Copy the CRDs and config/rbac/role.yaml into the Helm chart (also run by manifests).
+	@hack/helm-crds.sh
+
+.PHONY: helm-lint
+helm-lint: helm ## Lint the Helm chart with its default values and charts/wss-operator/ci/all-values.yaml.
+	$(HELM) lint --strict charts/wss-operator
+	$(HELM) lint --strict charts/wss-operator --values charts/wss-operator/ci/all-values.yaml
 
 ##@ Build
 
@@ -77,6 +93,18 @@ build: ## Build the wss-operator binary into bin/.
 .PHONY: run
 run: manifests generate ## Run the manager against the cluster in ~/.kube/config (or $$KUBECONFIG).
 	$(GO) run -ldflags "$(LDFLAGS)" . manager
+
+.PHONY: demo
+demo: envtest ## Run the operator, cert-manager and the real sidecar on a local control plane, and narrate (DEMO_EXIT_AFTER=1 to exit at the end).
+	KUBEBUILDER_ASSETS="$$(hack/envtest-bins.sh)" $(GO) run -ldflags "$(LDFLAGS)" ./hack/demo
+
+.PHONY: docker-build
+docker-build: ## Build the image $(IMG) (operator and sidecar) with $(CONTAINER_TOOL).
+	$(CONTAINER_TOOL) build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -t $(IMG) .
+
+.PHONY: docker-push
+docker-push: ## Push the image $(IMG) with $(CONTAINER_TOOL).
+	$(CONTAINER_TOOL) push $(IMG)
 
 ##@ Tools
 
@@ -93,12 +121,18 @@ golangci-lint: $(GOLANGCI_LINT) ## Install golangci-lint (pinned) into bin/.
 $(GOLANGCI_LINT): | $(LOCALBIN)
 	$(call go-install-tool,$(GOLANGCI_LINT),github.com/golangci/golangci-lint/v2/cmd/golangci-lint,$(GOLANGCI_LINT_VERSION))
 
+# helm is phony: the versioned binary is built once, and bin/helm is re-linked on every use,
+# so a HELM_VERSION bump takes effect without cleaning bin/.
+.PHONY: helm
+helm: | $(LOCALBIN) ## Install helm (pinned) into bin/.
+	$(call go-install-tool,$(HELM),helm.sh/helm/v3/cmd/helm,$(HELM_VERSION),$(HELM_LDFLAGS))
+
 # go-install-tool installs package $(2) at version $(3) as $(1)-$(3) and links $(1) to it,
-# so a version bump in this file reinstalls the tool.
+# so a version bump in this file reinstalls the tool. $(4), optional, are extra `go install` flags.
 define go-install-tool
 @[ -f "$(1)-$(3)" ] || { \
 	echo "installing $(2)@$(3)"; rm -f "$(1)"; \
-	GOBIN="$(LOCALBIN)" $(GO) install "$(2)@$(3)"; \
+	GOBIN="$(LOCALBIN)" $(GO) install $(4) "$(2)@$(3)"; \
 	mv "$(LOCALBIN)/$$(basename "$(1)")" "$(1)-$(3)"; } ; \
 ln -sf "$$(basename "$(1)-$(3)")" "$(1)"
 endef

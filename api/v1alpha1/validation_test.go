@@ -83,41 +83,48 @@ func merge(dst, patch map[string]any) {
 func TestAPIServerRejectsInvalidWSSEndpoints(t *testing.T) {
 	cases := []struct {
 		name, patch, want string
+		objName           string
 	}{
-		{"both issuerRef and secretName", `tls: {secretName: mine}`, "exactly one of issuerRef or secretName must be set"},
-		{"neither issuerRef nor secretName", `tls: {issuerRef: null, hosts: [a.example.test]}`, "exactly one of issuerRef or secretName must be set"},
-		{"tls port equals backend port", `tls: {port: 8080}`, "tls.port must differ from backend.port"},
-		{"default tls port equals backend port", `backend: {port: 8443}`, "tls.port must differ from backend.port"},
-		{"cipher suites with TLS 1.3", `tls: {minVersion: "1.3", cipherSuites: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]}`, "cipherSuites can only be set when minVersion is 1.2"},
-		{"unknown cipher suite", `tls: {cipherSuites: [TLS_RSA_WITH_RC4_128_SHA]}`, `Unsupported value: "TLS_RSA_WITH_RC4_128_SHA"`},
-		{"client auth Require without CA", `tls: {clientAuth: {mode: Require}}`, "clientAuth.caSecretName is required unless clientAuth.mode is None"},
-		{"client auth Request without CA", `tls: {clientAuth: {mode: Request}}`, "clientAuth.caSecretName is required unless clientAuth.mode is None"},
-		{"timeout equals interval", `healthCheck: {interval: 10s, timeout: 10s}`, "healthCheck.timeout must be shorter than healthCheck.interval"},
-		{"timeout above default interval", `healthCheck: {timeout: 1m}`, "healthCheck.timeout must be shorter than healthCheck.interval"},
-		{"interval below 5s", `healthCheck: {interval: 2s, timeout: 1s}`, "healthCheck.interval must be at least 5s"},
-		{"interval not a duration", `healthCheck: {interval: soon}`, "spec.healthCheck.interval"},
-		{"bad workload kind", `workloadRef: {kind: Pod}`, `Unsupported value: "Pod"`},
-		{"missing workload name", `workloadRef: {name: null}`, "spec.workloadRef.name: Required value"},
-		{"bad min TLS version", `tls: {minVersion: "1.1"}`, `Unsupported value: "1.1"`},
-		{"bad issuer kind", `tls: {issuerRef: {kind: Vault}}`, `Unsupported value: "Vault"`},
-		{"bad service type", `service: {type: External}`, `Unsupported value: "External"`},
-		{"bad client auth mode", `tls: {clientAuth: {mode: Optional, caSecretName: ca}}`, `Unsupported value: "Optional"`},
-		{"bad curve", `tls: {curves: [P224]}`, `Unsupported value: "P224"`},
-		{"backend port zero", `backend: {port: 0}`, "spec.backend.port: Invalid value: 0"},
-		{"backend port too high", `backend: {port: 70000}`, "spec.backend.port: Invalid value: 70000"},
-		{"backend path without slash", `backend: {path: ws}`, "backend.path must start with '/'"},
-		{"weak RSA key", `tls: {privateKey: {algorithm: RSA, size: 1024}}`, "privateKey.size for RSA must be between 2048 and 8192"},
-		{"odd ECDSA size", `tls: {privateKey: {algorithm: ECDSA, size: 300}}`, "privateKey.size for ECDSA must be 256, 384 or 521"},
-		{"Ed25519 with size", `tls: {privateKey: {algorithm: Ed25519, size: 256}}`, "privateKey.size must not be set for Ed25519"},
-		{"privateKey with secretName", `tls: {issuerRef: null, secretName: mine, privateKey: {algorithm: RSA}}`, "privateKey, duration and renewBefore apply only with issuerRef"},
-		{"renewBefore not shorter than duration", `tls: {duration: 24h, renewBefore: 48h}`, "renewBefore must be shorter than duration"},
-		{"failure threshold zero", `healthCheck: {failureThreshold: 0}`, "spec.healthCheck.failureThreshold: Invalid value: 0"},
-		{"bad host name", `tls: {hosts: ["Not A Host"]}`, "spec.tls.hosts[0]"},
+		{name: "name starting with a digit", patch: `{}`, want: "metadata.name must be a DNS label", objName: "1chat"},
+		{name: "name longer than 63", patch: `{}`, want: "metadata.name must be a DNS label", objName: "a234567890123456789012345678901234567890123456789012345678901234"},
+		{"both issuerRef and secretName", `tls: {secretName: mine}`, "exactly one of issuerRef or secretName must be set", ""},
+		{"neither issuerRef nor secretName", `tls: {issuerRef: null, hosts: [a.example.test]}`, "exactly one of issuerRef or secretName must be set", ""},
+		{"tls port equals backend port", `tls: {port: 8080}`, "tls.port must differ from backend.port", ""},
+		{"default tls port equals backend port", `backend: {port: 8443}`, "tls.port must differ from backend.port", ""},
+		{"cipher suites with TLS 1.3", `tls: {minVersion: "1.3", cipherSuites: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]}`, "cipherSuites can only be set when minVersion is 1.2", ""},
+		{"unknown cipher suite", `tls: {cipherSuites: [TLS_RSA_WITH_RC4_128_SHA]}`, `Unsupported value: "TLS_RSA_WITH_RC4_128_SHA"`, ""},
+		{"client auth Require without CA", `tls: {clientAuth: {mode: Require}}`, "clientAuth.caSecretName is required unless clientAuth.mode is None", ""},
+		{"client auth Request without CA", `tls: {clientAuth: {mode: Request}}`, "clientAuth.caSecretName is required unless clientAuth.mode is None", ""},
+		{"timeout equals interval", `healthCheck: {interval: 10s, timeout: 10s}`, "healthCheck.timeout must be shorter than healthCheck.interval", ""},
+		{"timeout above default interval", `healthCheck: {timeout: 1m}`, "healthCheck.timeout must be shorter than healthCheck.interval", ""},
+		{"interval below 5s", `healthCheck: {interval: 2s, timeout: 1s}`, "healthCheck.interval must be at least 5s", ""},
+		{"interval not a duration", `healthCheck: {interval: soon}`, "spec.healthCheck.interval", ""},
+		{"bad workload kind", `workloadRef: {kind: Pod}`, `Unsupported value: "Pod"`, ""},
+		{"missing workload name", `workloadRef: {name: null}`, "spec.workloadRef.name: Required value", ""},
+		{"bad min TLS version", `tls: {minVersion: "1.1"}`, `Unsupported value: "1.1"`, ""},
+		{"bad issuer kind", `tls: {issuerRef: {kind: Vault}}`, `Unsupported value: "Vault"`, ""},
+		{"bad service type", `service: {type: External}`, `Unsupported value: "External"`, ""},
+		{"bad client auth mode", `tls: {clientAuth: {mode: Optional, caSecretName: ca}}`, `Unsupported value: "Optional"`, ""},
+		{"bad curve", `tls: {curves: [P224]}`, `Unsupported value: "P224"`, ""},
+		{"backend port zero", `backend: {port: 0}`, "spec.backend.port: Invalid value: 0", ""},
+		{"backend port too high", `backend: {port: 70000}`, "spec.backend.port: Invalid value: 70000", ""},
+		{"backend path without slash", `backend: {path: ws}`, "backend.path must start with '/'", ""},
+		{"weak RSA key", `tls: {privateKey: {algorithm: RSA, size: 1024}}`, "privateKey.size for RSA must be between 2048 and 8192", ""},
+		{"odd ECDSA size", `tls: {privateKey: {algorithm: ECDSA, size: 300}}`, "privateKey.size for ECDSA must be 256, 384 or 521", ""},
+		{"Ed25519 with size", `tls: {privateKey: {algorithm: Ed25519, size: 256}}`, "privateKey.size must not be set for Ed25519", ""},
+		{"privateKey with secretName", `tls: {issuerRef: null, secretName: mine, privateKey: {algorithm: RSA}}`, "privateKey, duration and renewBefore apply only with issuerRef", ""},
+		{"renewBefore not shorter than duration", `tls: {duration: 24h, renewBefore: 48h}`, "renewBefore must be shorter than duration", ""},
+		{"failure threshold zero", `healthCheck: {failureThreshold: 0}`, "spec.healthCheck.failureThreshold: Invalid value: 0", ""},
+		{"bad host name", `tls: {hosts: ["Not A Host"]}`, "spec.tls.hosts[0]", ""},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			err := env.Client.Create(context.Background(), object(t, fmt.Sprintf("invalid-%d", i), tc.patch))
+			name := fmt.Sprintf("invalid-%d", i)
+			if tc.objName != "" {
+				name = tc.objName
+			}
+			err := env.Client.Create(context.Background(), object(t, name, tc.patch))
 			g.Expect(err).To(HaveOccurred(), "the API server must reject %q", tc.patch)
 			g.Expect(err.Error()).To(ContainSubstring(tc.want))
 		})

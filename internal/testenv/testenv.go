@@ -47,6 +47,8 @@ type Env struct {
 	KubeconfigPath string
 	// Root is the repository root.
 	Root string
+	// BinDir holds the kube-apiserver, etcd and kubectl binaries.
+	BinDir string
 
 	env        *envtest.Environment
 	dir        string
@@ -88,9 +90,12 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 	}
 	cfg, err := env.Start()
 	if err != nil {
+		// envtest leaves etcd and kube-apiserver running when a later step
+		// of its Start (installing CRDs) fails.
+		_ = env.Stop()
 		return nil, fmt.Errorf("testenv: starting kube-apiserver and etcd from %s: %w", assets, err)
 	}
-	e := &Env{Config: cfg, Scheme: scheme, Root: root, env: env}
+	e := &Env{Config: cfg, Scheme: scheme, Root: root, BinDir: assets, env: env}
 	ok := false
 	defer func() {
 		if !ok {

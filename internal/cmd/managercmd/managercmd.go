@@ -9,18 +9,20 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/spf13/pflag"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsfilters "sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/wss-operator/wss-operator/controllers"
 	wssscheme "github.com/wss-operator/wss-operator/internal/scheme"
 	"github.com/wss-operator/wss-operator/internal/version"
 )
@@ -41,6 +43,10 @@ type Options struct {
 	RenewDeadline           time.Duration
 	RetryPeriod             time.Duration
 	Namespace               string
+	SidecarImage            string
+	SidecarImagePullPolicy  string
+	ClusterDomain           string
+	ProbeConcurrency        int
 }
 
 // Run parses flags and runs the manager until ctx is cancelled.
@@ -58,6 +64,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.RenewDeadline, "leader-election-renew-deadline", 10*time.Second, "how long the leader retries renewing before giving up")
 	fs.DurationVar(&o.RetryPeriod, "leader-election-retry-period", 2*time.Second, "interval between lease acquisition and renewal attempts")
 	fs.StringVar(&o.Namespace, "namespace", "", "watch WSSEndpoints only in this namespace (default: all namespaces)")
+	fs.StringVar(&o.SidecarImage, "sidecar-image", os.Getenv("WSS_SIDECAR_IMAGE"), "image injected as the TLS sidecar: the operator's own image, so versions never drift (default $WSS_SIDECAR_IMAGE)")
+	fs.StringVar(&o.SidecarImagePullPolicy, "sidecar-image-pull-policy", "", "imagePullPolicy of the sidecar: Always, IfNotPresent or Never (default: the cluster's default)")
+	fs.StringVar(&o.ClusterDomain, "cluster-domain", "cluster.local", "the cluster's DNS domain, used in the Service names put into certificates")
+	fs.IntVar(&o.ProbeConcurrency, "probe-concurrency", 32, "maximum live probes in flight across all WSSEndpoints")
 	zapOpts := zap.Options{}
 	goFlags := flag.NewFlagSet("zap", flag.ContinueOnError)
 	zapOpts.BindFlags(goFlags)
@@ -86,8 +96,25 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "wss-operator manager: no cluster configuration (in-cluster, $KUBECONFIG or ~/.kube/config): %v\n", err)
 		return 1
 	}
+	switch corev1.PullPolicy(o.SidecarImagePullPolicy) {
+	case "", corev1.PullAlways, corev1.PullIfNotPresent, corev1.PullNever:
+	default:
+		fmt.Fprintf(stderr, "wss-operator manager: --sidecar-image-pull-policy must be Always, IfNotPresent or Never, got %q\n", o.SidecarImagePullPolicy)
+		return 2
+	}
+	if o.SidecarImage == "" {
+		fmt.Fprintln(stderr, "wss-operator manager: --sidecar-image (or $WSS_SIDECAR_IMAGE) is required: the image injected as the sidecar")
+		return 2
+	}
 	mgr, err := NewManager(cfg, o)
 	if err != nil {
+		fmt.Fprintf(stderr, "wss-operator manager: %v\n", err)
+		return 1
+	}
+	if _, err := controllers.Setup(ctx, mgr, controllers.Options{
+		SidecarImage: o.SidecarImage, SidecarImagePullPolicy: corev1.PullPolicy(o.SidecarImagePullPolicy),
+		ClusterDomain: o.ClusterDomain, ProbeConcurrency: o.ProbeConcurrency,
+	}); err != nil {
 		fmt.Fprintf(stderr, "wss-operator manager: %v\n", err)
 		return 1
 	}
@@ -105,14 +132,6 @@ func NewManager(cfg *rest.Config, o Options) (manager.Manager, error) {
 	if o.MetricsSecure {
 		metrics.FilterProvider = metricsfilters.WithAuthenticationAndAuthorization
 	}
-	cacheOpts := cache.Options{
-		// managedFields are the largest part of most objects and the
-		// controller never reads them from the cache.
-		DefaultTransform: cache.TransformStripManagedFields(),
-	}
-	if o.Namespace != "" {
-		cacheOpts.DefaultNamespaces = map[string]cache.Config{o.Namespace: {}}
-	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        wssscheme.New(),
 		Metrics:                       metrics,
@@ -124,7 +143,8 @@ func NewManager(cfg *rest.Config, o Options) (manager.Manager, error) {
 		LeaseDuration:                 &o.LeaseDuration,
 		RenewDeadline:                 &o.RenewDeadline,
 		RetryPeriod:                   &o.RetryPeriod,
-		Cache:                         cacheOpts,
+		Cache:                         controllers.CacheOptions(o.Namespace),
+		Client:                        controllers.ClientOptions(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)

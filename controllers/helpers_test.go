@@ -1,0 +1,157 @@
+package controllers_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+	"github.com/wss-operator/wss-operator/internal/sidecar"
+	"github.com/wss-operator/wss-operator/internal/testenv"
+)
+
+const (
+	timeout = 90 * time.Second
+	poll    = 200 * time.Millisecond
+)
+
+var nsCounter atomic.Int32
+
+// newNamespace creates a namespace for one test.
+func newNamespace(t *testing.T, g Gomega) string {
+	t.Helper()
+	name := fmt.Sprintf("t%d-%s", nsCounter.Add(1), strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name())))
+	if len(name) > 60 {
+		name = name[:60]
+	}
+	name = strings.TrimRight(name, "-")
+	g.Expect(env.EnsureNamespace(context.Background(), name)).To(Succeed())
+	return name
+}
+
+// applyUserDeployment writes the user's Deployment with server-side apply
+// under the user's field manager, as `kubectl apply --server-side` would.
+func applyUserDeployment(g Gomega, ctx context.Context, ns, name string) {
+	d := appsv1ac.Deployment(name, ns).
+		WithLabels(map[string]string{"app": name}).
+		WithSpec(appsv1ac.DeploymentSpec().
+			WithReplicas(1).
+			WithSelector(metav1ac.LabelSelector().WithMatchLabels(map[string]string{"app": name})).
+			WithTemplate(corev1ac.PodTemplateSpec().
+				WithLabels(map[string]string{"app": name}).
+				WithSpec(corev1ac.PodSpec().WithContainers(corev1ac.Container().
+					WithName("echo").WithImage("jmalloc/echo-server:0.3.7").
+					WithPorts(corev1ac.ContainerPort().WithName("ws").WithContainerPort(8080))))))
+	g.Expect(env.Client.Apply(ctx, d, client.FieldOwner(testenv.FieldManager), client.ForceOwnership)).To(Succeed())
+}
+
+// endpoint builds a WSSEndpoint for workload `name` on backend port 8080.
+func endpoint(ns, name string, tls wssv1.TLS) *wssv1.WSSEndpoint {
+	return &wssv1.WSSEndpoint{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: wssv1.WSSEndpointSpec{
+			WorkloadRef: wssv1.WorkloadReference{Kind: wssv1.WorkloadDeployment, Name: name},
+			Backend:     wssv1.Backend{Port: 8080, Path: "/ws"},
+			TLS:         tls,
+			HealthCheck: wssv1.HealthCheck{
+				Interval: &metav1.Duration{Duration: 5 * time.Second}, Timeout: &metav1.Duration{Duration: 2 * time.Second},
+				FailureThreshold: 2,
+			},
+		},
+	}
+}
+
+func getEndpoint(g Gomega, ctx context.Context, ns, name string) *wssv1.WSSEndpoint {
+	ep := &wssv1.WSSEndpoint{}
+	g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, ep)).To(Succeed())
+	return ep
+}
+
+// conditionOf returns "Status/Reason" of a condition, for readable failures.
+func conditionOf(ep *wssv1.WSSEndpoint, typ string) string {
+	c := meta.FindStatusCondition(ep.Status.Conditions, typ)
+	if c == nil {
+		return "<none>"
+	}
+	return string(c.Status) + "/" + c.Reason
+}
+
+// expectCondition waits until the endpoint's condition has status and reason.
+func expectCondition(t *testing.T, g Gomega, ns, name, typ string, st metav1.ConditionStatus, reason string) *wssv1.WSSEndpoint {
+	t.Helper()
+	var ep *wssv1.WSSEndpoint
+	g.Eventually(func(g Gomega) {
+		ep = getEndpoint(g, context.Background(), ns, name)
+		g.Expect(conditionOf(ep, typ)).To(Equal(string(st)+"/"+reason), "conditions: %s", describeConditions(ep))
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+	return ep
+}
+
+func describeConditions(ep *wssv1.WSSEndpoint) string {
+	var b strings.Builder
+	for _, c := range ep.Status.Conditions {
+		fmt.Fprintf(&b, "\n  %s=%s %s: %s", c.Type, c.Status, c.Reason, c.Message)
+	}
+	return b.String()
+}
+
+func getDeployment(g Gomega, ctx context.Context, ns, name string) *appsv1.Deployment {
+	d := &appsv1.Deployment{}
+	g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, d)).To(Succeed())
+	return d
+}
+
+func rollOut(g Gomega, ctx context.Context, ns, name string) {
+	g.Expect(testenv.RollOutDeployment(ctx, env.Client, ns, name)).To(Succeed())
+}
+
+func createPod(g Gomega, ctx context.Context, ns, deployment, name, podIP string) {
+	g.Expect(testenv.CreatePodFor(ctx, env.Client, ns, deployment, name, podIP)).To(Succeed())
+}
+
+// kstatus computes the endpoint's kstatus the way Flux and Argo CD do.
+func kstatus(g Gomega, ep *wssv1.WSSEndpoint) status.Status {
+	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(ep)
+	g.Expect(err).NotTo(HaveOccurred())
+	u := &unstructured.Unstructured{Object: obj}
+	u.SetGroupVersionKind(wssv1.GroupVersion.WithKind("WSSEndpoint"))
+	res, err := status.Compute(u)
+	g.Expect(err).NotTo(HaveOccurred())
+	return res.Status
+}
+
+// sidecarIn returns our sidecar in a pod template, or nil.
+func sidecarIn(tmpl *corev1.PodTemplateSpec) *corev1.Container {
+	for i := range tmpl.Spec.InitContainers {
+		if tmpl.Spec.InitContainers[i].Name == sidecar.ContainerName {
+			return &tmpl.Spec.InitContainers[i]
+		}
+	}
+	return nil
+}
+
+// managedFieldsOf returns the FieldsV1 JSON a manager owns on obj.
+func managedFieldsOf(obj client.Object, manager string) string {
+	for _, mf := range obj.GetManagedFields() {
+		if mf.Manager == manager && mf.Subresource == "" && mf.FieldsV1 != nil {
+			return string(mf.FieldsV1.Raw)
+		}
+	}
+	return ""
+}

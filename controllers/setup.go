@@ -1,0 +1,90 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"net"
+
+	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/wss-operator/wss-operator/internal/prober"
+	"github.com/wss-operator/wss-operator/internal/sidecar"
+)
+
+// CacheOptions are the manager's cache settings. They keep memory flat in
+// big clusters: managedFields are stripped from every cached object; Pods,
+// Services and Certificates are cached only when they carry our endpoint
+// label; Secrets are watched as metadata only and read directly when one
+// changed (see reconcileSecretCheck).
+func CacheOptions(namespace string) cache.Options {
+	ours := labels.NewSelector()
+	req, err := labels.NewRequirement(sidecar.EndpointLabel, selection.Exists, nil)
+	if err != nil {
+		panic(err) // a constant label key; cannot fail
+	}
+	ours = ours.Add(*req)
+	opts := cache.Options{
+		DefaultTransform: cache.TransformStripManagedFields(),
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Pod{}:       {Label: ours},
+			&corev1.Service{}:   {Label: ours},
+			&cmv1.Certificate{}: {Label: ours},
+		},
+	}
+	if namespace != "" {
+		opts.DefaultNamespaces = map[string]cache.Config{namespace: {}}
+	}
+	return opts
+}
+
+// ClientOptions make typed Secret reads bypass the cache, so no informer
+// ever holds Secret data.
+func ClientOptions() client.Options {
+	return client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}}
+}
+
+// Options configure Setup.
+type Options struct {
+	// SidecarImage is the image injected as the sidecar (required).
+	SidecarImage string
+	// SidecarImagePullPolicy is set on the sidecar when not empty.
+	SidecarImagePullPolicy corev1.PullPolicy
+	// ClusterDomain is the cluster DNS suffix (default cluster.local).
+	ClusterDomain string
+	// ProbeConcurrency bounds probes in flight (default 32).
+	ProbeConcurrency int
+	// Dial and Resolver override the prober's network access (tests map
+	// every target to loopback).
+	Dial     func(ctx context.Context, network, addr string) (net.Conn, error)
+	Resolver func(ctx context.Context, host string) ([]string, error)
+}
+
+// Setup adds the WSSEndpoint controller and its prober to mgr.
+func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*WSSEndpointReconciler, error) {
+	if o.SidecarImage == "" {
+		return nil, fmt.Errorf("the sidecar image is required (--sidecar-image or $WSS_SIDECAR_IMAGE)")
+	}
+	p := prober.New(prober.Options{
+		Dial: o.Dial, Resolver: o.Resolver, MaxConcurrent: o.ProbeConcurrency,
+		Observe: ObserveProbe, Logger: mgr.GetLogger().WithName("prober"),
+	})
+	r := &WSSEndpointReconciler{
+		Client:                 mgr.GetClient(),
+		APIReader:              mgr.GetAPIReader(),
+		Recorder:               mgr.GetEventRecorder("wss-operator"),
+		Prober:                 p,
+		SidecarImage:           o.SidecarImage,
+		SidecarImagePullPolicy: o.SidecarImagePullPolicy,
+		ClusterDomain:          o.ClusterDomain,
+	}
+	if err := r.SetupWithManager(ctx, mgr); err != nil {
+		return nil, fmt.Errorf("setting up the WSSEndpoint controller: %w", err)
+	}
+	return r, nil
+}

@@ -1,0 +1,332 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+	"github.com/wss-operator/wss-operator/internal/certcheck"
+	"github.com/wss-operator/wss-operator/internal/prober"
+	"github.com/wss-operator/wss-operator/internal/sidecar"
+)
+
+const (
+	// FieldManager owns every field the controller writes.
+	FieldManager = "wss-operator"
+	// Finalizer guards the exact removal of the sidecar from the workload.
+	Finalizer = "wss.operator.dev/finalizer"
+)
+
+// +kubebuilder:rbac:groups=wss.operator.dev,resources=wssendpoints,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=wss.operator.dev,resources=wssendpoints/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=wss.operator.dev,resources=wssendpoints/finalizers,verbs=update
+// +kubebuilder:rbac:groups=cert-manager.io,resources=certificates,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets;daemonsets,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=core;events.k8s.io,resources=events,verbs=create;patch
+
+// WSSEndpointReconciler reconciles WSSEndpoints.
+type WSSEndpointReconciler struct {
+	// Client reads from the manager's cache and writes to the API server.
+	Client client.Client
+	// APIReader reads Secrets' data directly (the cache holds only their
+	// metadata, so 10k Secrets in a cluster cost the manager nothing).
+	APIReader client.Reader
+	// Recorder records events on transitions.
+	Recorder events.EventRecorder
+	// Prober probes endpoints; its results arrive through its Source.
+	Prober *prober.Prober
+	// SidecarImage is the image injected as the sidecar (the operator's own).
+	SidecarImage string
+	// SidecarImagePullPolicy is set on the sidecar when not empty.
+	SidecarImagePullPolicy corev1.PullPolicy
+	// ClusterDomain is the cluster's DNS suffix (default cluster.local).
+	ClusterDomain string
+	// WarnWithin is the ExpiringSoon window of the Secret check (default 7 days).
+	WarnWithin time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+
+	checks  *checkCache
+	applied appliedVersions
+}
+
+// scope is what one reconcile of one WSSEndpoint has seen so far. Each step
+// records into it; status is computed from it at the end.
+type scope struct {
+	ep     *wssv1.WSSEndpoint
+	before *wssv1.WSSEndpoint
+	obs    observed
+
+	certSecretName string
+	cmCert         *cmv1.Certificate
+	secret         *corev1.Secret    // metadata + data of the certificate Secret
+	report         *certcheck.Report // the Secret check, nil when no Secret
+	caBundle       []byte            // the Secret's ca.crt (trust for the probe)
+	hosts          []string          // the names the certificate must cover
+	serviceName    string
+	template       *corev1.PodTemplateSpec // the workload's current pod template
+	sidecarHash    string
+	rolledOut      bool
+	result         ctrl.Result
+}
+
+// requeueAfter keeps the earliest requested requeue.
+func (s *scope) requeueAfter(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	if s.result.RequeueAfter == 0 || d < s.result.RequeueAfter {
+		s.result.RequeueAfter = d
+	}
+}
+
+// Reconcile brings one WSSEndpoint's children in line with its spec and
+// writes what it observed into status.
+func (r *WSSEndpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	ep := &wssv1.WSSEndpoint{}
+	if err := r.Client.Get(ctx, req.NamespacedName, ep); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.Prober.Forget(req.NamespacedName)
+			forgetMetrics(req.NamespacedName)
+		}
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !ep.DeletionTimestamp.IsZero() {
+		return r.reconcileDelete(ctx, ep)
+	}
+	if !controllerutil.ContainsFinalizer(ep, Finalizer) {
+		patch := client.MergeFrom(ep.DeepCopy())
+		controllerutil.AddFinalizer(ep, Finalizer)
+		if err := r.Client.Patch(ctx, ep, patch); err != nil {
+			return ctrl.Result{}, fmt.Errorf("adding finalizer: %w", err)
+		}
+	}
+
+	s := &scope{ep: ep, before: ep.DeepCopy()}
+	defer func() {
+		if err := r.patchStatus(ctx, s); err != nil {
+			retErr = errors.Join(retErr, err)
+		}
+	}()
+
+	if ep.Spec.Suspend {
+		r.Prober.Forget(req.NamespacedName)
+		setSuspendedConditions(ep)
+		return ctrl.Result{}, nil
+	}
+
+	for _, step := range []func(context.Context, *scope) error{
+		r.reconcileCertificate,
+		r.reconcileSecretCheck,
+		r.reconcileService,
+		r.reconcileSidecar,
+		r.reconcileProbe,
+	} {
+		if err := step(ctx, s); err != nil {
+			s.obs.err = err
+			break
+		}
+	}
+	r.computeStatus(s)
+	if s.obs.err != nil {
+		if s.obs.stalled {
+			return ctrl.Result{}, reconcile.TerminalError(s.obs.err)
+		}
+		return ctrl.Result{}, s.obs.err
+	}
+	return s.result, nil
+}
+
+// computeStatus runs the pure setters over what the steps observed.
+func (r *WSSEndpointReconciler) computeStatus(s *scope) {
+	ep := s.ep
+	setCertificateReadyCondition(ep, s.obs)
+	setSidecarReadyCondition(ep, s.obs)
+	setServiceReadyCondition(ep, s.obs)
+	setHandshakeHealthyCondition(ep, s.obs)
+	setReadyCondition(ep)
+	setReconcilingStalledConditions(ep, s.obs)
+	ep.Status.ObservedGeneration = ep.Generation
+	ep.Status.URL = endpointURL(ep, r.clusterDomain())
+	recordEndpointMetrics(ep)
+}
+
+// patchStatus writes status once, if it changed, and records an event for
+// every condition whose status or reason changed.
+func (r *WSSEndpointReconciler) patchStatus(ctx context.Context, s *scope) error {
+	if equality.Semantic.DeepEqual(s.before.Status, s.ep.Status) {
+		return nil
+	}
+	if err := r.Client.Status().Patch(ctx, s.ep, client.MergeFrom(s.before)); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("patching status: %w", err)
+	}
+	r.recordTransitions(s.before, s.ep)
+	return nil
+}
+
+// recordTransitions emits one event per condition transition, never per loop.
+func (r *WSSEndpointReconciler) recordTransitions(before, after *wssv1.WSSEndpoint) {
+	if r.Recorder == nil {
+		return
+	}
+	for _, typ := range []string{wssv1.ConditionReady, wssv1.ConditionCertificateReady, wssv1.ConditionSidecarReady,
+		wssv1.ConditionServiceReady, wssv1.ConditionHandshakeHealthy, wssv1.ConditionStalled} {
+		now := meta.FindStatusCondition(after.Status.Conditions, typ)
+		if now == nil || now.Status == metav1.ConditionUnknown {
+			continue
+		}
+		old := meta.FindStatusCondition(before.Status.Conditions, typ)
+		if old != nil && old.Status == now.Status && old.Reason == now.Reason {
+			continue
+		}
+		eventType := corev1.EventTypeNormal
+		if (now.Status == metav1.ConditionFalse) != (typ == wssv1.ConditionStalled) || now.Reason == wssv1.ReasonDrainExceedsGracePeriod {
+			eventType = corev1.EventTypeWarning
+		}
+		r.Recorder.Eventf(after, nil, eventType, now.Reason, typ, "%s=%s: %s", typ, now.Status, now.Message)
+	}
+}
+
+// reconcileDelete removes exactly our fields from the workload by applying
+// an empty intent under our field manager, then releases the finalizer. The
+// Service and Certificate are owned by the WSSEndpoint and garbage collected.
+func (r *WSSEndpointReconciler) reconcileDelete(ctx context.Context, ep *wssv1.WSSEndpoint) (ctrl.Result, error) {
+	key := client.ObjectKeyFromObject(ep)
+	r.Prober.Forget(key)
+	forgetMetrics(key)
+	r.forgetApplied("Certificate", ep.Namespace, ep.Name)
+	r.forgetApplied("Service", ep.Namespace, ep.Name)
+	if !controllerutil.ContainsFinalizer(ep, Finalizer) {
+		return ctrl.Result{}, nil
+	}
+	if err := r.removeSidecar(ctx, ep); err != nil {
+		return ctrl.Result{}, err
+	}
+	patch := client.MergeFrom(ep.DeepCopy())
+	controllerutil.RemoveFinalizer(ep, Finalizer)
+	if err := r.Client.Patch(ctx, ep, patch); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	return ctrl.Result{}, nil
+}
+
+func (r *WSSEndpointReconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *WSSEndpointReconciler) clusterDomain() string {
+	if r.ClusterDomain == "" {
+		return "cluster.local"
+	}
+	return r.ClusterDomain
+}
+
+// Index names.
+const (
+	indexWorkload = "spec.workloadRef"
+	indexSecret   = "wss.secrets"
+)
+
+// SetupWithManager registers the controller, its watches and indexes, and
+// the prober runnable.
+func (r *WSSEndpointReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
+	if r.checks == nil {
+		r.checks = newCheckCache()
+	}
+	idx := mgr.GetFieldIndexer()
+	if err := idx.IndexField(ctx, &wssv1.WSSEndpoint{}, indexWorkload, func(o client.Object) []string {
+		ep := o.(*wssv1.WSSEndpoint)
+		return []string{string(ep.Spec.WorkloadRef.Kind) + "/" + ep.Spec.WorkloadRef.Name}
+	}); err != nil {
+		return err
+	}
+	if err := idx.IndexField(ctx, &wssv1.WSSEndpoint{}, indexSecret, func(o client.Object) []string {
+		ep := o.(*wssv1.WSSEndpoint)
+		names := []string{certSecretName(ep)}
+		if ca := ep.Spec.TLS.ClientAuth; ca != nil && ca.CASecretName != "" {
+			names = append(names, ca.CASecretName)
+		}
+		return names
+	}); err != nil {
+		return err
+	}
+	if err := mgr.Add(r.Prober); err != nil {
+		return err
+	}
+	byWorkload := func(kind wssv1.WorkloadKind) handler.EventHandler {
+		return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+			return r.requestsFor(ctx, o.GetNamespace(), indexWorkload, string(kind)+"/"+o.GetName())
+		})
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&wssv1.WSSEndpoint{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deletionPredicate()))).
+		Owns(&cmv1.Certificate{}).
+		Owns(&corev1.Service{}).
+		Watches(&appsv1.Deployment{}, byWorkload(wssv1.WorkloadDeployment)).
+		Watches(&appsv1.StatefulSet{}, byWorkload(wssv1.WorkloadStatefulSet)).
+		Watches(&appsv1.DaemonSet{}, byWorkload(wssv1.WorkloadDaemonSet)).
+		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+			return r.requestsFor(ctx, o.GetNamespace(), indexSecret, o.GetName())
+		})).
+		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+			name := o.GetLabels()[sidecar.EndpointLabel]
+			if name == "" {
+				return nil
+			}
+			return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: name}}}
+		})).
+		WatchesRawSource(r.Prober.Source()).
+		WithOptions(controller.Options{MaxConcurrentReconciles: 4}).
+		Complete(r)
+}
+
+func (r *WSSEndpointReconciler) requestsFor(ctx context.Context, namespace, index, value string) []reconcile.Request {
+	list := &wssv1.WSSEndpointList{}
+	if err := r.Client.List(ctx, list, client.InNamespace(namespace), client.MatchingFields{index: value}); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "listing WSSEndpoints for a watch event", "index", index, "value", value)
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for _, ep := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&ep)})
+	}
+	return reqs
+}
+
+// deletionPredicate passes updates that set a deletion timestamp (they do
+// not change the generation).
+func deletionPredicate() predicate.Predicate {
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		return !e.ObjectNew.GetDeletionTimestamp().IsZero()
+	}}
+}

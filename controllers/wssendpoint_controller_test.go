@@ -1,0 +1,317 @@
+package controllers_test
+
+import (
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+	"github.com/wss-operator/wss-operator/controllers"
+	"github.com/wss-operator/wss-operator/internal/certcheck/certtest"
+	"github.com/wss-operator/wss-operator/internal/sidecar"
+	"github.com/wss-operator/wss-operator/internal/testenv"
+)
+
+// TestEndpointLifecycle walks one endpoint through its life on the real API
+// server with real cert-manager controllers: issued and checked certificate,
+// exactly our sidecar in the Deployment, the Service, the real proxy serving
+// the issued Secret in front of a real echo backend, Healthy and Ready and
+// kstatus Current; then the backend stops (BackendUnavailable after the
+// threshold) and returns; then a pod serves an old certificate
+// (StaleCertificate); finally deletion leaves the Deployment as the user
+// wrote it.
+func TestEndpointLifecycle(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t, g)
+	_, err := testenv.ApplyFile(ctx, env.Client, filepath.Join(env.Root, "config", "samples", "certificate-issuers.yaml"), ns)
+	g.Expect(err).NotTo(HaveOccurred())
+	applyUserDeployment(g, ctx, ns, "echo")
+	before := getDeployment(g, ctx, ns, "echo")
+	userFields := managedFieldsOf(before, testenv.FieldManager)
+	g.Expect(userFields).NotTo(BeEmpty())
+
+	ep := endpoint(ns, "echo", wssv1.TLS{
+		IssuerRef: &wssv1.IssuerReference{Name: "demo-ca", Kind: "Issuer", Group: "cert-manager.io"},
+		Hosts:     []string{"echo.example.test"},
+	})
+	g.Expect(env.Client.Create(ctx, ep)).To(Succeed())
+
+	// Certificate issued by cert-manager and checked.
+	got := expectCondition(t, g, ns, "echo", wssv1.ConditionCertificateReady, metav1.ConditionTrue, wssv1.ReasonSucceeded)
+	g.Expect(got.Status.Certificate).NotTo(BeNil())
+	g.Expect(got.Status.Certificate.SecretName).To(Equal("echo-tls"))
+	g.Expect(got.Status.Certificate.DNSNames).To(ConsistOf("echo.example.test", "echo."+ns+".svc", "echo."+ns+".svc.cluster.local"))
+	g.Expect(got.Status.Certificate.ChainLength).To(BeNumerically(">=", 1))
+
+	// Exactly our sidecar, volume, label and annotation in the Deployment.
+	g.Eventually(func(g Gomega) {
+		d := getDeployment(g, ctx, ns, "echo")
+		sc := sidecarIn(&d.Spec.Template)
+		g.Expect(sc).NotTo(BeNil())
+		g.Expect(*sc.RestartPolicy).To(Equal(corev1.ContainerRestartPolicyAlways))
+		g.Expect(sc.Image).To(Equal("ghcr.io/wss-operator/wss-operator:test"))
+		g.Expect(sc.Args).To(ContainElements("proxy", "--backend=127.0.0.1:8080", "--listen=:8443"))
+		g.Expect(d.Spec.Template.Spec.InitContainers).To(HaveLen(1))
+		g.Expect(d.Spec.Template.Spec.Containers).To(HaveLen(1))
+		g.Expect(d.Spec.Template.Labels).To(HaveKeyWithValue(sidecar.EndpointLabel, "echo"))
+		g.Expect(d.Spec.Template.Annotations).To(HaveKey(sidecar.ConfigHashAnnotation))
+		g.Expect(d.Spec.Template.Spec.Volumes).To(ContainElement(HaveField("Name", sidecar.VolumeName)))
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+	expectCondition(t, g, ns, "echo", wssv1.ConditionSidecarReady, metav1.ConditionFalse, wssv1.ReasonRolloutInProgress)
+
+	// The Service.
+	svc := &corev1.Service{}
+	g.Eventually(func() error { return env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "echo"}, svc) }).WithTimeout(timeout).Should(Succeed())
+	g.Expect(svc.Spec.Selector).To(Equal(map[string]string{sidecar.EndpointLabel: "echo"}))
+	g.Expect(svc.Spec.Ports).To(HaveLen(1))
+	g.Expect(svc.Spec.Ports[0].Port).To(Equal(int32(443)))
+	g.Expect(svc.Spec.Ports[0].TargetPort).To(Equal(intstr.FromString(sidecar.TLSPortName)))
+	expectCondition(t, g, ns, "echo", wssv1.ConditionServiceReady, metav1.ConditionTrue, wssv1.ReasonSucceeded)
+
+	// The real sidecar with the issued Secret, in front of a real backend;
+	// the Service name and the pod IP are routed to it on loopback.
+	secret := getSecret(g, ctx, ns, "echo-tls")
+	backend := startEcho(t, "")
+	px := runProxy(t, secret, backend.Addr)
+	net0.Route("echo."+ns+".svc:443", px.Addr().String())
+	net0.Route("127.0.1.1:8443", px.Addr().String())
+	rollOut(g, ctx, ns, "echo")
+	createPod(g, ctx, ns, "echo", "echo-1", "127.0.1.1")
+
+	expectCondition(t, g, ns, "echo", wssv1.ConditionHandshakeHealthy, metav1.ConditionTrue, wssv1.ReasonHealthy)
+	got = expectCondition(t, g, ns, "echo", wssv1.ConditionReady, metav1.ConditionTrue, wssv1.ReasonSucceeded)
+	g.Expect(kstatus(g, got)).To(Equal(status.CurrentStatus))
+	g.Expect(got.Status.ObservedGeneration).To(Equal(got.Generation))
+	g.Expect(got.Status.URL).To(Equal("wss://echo.example.test:443/ws"))
+	g.Expect(got.Status.Handshake).NotTo(BeNil())
+	g.Expect(got.Status.Handshake.Reason).To(Equal(wssv1.ReasonHealthy))
+	g.Expect(got.Status.Handshake.TLSVersion).To(Equal("TLS 1.3"))
+	g.Expect(got.Status.Handshake.Pods).To(ConsistOf(wssv1.PodHandshake{Name: "echo-1", Reason: wssv1.ReasonHealthy, ServedSHA256: got.Status.Certificate.SHA256}))
+
+	// A real wss:// round trip through the sidecar, trusting the Secret's CA.
+	roundTrip(t, g, px.Addr().String(), "echo.example.test", secret.Data["ca.crt"])
+
+	// The backend stops: the sidecar answers 502, the probe says
+	// BackendUnavailable once the failure threshold (2) is reached.
+	backend.Stop()
+	got = expectCondition(t, g, ns, "echo", wssv1.ConditionHandshakeHealthy, metav1.ConditionFalse, wssv1.ReasonBackendUnavailable)
+	g.Expect(got.Status.Handshake.ConsecutiveFailures).To(BeNumerically(">=", 2))
+	g.Expect(got.Status.Handshake.Phase).To(Equal("upgrade"))
+	expectCondition(t, g, ns, "echo", wssv1.ConditionReady, metav1.ConditionFalse, wssv1.ReasonBackendUnavailable)
+	startEcho(t, backend.Addr)
+	expectCondition(t, g, ns, "echo", wssv1.ConditionReady, metav1.ConditionTrue, wssv1.ReasonSucceeded)
+
+	// A second pod serves an older certificate from the same CA.
+	caSecret := getSecret(g, ctx, ns, "demo-ca")
+	ca := certFromSecret(g, caSecret)
+	old := ca.Issue(certtest.Options{Hosts: []string{"echo.example.test", "echo." + ns + ".svc"}})
+	stale := runProxy(t, &corev1.Secret{Data: map[string][]byte{"tls.crt": old.CertPEM, "tls.key": old.KeyPEM}}, backend.Addr)
+	net0.Route("127.0.1.2:8443", stale.Addr().String())
+	createPod(g, ctx, ns, "echo", "echo-2", "127.0.1.2")
+	got = expectCondition(t, g, ns, "echo", wssv1.ConditionHandshakeHealthy, metav1.ConditionFalse, wssv1.ReasonStaleCertificate)
+	g.Expect(got.Status.Handshake.Pods).To(ContainElement(wssv1.PodHandshake{Name: "echo-2", Reason: wssv1.ReasonStaleCertificate, ServedSHA256: certSHA(old.Cert)}))
+	g.Expect(env.Client.Delete(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "echo-2"}})).To(Succeed())
+	expectCondition(t, g, ns, "echo", wssv1.ConditionReady, metav1.ConditionTrue, wssv1.ReasonSucceeded)
+
+	// Deletion: the finalizer removes exactly our fields.
+	g.Expect(env.Client.Delete(ctx, getEndpoint(g, ctx, ns, "echo"))).To(Succeed())
+	g.Eventually(func() bool {
+		err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "echo"}, &wssv1.WSSEndpoint{})
+		return apierrors.IsNotFound(err)
+	}).WithTimeout(timeout).WithPolling(poll).Should(BeTrue())
+	after := getDeployment(g, ctx, ns, "echo")
+	g.Expect(sidecarIn(&after.Spec.Template)).To(BeNil())
+	g.Expect(equality.Semantic.DeepEqual(before.Spec, after.Spec)).To(BeTrue(), "spec before:\n%+v\nafter:\n%+v", before.Spec, after.Spec)
+	g.Expect(after.Labels).To(Equal(before.Labels))
+	g.Expect(after.Annotations).To(Equal(before.Annotations))
+	g.Expect(managedFieldsOf(after, testenv.FieldManager)).To(Equal(userFields), "the user's fields are untouched")
+	g.Expect(managedFieldsOf(after, controllers.FieldManager)).To(Or(BeEmpty(), Equal("{}")), "nothing is left owned by the operator")
+}
+
+// TestUserSecretWithMismatchedKey: a Secret whose key belongs to another
+// certificate is refused before anything serves it.
+func TestUserSecretWithMismatchedKey(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t, g)
+	applyUserDeployment(g, ctx, ns, "echo")
+	root := certtest.NewCA(certtest.Options{})
+	leaf := root.Issue(certtest.Options{Hosts: []string{"echo." + ns + ".svc", "echo." + ns + ".svc.cluster.local"}})
+	other := certtest.NewKey(certtest.ECDSAP256, 0)
+	createTLSSecret(g, ctx, ns, "mine", leaf.CertPEM, certtest.KeyPEM(other, certtest.PKCS8), root.CertPEM)
+
+	g.Expect(env.Client.Create(ctx, endpoint(ns, "echo", wssv1.TLS{SecretName: "mine"}))).To(Succeed())
+	got := expectCondition(t, g, ns, "echo", wssv1.ConditionCertificateReady, metav1.ConditionFalse, wssv1.ReasonKeyMismatch)
+	g.Expect(cond(got, wssv1.ConditionCertificateReady).Message).To(ContainSubstring("tls.key"))
+	expectCondition(t, g, ns, "echo", wssv1.ConditionReady, metav1.ConditionFalse, wssv1.ReasonKeyMismatch)
+	g.Consistently(func(g Gomega) {
+		g.Expect(sidecarIn(&getDeployment(g, ctx, ns, "echo").Spec.Template)).To(BeNil())
+	}).WithTimeout(3*time.Second).WithPolling(500*time.Millisecond).Should(Succeed(), "a broken certificate is never rolled out")
+}
+
+// TestLeafOnlyChain: a leaf issued by an intermediate, without the
+// intermediate in tls.crt, is ChainIncomplete.
+func TestLeafOnlyChain(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t, g)
+	applyUserDeployment(g, ctx, ns, "echo")
+	root := certtest.NewCA(certtest.Options{})
+	intermediate := root.Issue(certtest.Options{IsCA: true})
+	leaf := intermediate.Issue(certtest.Options{Hosts: []string{"echo." + ns + ".svc", "echo." + ns + ".svc.cluster.local"}})
+	createTLSSecret(g, ctx, ns, "leaf-only", leaf.CertPEM, leaf.KeyPEM, root.CertPEM)
+
+	g.Expect(env.Client.Create(ctx, endpoint(ns, "echo", wssv1.TLS{SecretName: "leaf-only"}))).To(Succeed())
+	expectCondition(t, g, ns, "echo", wssv1.ConditionCertificateReady, metav1.ConditionFalse, wssv1.ReasonChainIncomplete)
+	g.Expect(sidecarIn(&getDeployment(g, ctx, ns, "echo").Spec.Template)).To(BeNil())
+
+	// Fixing the Secret (leaf then intermediate) lets the sidecar in.
+	fixed := getSecret(g, ctx, ns, "leaf-only")
+	fixed.Data["tls.crt"] = certtest.PEMs(leaf, intermediate)
+	g.Expect(env.Client.Update(ctx, fixed)).To(Succeed())
+	expectCondition(t, g, ns, "echo", wssv1.ConditionCertificateReady, metav1.ConditionTrue, wssv1.ReasonSucceeded)
+	expectCondition(t, g, ns, "echo", wssv1.ConditionSidecarReady, metav1.ConditionFalse, wssv1.ReasonRolloutInProgress)
+}
+
+// TestWorkloadMissingThenAppears: WorkloadNotFound until the Deployment
+// exists, then the sidecar is injected.
+func TestWorkloadMissingThenAppears(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t, g)
+	root := certtest.NewCA(certtest.Options{})
+	leaf := root.Issue(certtest.Options{Hosts: []string{"echo." + ns + ".svc", "echo." + ns + ".svc.cluster.local"}})
+	createTLSSecret(g, ctx, ns, "mine", leaf.CertPEM, leaf.KeyPEM, root.CertPEM)
+
+	g.Expect(env.Client.Create(ctx, endpoint(ns, "echo", wssv1.TLS{SecretName: "mine"}))).To(Succeed())
+	got := expectCondition(t, g, ns, "echo", wssv1.ConditionSidecarReady, metav1.ConditionFalse, wssv1.ReasonWorkloadNotFound)
+	g.Expect(conditionOf(got, wssv1.ConditionReady)).To(Equal("False/" + wssv1.ReasonWorkloadNotFound))
+	g.Expect(conditionOf(got, wssv1.ConditionCertificateReady)).To(Equal("True/" + wssv1.ReasonSucceeded))
+
+	applyUserDeployment(g, ctx, ns, "echo")
+	expectCondition(t, g, ns, "echo", wssv1.ConditionSidecarReady, metav1.ConditionFalse, wssv1.ReasonRolloutInProgress)
+	g.Expect(sidecarIn(&getDeployment(g, ctx, ns, "echo").Spec.Template)).NotTo(BeNil())
+	got = getEndpoint(g, ctx, ns, "echo")
+	g.Expect(kstatus(g, got)).To(Equal(status.InProgressStatus))
+}
+
+// TestIssuerMissing: a Certificate whose issuer does not exist is
+// CertificateNotReady with cert-manager's own reason in the message.
+func TestIssuerMissing(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t, g)
+	applyUserDeployment(g, ctx, ns, "echo")
+	g.Expect(env.Client.Create(ctx, endpoint(ns, "echo", wssv1.TLS{
+		IssuerRef: &wssv1.IssuerReference{Name: "no-such-issuer", Kind: "Issuer", Group: "cert-manager.io"},
+	}))).To(Succeed())
+	got := expectCondition(t, g, ns, "echo", wssv1.ConditionCertificateReady, metav1.ConditionFalse, wssv1.ReasonCertificateNotReady)
+	g.Expect(cond(got, wssv1.ConditionCertificateReady).Message).To(ContainSubstring("cert-manager"))
+	g.Expect(kstatus(g, got)).To(Equal(status.InProgressStatus))
+	g.Expect(sidecarIn(&getDeployment(g, ctx, ns, "echo").Spec.Template)).To(BeNil())
+}
+
+// TestSidecarConflict: a user container on the sidecar's TLS port is
+// reported (Stalled) rather than fought.
+func TestSidecarConflict(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t, g)
+	applyUserDeployment(g, ctx, ns, "echo")
+	root := certtest.NewCA(certtest.Options{})
+	leaf := root.Issue(certtest.Options{Hosts: []string{"echo." + ns + ".svc", "echo." + ns + ".svc.cluster.local"}})
+	createTLSSecret(g, ctx, ns, "mine", leaf.CertPEM, leaf.KeyPEM, root.CertPEM)
+	ep := endpoint(ns, "echo", wssv1.TLS{SecretName: "mine", Port: 8080 + 1})
+	ep.Spec.Backend.Port = 9000 // the user's container declares 8080; our TLS port 8081 is free
+	d := getDeployment(g, ctx, ns, "echo")
+	d.Spec.Template.Spec.Containers[0].Ports = append(d.Spec.Template.Spec.Containers[0].Ports, corev1.ContainerPort{Name: "other", ContainerPort: 8081})
+	g.Expect(env.Client.Update(ctx, d)).To(Succeed())
+	g.Expect(env.Client.Create(ctx, ep)).To(Succeed())
+	got := expectCondition(t, g, ns, "echo", wssv1.ConditionStalled, metav1.ConditionTrue, wssv1.ReasonSidecarConflict)
+	g.Expect(cond(got, wssv1.ConditionSidecarReady).Message).To(ContainSubstring("8081"))
+	g.Expect(kstatus(g, got)).To(Equal(status.FailedStatus))
+	g.Expect(sidecarIn(&getDeployment(g, ctx, ns, "echo").Spec.Template)).To(BeNil())
+}
+
+func cond(ep *wssv1.WSSEndpoint, typ string) metav1.Condition {
+	for _, c := range ep.Status.Conditions {
+		if c.Type == typ {
+			return c
+		}
+	}
+	return metav1.Condition{}
+}
+
+func createTLSSecret(g Gomega, ctx context.Context, ns, name string, crt, key, ca []byte) {
+	s := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Type:       corev1.SecretTypeTLS,
+		Data:       map[string][]byte{"tls.crt": crt, "tls.key": key, "ca.crt": ca},
+	}
+	g.Expect(env.Client.Create(ctx, s)).To(Succeed())
+}
+
+// certFromSecret turns cert-manager's CA Secret into a certtest CA.
+func certFromSecret(g Gomega, s *corev1.Secret) *certtest.Cert {
+	pair, err := tls.X509KeyPair(s.Data["tls.crt"], s.Data["tls.key"])
+	g.Expect(err).NotTo(HaveOccurred())
+	block, _ := pem.Decode(s.Data["tls.crt"])
+	cert, err := x509.ParseCertificate(block.Bytes)
+	g.Expect(err).NotTo(HaveOccurred())
+	return &certtest.Cert{Cert: cert, Key: pair.PrivateKey.(crypto.Signer), CertPEM: s.Data["tls.crt"]}
+}
+
+func certSHA(c *x509.Certificate) string {
+	sum := sha256.Sum256(c.Raw)
+	return hex.EncodeToString(sum[:])
+}
+
+// roundTrip sends a message over wss:// through addr and expects the echo.
+func roundTrip(t *testing.T, g Gomega, addr, host string, caPEM []byte) {
+	t.Helper()
+	roots := x509.NewCertPool()
+	g.Expect(roots.AppendCertsFromPEM(caPEM)).To(BeTrue())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	dialer := &net.Dialer{}
+	httpClient := &http.Client{Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: host},
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return dialer.DialContext(ctx, network, addr)
+		},
+	}}
+	c, _, err := websocket.Dial(ctx, fmt.Sprintf("wss://%s/ws", host), &websocket.DialOptions{HTTPClient: httpClient})
+	g.Expect(err).NotTo(HaveOccurred())
+	defer c.CloseNow()
+	g.Expect(c.Write(ctx, websocket.MessageText, []byte("hello over wss"))).To(Succeed())
+	_, data, err := c.Read(ctx)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(string(data)).To(Equal("hello over wss"))
+	g.Expect(c.Close(websocket.StatusNormalClosure, "done")).To(Succeed())
+}

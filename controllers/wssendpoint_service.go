@@ -1,0 +1,95 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+	"github.com/wss-operator/wss-operator/internal/sidecar"
+)
+
+// ServicePortName is the name of the Service's TLS port.
+const ServicePortName = "wss"
+
+// reconcileService applies the Service `<name>` that selects the endpoint's
+// pods (by the label the sidecar injection puts on the pod template) and
+// maps spec.service.port to the sidecar's TLS port.
+func (r *WSSEndpointReconciler) reconcileService(ctx context.Context, s *scope) error {
+	ep := s.ep
+	s.serviceName = ep.Name
+	existing := &corev1.Service{}
+	key := client.ObjectKey{Namespace: ep.Namespace, Name: ep.Name}
+	err := r.Client.Get(ctx, key, existing)
+	if apierrors.IsNotFound(err) {
+		// The cache holds only Services with our label; a Service of the
+		// same name that is not ours must be found before we apply.
+		err = r.APIReader.Get(ctx, key, existing)
+	}
+	switch {
+	case err == nil && !metav1.IsControlledBy(existing, ep):
+		s.obs.serviceStatus, s.obs.serviceReason = metav1.ConditionFalse, wssv1.ReasonSidecarConflict
+		s.obs.serviceMessage = fmt.Sprintf("Service %s/%s already exists and is not managed by this WSSEndpoint; rename or delete it", ep.Namespace, ep.Name)
+		s.obs.stalled, s.obs.stalledReason, s.obs.stalledMessage = true, wssv1.ReasonSidecarConflict, s.obs.serviceMessage
+		return nil
+	case err != nil && !apierrors.IsNotFound(err):
+		return fmt.Errorf("reading Service %s: %w", ep.Name, err)
+	}
+
+	svcType := corev1.ServiceType(ep.Spec.Service.Type)
+	if svcType == "" {
+		svcType = corev1.ServiceTypeClusterIP
+	}
+	port := ep.Spec.Service.Port
+	if port == 0 {
+		port = 443
+	}
+	svc := corev1ac.Service(ep.Name, ep.Namespace).
+		WithLabels(map[string]string{sidecar.EndpointLabel: ep.Name}).
+		WithOwnerReferences(ownerRef(ep)).
+		WithSpec(corev1ac.ServiceSpec().
+			WithType(svcType).
+			WithSelector(map[string]string{sidecar.EndpointLabel: ep.Name}).
+			WithPorts(corev1ac.ServicePort().
+				WithName(ServicePortName).WithProtocol(corev1.ProtocolTCP).WithAppProtocol("https").
+				WithPort(port).WithTargetPort(intstr.FromString(sidecar.TLSPortName))))
+	if len(ep.Spec.Service.Annotations) > 0 {
+		svc = svc.WithAnnotations(ep.Spec.Service.Annotations)
+	}
+	var current client.Object
+	if err == nil {
+		current = existing
+	}
+	if err := r.applyIfChanged(ctx, current, svc, func(a map[string]string) { svc.WithAnnotations(a) }); err != nil {
+		if apierrors.IsInvalid(err) {
+			s.obs.serviceStatus, s.obs.serviceReason, s.obs.serviceMessage = metav1.ConditionFalse, wssv1.ReasonInvalidSpec, err.Error()
+			s.obs.stalled, s.obs.stalledReason, s.obs.stalledMessage = true, wssv1.ReasonInvalidSpec, "the Service is rejected: "+err.Error()
+			return nil
+		}
+		return fmt.Errorf("applying Service %s: %w", ep.Name, err)
+	}
+	s.obs.serviceStatus, s.obs.serviceReason = metav1.ConditionTrue, wssv1.ReasonSucceeded
+	s.obs.serviceMessage = fmt.Sprintf("Service %s exposes port %d (%s) to the sidecar's TLS port %d", ep.Name, port, svcType, ep.Spec.TLS.Port)
+	return nil
+}
+
+// endpointURL is status.url: wss://<first host or service DNS>:<port><path>
+// (a wildcard host is skipped: it names no single server).
+func endpointURL(ep *wssv1.WSSEndpoint, domain string) string {
+	host := urlHost(ep, domain)
+	port := ep.Spec.Service.Port
+	if port == 0 {
+		port = 443
+	}
+	path := ep.Spec.Backend.Path
+	if path == "" {
+		path = "/"
+	}
+	return fmt.Sprintf("wss://%s:%d%s", host, port, path)
+}

@@ -1,0 +1,49 @@
+package deploytest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+)
+
+// TestSamples: config/samples renders, fits together (the WSSEndpoint points
+// at the echo Deployment's port and at the sample CA Issuer) and is accepted
+// by the API server with our CRD and cert-manager's.
+func TestSamples(t *testing.T) {
+	g := NewWithT(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	objs := kustomize(g, "config/samples")
+	g.Expect(kinds(objs)).To(ConsistOf(
+		"ClusterIssuer/wss-demo-selfsigned", "Certificate/demo-ca", "Issuer/demo-ca",
+		"Deployment/echo", "WSSEndpoint/echo",
+	))
+
+	var ep wssv1.WSSEndpoint
+	typed(g, objs, "WSSEndpoint", "", &ep)
+	var echo appsv1.Deployment
+	typed(g, objs, "Deployment", "", &echo)
+	g.Expect(string(ep.Spec.WorkloadRef.Kind)).To(Equal("Deployment"))
+	g.Expect(ep.Spec.WorkloadRef.Name).To(Equal(echo.Name))
+	g.Expect(echo.Spec.Template.Spec.Containers).To(HaveLen(1))
+	g.Expect(echo.Spec.Template.Spec.Containers[0].Ports).To(ContainElement(HaveField("ContainerPort", ep.Spec.Backend.Port)),
+		"the echo server listens on the WSSEndpoint's backend port")
+	g.Expect(ep.Spec.TLS.IssuerRef).NotTo(BeNil())
+	_, err := find(objs, "Issuer", ep.Spec.TLS.IssuerRef.Name)
+	g.Expect(err).NotTo(HaveOccurred(), "the WSSEndpoint's issuer is the sample CA Issuer")
+
+	const ns = "wss-samples"
+	g.Expect(env.EnsureNamespace(ctx, ns)).To(Succeed())
+	crdEstablished(ctx, g)
+	apply(ctx, g, objs, ns)
+	got := &wssv1.WSSEndpoint{}
+	g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: ep.Name}, got)).To(Succeed())
+	g.Expect(got.Spec.Backend.Path).To(Equal("/ws"))
+	g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: echo.Name}, &appsv1.Deployment{})).To(Succeed())
+}

@@ -1,0 +1,142 @@
+package prober
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/types"
+
+	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+	"github.com/wss-operator/wss-operator/internal/certcheck/certtest"
+	"github.com/wss-operator/wss-operator/internal/certinfo"
+	"github.com/wss-operator/wss-operator/internal/probe"
+)
+
+func result(reason, sha string) *probe.Result {
+	r := &probe.Result{Reason: reason, Healthy: reason == wssv1.ReasonHealthy, Message: reason + " message"}
+	if reason != wssv1.ReasonHealthy {
+		r.Phase = "upgrade"
+	}
+	if sha != "" {
+		r.TLS.PeerCertificates = []certinfo.Facts{{SHA256: sha}}
+	}
+	return r
+}
+
+func TestSummarise(t *testing.T) {
+	target := Target{ExpectedSHA256: "good"}
+	cases := []struct {
+		name    string
+		service *probe.Result
+		pods    []PodResult
+		reason  string
+		phase   string
+	}{
+		{"healthy", result(wssv1.ReasonHealthy, "good"), []PodResult{{Name: "a", Reason: wssv1.ReasonHealthy}}, wssv1.ReasonHealthy, ""},
+		{"service failure wins", result(wssv1.ReasonBackendUnavailable, "good"), []PodResult{{Name: "a", Reason: wssv1.ReasonStaleCertificate}}, wssv1.ReasonBackendUnavailable, "upgrade"},
+		{"service serves a stale leaf", result(wssv1.ReasonHealthy, "old"), nil, wssv1.ReasonStaleCertificate, "tls"},
+		{"one pod stale", result(wssv1.ReasonHealthy, "good"), []PodResult{{Name: "a", Reason: wssv1.ReasonHealthy}, {Name: "b", Reason: wssv1.ReasonStaleCertificate}}, wssv1.ReasonStaleCertificate, "tls"},
+		{"one pod refuses", result(wssv1.ReasonHealthy, "good"), []PodResult{{Name: "a", Reason: wssv1.ReasonConnectionRefused}}, wssv1.ReasonConnectionRefused, ""},
+		{"no service result", nil, nil, wssv1.ReasonUnknown, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			r := Summarise(target, tc.service, tc.pods, time.Unix(1, 0))
+			g.Expect(r.Reason).To(Equal(tc.reason))
+			g.Expect(r.Phase).To(Equal(tc.phase))
+			g.Expect(r.Healthy).To(Equal(tc.reason == wssv1.ReasonHealthy))
+		})
+	}
+}
+
+func TestPodResultMarksStaleLeaf(t *testing.T) {
+	g := NewWithT(t)
+	pr := podResult(Target{ExpectedSHA256: "good"}, "p", result(wssv1.ReasonUnknownAuthority, "old"))
+	g.Expect(pr.Reason).To(Equal(wssv1.ReasonStaleCertificate))
+	g.Expect(pr.ServedSHA256).To(Equal("old"))
+	pr = podResult(Target{ExpectedSHA256: "good"}, "p", result(wssv1.ReasonHealthy, "good"))
+	g.Expect(pr.Reason).To(Equal(wssv1.ReasonHealthy))
+}
+
+// TestSchedule runs the prober against a real TLS WebSocket echo server on
+// loopback: a target is probed at once, results are announced on the
+// channel, a changed target is probed again at once, a failing one counts
+// consecutive failures, and a forgotten one stops.
+func TestSchedule(t *testing.T) {
+	g := NewWithT(t)
+	ca := certtest.NewCA(certtest.Options{})
+	leaf := ca.Issue(certtest.Options{Hosts: []string{"echo.test.svc"}})
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		for {
+			typ, data, err := c.Read(r.Context())
+			if err != nil {
+				return
+			}
+			_ = c.Write(r.Context(), typ, data)
+		}
+	}))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{leaf.TLSCertificate()}}
+	srv.StartTLS()
+	defer srv.Close()
+	addr := srv.Listener.Addr().String()
+
+	p := New(Options{
+		Resolver: func(context.Context, string) ([]string, error) { return []string{"127.0.0.1"}, nil },
+		Dial: func(ctx context.Context, network, a string) (net.Conn, error) {
+			if a == "127.0.0.1:443" {
+				a = addr
+			}
+			return (&net.Dialer{}).DialContext(ctx, network, a)
+		},
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- p.Start(ctx) }()
+
+	key := types.NamespacedName{Namespace: "test", Name: "echo"}
+	target := Target{
+		Key: key, URL: "wss://echo.test.svc:443/", ServiceAddr: "echo.test.svc:443",
+		Roots: ca.Pool(), RootsID: "ca", ExpectedSHA256: certinfo.Fingerprint(leaf.Cert),
+		Interval: time.Hour, Timeout: 5 * time.Second,
+	}
+	p.Upsert(target)
+	g.Eventually(p.events).WithTimeout(20 * time.Second).Should(Receive())
+	r, ok := p.Latest(key)
+	g.Expect(ok).To(BeTrue())
+	g.Expect(r.Reason).To(Equal(wssv1.ReasonHealthy), r.Message)
+	g.Expect(r.LastSuccess).NotTo(BeZero())
+
+	// The same target again keeps its (hourly) schedule: no new round.
+	p.Upsert(target)
+	g.Consistently(p.events).WithTimeout(time.Second).ShouldNot(Receive())
+
+	// A changed target (a pod that refuses) is probed at once.
+	target.Pods = []PodTarget{{Name: "echo-1", Addr: "127.0.0.1:1"}}
+	p.Upsert(target)
+	g.Eventually(p.events).WithTimeout(20 * time.Second).Should(Receive())
+	r, _ = p.Latest(key)
+	g.Expect(r.Reason).To(Equal(wssv1.ReasonConnectionRefused))
+	g.Expect(r.ConsecutiveFailures).To(Equal(int32(1)))
+	g.Expect(r.Pods).To(HaveLen(1))
+
+	p.Forget(key)
+	_, ok = p.Latest(key)
+	g.Expect(ok).To(BeFalse())
+	g.Expect(p.Targets()).To(Equal(0))
+	cancel()
+	g.Eventually(done).WithTimeout(10 * time.Second).Should(Receive(BeNil()))
+}

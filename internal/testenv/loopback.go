@@ -1,0 +1,121 @@
+package testenv
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// LoopbackNet is the prober's network in tests and the demo: every name and
+// address the controller probes (Service DNS names, pod IPs) is routed to a
+// loopback listener, and nothing else is ever dialled. Its Resolve and Dial
+// plug into controllers.Options.
+type LoopbackNet struct {
+	mu     sync.Mutex
+	routes map[string]string // "host:port" the prober dials -> loopback "127.x.y.z:N"
+}
+
+// NewLoopbackNet returns an empty routing table.
+func NewLoopbackNet() *LoopbackNet { return &LoopbackNet{routes: map[string]string{}} }
+
+// Route sends connections to from ("host:port") to the loopback address to.
+func (n *LoopbackNet) Route(from, to string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.routes[from] = to
+}
+
+// Unroute removes a route; dialling from is then refused.
+func (n *LoopbackNet) Unroute(from string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	delete(n.routes, from)
+}
+
+// Resolve answers for names that have a route (the name stands for itself;
+// Dial maps it); anything else does not resolve.
+func (n *LoopbackNet) Resolve(_ context.Context, host string) ([]string, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for from := range n.routes {
+		if h, _, _ := net.SplitHostPort(from); h == host {
+			return []string{host}, nil
+		}
+	}
+	return nil, &net.DNSError{Err: "no such host (loopback test network)", Name: host, IsNotFound: true}
+}
+
+// Dial connects to the loopback address routed from addr; an unrouted
+// address is refused, and a route to a non-loopback address is an error.
+func (n *LoopbackNet) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	n.mu.Lock()
+	to, ok := n.routes[addr]
+	n.mu.Unlock()
+	if !ok {
+		return nil, &net.OpError{Op: "dial", Net: network, Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	}
+	host, _, _ := net.SplitHostPort(to)
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return nil, errors.New("loopback test network: refusing to dial non-loopback address " + to)
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, network, to)
+}
+
+// EchoServer is a real WebSocket echo server (github.com/coder/websocket)
+// on loopback, standing in for a user's plain ws:// server: it echoes every
+// message on Path.
+type EchoServer struct {
+	// Addr is host:port it listens on.
+	Addr string
+	srv  *http.Server
+}
+
+// StartEcho listens on addr ("127.0.0.1:0" for any port; a previous Addr to
+// come back on the same port) and serves WebSocket echo on path.
+func StartEcho(addr, path string) (*EchoServer, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	var ln net.Listener
+	var err error
+	for i := 0; i < 50; i++ { // coming back on a port may race the old socket's close
+		if ln, err = net.Listen("tcp", addr); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		for {
+			typ, data, err := c.Read(r.Context())
+			if err != nil {
+				return
+			}
+			if err := c.Write(r.Context(), typ, data); err != nil {
+				return
+			}
+		}
+	})
+	e := &EchoServer{Addr: ln.Addr().String(), srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}}
+	go func() { _ = e.srv.Serve(ln) }()
+	return e, nil
+}
+
+// Stop closes the listener and every connection.
+func (e *EchoServer) Stop() { _ = e.srv.Close() }
