@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"github.com/wss-operator/wss-operator/internal/tlsnames"
 	"net"
 	"os"
 	"path/filepath"
@@ -62,16 +63,16 @@ func (pc probeCase) options(t testing.TB) probe.Options {
 	}
 	var err error
 	if pc.minTLS != "" {
-		o.MinVersion, err = probe.ParseTLSVersion(pc.minTLS)
+		o.MinVersion, err = tlsnames.ParseVersion(pc.minTLS)
 		g.Expect(err).NotTo(HaveOccurred())
 	}
 	if pc.maxTLS != "" {
-		o.MaxVersion, err = probe.ParseTLSVersion(pc.maxTLS)
+		o.MaxVersion, err = tlsnames.ParseVersion(pc.maxTLS)
 		g.Expect(err).NotTo(HaveOccurred())
 	}
-	o.CipherSuites, err = probe.ParseCipherSuites(strings.Join(pc.suites, ","))
+	o.CipherSuites, err = tlsnames.ParseCipherSuites(strings.Join(pc.suites, ","), true)
 	g.Expect(err).NotTo(HaveOccurred())
-	o.Curves, err = probe.ParseCurves(strings.Join(pc.curves, ","))
+	o.Curves, err = tlsnames.ParseCurves(strings.Join(pc.curves, ","))
 	g.Expect(err).NotTo(HaveOccurred())
 	return o
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"github.com/wss-operator/wss-operator/internal/tlsnames"
 	"net"
 	"strings"
 	"time"
@@ -141,7 +142,7 @@ func offered(o Options) string {
 	if len(o.Curves) > 0 {
 		names := make([]string, 0, len(o.Curves))
 		for _, id := range o.Curves {
-			names = append(names, curveName(id))
+			names = append(names, tlsnames.CurveName(id))
 		}
 		groups = "groups " + strings.Join(names, ",")
 	}

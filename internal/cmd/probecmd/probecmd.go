@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/wss-operator/wss-operator/internal/tlsnames"
 	"io"
 	"os"
 	"time"
@@ -132,19 +133,19 @@ func (c Command) options(f *flags, args []string) (probe.Options, error) {
 	o.URL = args[0]
 	var err error
 	if f.minTLS != "" {
-		if o.MinVersion, err = probe.ParseTLSVersion(f.minTLS); err != nil {
+		if o.MinVersion, err = tlsnames.ParseVersion(f.minTLS); err != nil {
 			return o, fmt.Errorf("--min-tls: %w", err)
 		}
 	}
 	if f.maxTLS != "" {
-		if o.MaxVersion, err = probe.ParseTLSVersion(f.maxTLS); err != nil {
+		if o.MaxVersion, err = tlsnames.ParseVersion(f.maxTLS); err != nil {
 			return o, fmt.Errorf("--max-tls: %w", err)
 		}
 	}
-	if o.CipherSuites, err = probe.ParseCipherSuites(f.cipherSuites); err != nil {
+	if o.CipherSuites, err = tlsnames.ParseCipherSuites(f.cipherSuites, true); err != nil {
 		return o, fmt.Errorf("--cipher-suites: %w", err)
 	}
-	if o.Curves, err = probe.ParseCurves(f.curves); err != nil {
+	if o.Curves, err = tlsnames.ParseCurves(f.curves); err != nil {
 		return o, fmt.Errorf("--curves: %w", err)
 	}
 	if f.ca != "" {
