@@ -65,12 +65,12 @@ func runBenchChild(v string) int {
 			runtime.GC()
 			debug.FreeOSMemory()
 			if f := os.Getenv("WSS_PROXY_BENCH_HEAPPROFILE"); f != "" {
-				out, _ := os.Create(f)
-				_ = pprof.WriteHeapProfile(out)
-				out.Close()
-				var ms runtime.MemStats
-				runtime.ReadMemStats(&ms)
-				fmt.Fprintf(os.Stderr, "heapinuse=%d stackinuse=%d sys=%d goroutines=%d\n", ms.HeapInuse, ms.StackInuse, ms.Sys, runtime.NumGoroutine())
+				// For looking into what an idle connection holds:
+				// go tool pprof -sample_index=inuse_space FILE
+				if out, err := os.Create(f); err == nil {
+					_ = pprof.WriteHeapProfile(out)
+					out.Close()
+				}
 			}
 			fmt.Println("gc")
 		}
@@ -216,7 +216,7 @@ func BenchmarkIdleConnMemory(b *testing.B) {
 			return out
 		}
 		warm := dial(20) // pools, code pages and the like are not per-connection costs
-		time.Sleep(600 * time.Millisecond)
+		time.Sleep(2 * parkAfter)
 		child.settle(b)
 		baseRSS, baseHeap, baseG := child.rssKiB(b), child.metric(b, "go_memstats_heap_inuse_bytes"), child.metric(b, "go_goroutines")
 		open := dial(conns)
@@ -228,30 +228,14 @@ func BenchmarkIdleConnMemory(b *testing.B) {
 		goroutines += (child.metric(b, "go_goroutines") - baseG) / conns
 		// The first message on a long-idle (parked) connection.
 		const woken = 200
+		time.Sleep(2 * parkAfter)
 		start := time.Now()
 		for _, c := range open[:woken] {
 			if err := echoOnce(ctx, c, pattern(64)); err != nil {
 				b.Fatal(err)
 			}
 		}
-		b.Logf("first wake after settle: %.1f µs", float64(time.Since(start).Microseconds())/woken)
-		time.Sleep(600 * time.Millisecond)
-		start = time.Now()
-		for _, c := range open[:woken] {
-			if err := echoOnce(ctx, c, pattern(64)); err != nil {
-				b.Fatal(err)
-			}
-		}
 		wake += float64(time.Since(start).Microseconds()) / woken
-		time.Sleep(600 * time.Millisecond)
-		start = time.Now()
-		for _, c := range open[:woken] {
-			if err := echoOnce(ctx, c, pattern(64)); err != nil {
-				b.Fatal(err)
-			}
-			time.Sleep(time.Millisecond)
-		}
-		b.Logf("spaced: %.1f µs", float64(time.Since(start).Microseconds())/woken-1000)
 		for _, c := range append(warm, open...) {
 			c.CloseNow()
 		}

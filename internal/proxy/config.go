@@ -60,9 +60,10 @@ type Config struct {
 	// HeaderTimeout bounds reading a request head (the first one and every
 	// later one on a keep-alive connection).
 	HeaderTimeout time.Duration
-	// IdleTimeout closes HTTP keep-alive connections idle this long. It does
-	// not apply to upgraded WebSocket connections, which may idle forever
-	// (TCP keep-alive detects dead peers).
+	// IdleTimeout closes HTTP keep-alive connections idle this long, and a
+	// WebSocket whose peer accepts no data for this long (a write that does
+	// not complete). Idle WebSockets are never closed (TCP keep-alive
+	// detects dead peers).
 	IdleTimeout time.Duration
 	// BackendTimeout bounds dialling the backend and waiting for its answer
 	// to a WebSocket upgrade.

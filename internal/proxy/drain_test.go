@@ -25,6 +25,10 @@ type rawWS struct {
 }
 
 func dialRawWS(t *testing.T, p *testProxy, roots *x509.CertPool) *rawWS {
+	return dialRawWSPath(t, p, roots, "/echo")
+}
+
+func dialRawWSPath(t *testing.T, p *testProxy, roots *x509.CertPool, path string) *rawWS {
 	t.Helper()
 	c, err := tls.Dial("tcp", p.Addr().String(), &tls.Config{RootCAs: roots, ServerName: "localhost"})
 	if err != nil {
@@ -32,7 +36,7 @@ func dialRawWS(t *testing.T, p *testProxy, roots *x509.CertPool) *rawWS {
 	}
 	t.Cleanup(func() { c.Close() })
 	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
-	_, err = io.WriteString(c, "GET /echo HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"+
+	_, err = io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"+
 		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
 	if err != nil {
 		t.Fatal(err)

@@ -40,6 +40,16 @@ func startBackend(t testing.TB) *testBackend {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/echo", b.echo)
 	mux.HandleFunc("/big", b.big)
+	// /drop completes the upgrade and then closes the TCP connection at once.
+	mux.HandleFunc("/drop", func(w http.ResponseWriter, _ *http.Request) {
+		c, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		_, _ = c.Write([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+			"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"))
+		c.Close()
+	})
 	mux.HandleFunc("/reject", func(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, "go away", http.StatusForbidden)
 	})
@@ -297,4 +307,16 @@ func parkedPumps(p *testProxy) int {
 		}
 	}
 	return n
+}
+
+func pumpStates(p *testProxy) []int32 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var s []int32
+	for ws := range p.ws {
+		for i := range ws.pumps {
+			s = append(s, ws.pumps[i].state.Load())
+		}
+	}
+	return s
 }

@@ -135,8 +135,13 @@ func (h *handler) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 		h.proxyError(w, r, errors.New("backend answered 101 without Upgrade: websocket"))
 		return
 	}
+	if !p.beginUpgrade() {
+		http.Error(w, "503 Service Unavailable: the proxy is shutting down", http.StatusServiceUnavailable)
+		return
+	}
 	conn, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
+		p.abortUpgrade()
 		h.proxyError(w, r, err)
 		return
 	}
@@ -146,6 +151,7 @@ func (h *handler) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 		raw, ok = tc.NetConn().(*rawConn)
 	}
 	if !ok {
+		p.abortUpgrade()
 		_ = conn.Close()
 		return
 	}
@@ -154,6 +160,7 @@ func (h *handler) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 	_ = bc.SetDeadline(time.Time{})
 	_ = tc.SetWriteDeadline(time.Now().Add(p.cfg.HeaderTimeout))
 	if _, err := tc.Write(switchingHead(resp)); err != nil {
+		p.abortUpgrade()
 		_ = tc.Close()
 		return
 	}

@@ -37,21 +37,43 @@ func getPoller() *poller {
 		if err != nil {
 			return
 		}
+		// The epoll descriptor is itself waited for by Go's netpoller (an
+		// epoll set is readable when it has events), so the poller
+		// goroutine sleeps like any network goroutine instead of in a
+		// blocking system call, and the pumps it starts run promptly.
+		if err := syscall.SetNonblock(fd, true); err != nil {
+			syscall.Close(fd)
+			return
+		}
+		f := os.NewFile(uintptr(fd), "wss-proxy-epoll")
+		raw, err := f.SyscallConn()
+		if err != nil {
+			f.Close()
+			return
+		}
 		thePoller = &poller{epfd: fd, wakers: map[uint64]func(){}}
-		go thePoller.loop()
+		go thePoller.loop(f, raw)
 	})
 	return thePoller
 }
 
-func (pl *poller) loop() {
+func (pl *poller) loop(f *os.File, raw syscall.RawConn) {
+	defer f.Close() // never reached: the poller lives as long as the process
 	events := make([]syscall.EpollEvent, 256)
+	var n int
+	poll := func(fd uintptr) bool {
+		var err error
+		n, err = syscall.EpollWait(int(fd), events, 0)
+		if err != nil || n <= 0 {
+			n = 0
+			return false // nothing yet: let the netpoller wait
+		}
+		return true
+	}
 	var wake []func()
 	for {
-		n, err := syscall.EpollWait(pl.epfd, events, -1)
-		if err != nil {
-			if err != syscall.EINTR {
-				time.Sleep(10 * time.Millisecond)
-			}
+		if err := raw.Read(poll); err != nil {
+			time.Sleep(10 * time.Millisecond)
 			continue
 		}
 		wake = wake[:0]

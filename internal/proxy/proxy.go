@@ -49,8 +49,10 @@ type Proxy struct {
 	mu    sync.Mutex
 	conns map[*rawConn]struct{}
 	ws    map[*wsConn]struct{}
-	wsWG  sync.WaitGroup
-	ran   atomic.Bool
+	wsWG  sync.WaitGroup // one per WebSocket from beginUpgrade to untrackWS
+	// forced is set (under mu) when the drain timed out and closes everything.
+	forced bool
+	ran    atomic.Bool
 }
 
 // New checks cfg, loads the initial certificate pair (failing with an error
@@ -273,13 +275,35 @@ func looksLikeHTTP(hdr [5]byte) bool {
 	return false
 }
 
+// beginUpgrade reserves a place for a WebSocket that is about to be
+// spliced, before net/http lets go of the connection (a hijacked connection
+// is no longer tracked by http.Server.Shutdown, so drain must know of it
+// already). It returns false when the proxy is shutting down.
+func (p *Proxy) beginUpgrade() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopping.Load() {
+		return false
+	}
+	p.wsWG.Add(1)
+	return true
+}
+
+// abortUpgrade gives back a place reserved by beginUpgrade.
+func (p *Proxy) abortUpgrade() { p.wsWG.Done() }
+
+// trackWS registers a spliced WebSocket (after beginUpgrade); one that
+// arrives while draining is drained at once, one that arrives after the
+// drain gave up is closed.
 func (p *Proxy) trackWS(ws *wsConn) {
 	p.mu.Lock()
 	p.ws[ws] = struct{}{}
-	p.wsWG.Add(1)
-	draining := p.stopping.Load()
+	draining, forced := p.stopping.Load(), p.forced
 	p.mu.Unlock()
-	if draining {
+	switch {
+	case forced:
+		ws.forceClose()
+	case draining:
 		ws.drain()
 	}
 }
@@ -325,6 +349,7 @@ func (p *Proxy) drain() {
 	}
 	_ = p.httpSrv.Close()
 	p.mu.Lock()
+	p.forced = true
 	wss = wss[:0]
 	for ws := range p.ws {
 		wss = append(wss, ws)

@@ -134,7 +134,8 @@ func TestPlainHTTP(t *testing.T) {
 	body := bytes.Repeat([]byte("payload "), 100000)
 	resp, err = client.Post("https://"+p.Addr().String()+"/body", "application/octet-stream", bytes.NewReader(body))
 	g.Expect(err).NotTo(HaveOccurred())
-	echoed, _ := io.ReadAll(resp.Body)
+	echoed, err := io.ReadAll(resp.Body)
+	g.Expect(err).NotTo(HaveOccurred())
 	resp.Body.Close()
 	g.Expect(echoed).To(Equal(body))
 

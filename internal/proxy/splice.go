@@ -64,7 +64,9 @@ type wsConn struct {
 
 	mu    sync.Mutex   // guards read deadlines, grace, ended
 	grace [2]time.Time // per pump source: give up reading at this time (zero: never)
-	ended int
+	// lingerUntil is when a lingering pump stops waiting in its goroutine.
+	lingerUntil [2]time.Time
+	ended       int
 }
 
 // Pump states, for parking.
@@ -165,7 +167,11 @@ func (ws *wsConn) armGraceLocked(dir int) {
 		return
 	}
 	ws.grace[dir] = time.Now().Add(closeGrace)
-	_ = ws.pumps[dir].src.conn.SetReadDeadline(ws.grace[dir])
+	d := ws.grace[dir]
+	if l := ws.lingerUntil[dir]; !l.IsZero() && l.Before(d) {
+		d = l // the pump is lingering: let it park on time
+	}
+	_ = ws.pumps[dir].src.conn.SetReadDeadline(d)
 	if ws.pumps[dir].park != nil {
 		time.AfterFunc(closeGrace+10*time.Millisecond, ws.pumps[dir].kickFn)
 	}
@@ -286,7 +292,7 @@ func (pu *pump) loop(early []byte) (err error, parked bool) {
 // parkAfter is how long a pump waits for more data in its goroutine (where
 // Go's netpoller wakes it fastest) before it parks and gives the goroutine
 // up. Busy connections keep their goroutines; idle ones cost none.
-var parkAfter = func() time.Duration { if os.Getenv("XPARK") != "" { return time.Hour }; return 250 * time.Millisecond }()
+const parkAfter = 250 * time.Millisecond
 
 // linger waits up to parkAfter for the source to become readable. It
 // reports false when the pump should park.
@@ -302,10 +308,12 @@ func (pu *pump) linger() (readable bool, err error) {
 	if g := ws.grace[pu.dir]; !g.IsZero() && g.Before(d) {
 		d = g
 	}
+	ws.lingerUntil[pu.dir] = d
 	_ = pu.src.conn.SetReadDeadline(d)
 	ws.mu.Unlock()
 	err = pu.src.sock.waitReadable()
 	ws.mu.Lock()
+	ws.lingerUntil[pu.dir] = time.Time{}
 	_ = pu.src.conn.SetReadDeadline(ws.grace[pu.dir])
 	ws.mu.Unlock()
 	switch {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/wss-operator/wss-operator/internal/tlsnames"
 	"io"
 	"strings"
 	"time"
@@ -34,7 +35,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.clientAuth, "client-auth", proxy.ClientAuthNone, "client certificates: none, request (verify one if offered) or require; verified against DIR/ca.crt")
 	fs.StringVar(&o.minTLS, "min-tls", "1.2", "minimum TLS version: 1.2 or 1.3")
 	fs.StringVar(&o.cipherSuites, "cipher-suites", "", "comma-separated TLS 1.2 cipher suites by Go's crypto/tls names (default: Go's secure defaults; TLS 1.3 suites are not configurable)")
-	fs.StringVar(&o.curves, "curves", "", "comma-separated key-exchange groups in preference order: "+strings.Join(proxy.CurveNames(), ",")+" (default: Go's defaults)")
+	fs.StringVar(&o.curves, "curves", "", "comma-separated key-exchange groups in preference order: "+strings.Join(tlsnames.CurveNames(), ",")+" (default: Go's defaults)")
 	fs.StringVar(&o.adminListen, "admin-listen", proxy.DefaultAdminListen, `plain-HTTP listener for /healthz, /readyz and /metrics ("" disables it)`)
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", proxy.DefaultDrainTimeout, "on SIGTERM/SIGINT: stop accepting, send close 1001 to every WebSocket, let HTTP requests finish, wait at most this long, then close the rest and exit 0")
 	fs.DurationVar(&o.handshakeTimeout, "handshake-timeout", proxy.DefaultHandshakeTimeout, "time a client has to complete the TLS handshake")
@@ -133,13 +134,13 @@ func (o *options) config() (proxy.Config, int, error) {
 		errs = append(errs, fmt.Errorf("--client-auth: %w", err))
 	}
 	var err error
-	if cfg.MinVersion, err = proxy.ParseMinVersion(o.minTLS); err != nil {
+	if cfg.MinVersion, err = tlsnames.ParseVersion(o.minTLS); err != nil {
 		errs = append(errs, fmt.Errorf("--min-tls: %w", err))
 	}
-	if cfg.CipherSuites, err = proxy.ParseCipherSuites(o.cipherSuites); err != nil {
+	if cfg.CipherSuites, err = tlsnames.ParseCipherSuites(o.cipherSuites, false); err != nil {
 		errs = append(errs, fmt.Errorf("--cipher-suites: %w", err))
 	}
-	if cfg.Curves, err = proxy.ParseCurves(o.curves); err != nil {
+	if cfg.Curves, err = tlsnames.ParseCurves(o.curves); err != nil {
 		errs = append(errs, fmt.Errorf("--curves: %w", err))
 	}
 	for _, d := range []struct {

@@ -1,0 +1,69 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	. "github.com/onsi/gomega"
+)
+
+// A backend that closes the TCP connection: the client is told (TLS
+// close_notify) and, if it never closes its side, the proxy closes it after
+// closeGrace, waking the parked direction to do so.
+func TestBackendHangUpThenClientGrace(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	be := startBackend(t)
+	cs := newCertSetup(t, false)
+	p := startProxy(t, Config{Backend: be.addr, CertDir: cs.dir})
+	ws := dialRawWSPath(t, p, cs.ca.pool(), "/drop")
+	// close_notify arrives as EOF; the client keeps its side open.
+	_ = ws.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, err := ws.br.ReadByte()
+	g.Expect(err).To(MatchError(io.EOF))
+	if getPoller() != nil {
+		g.Eventually(func() int { return parkedPumps(p) }, 5*time.Second, 20*time.Millisecond).Should(Equal(1), func() string { return fmt.Sprint(pumpStates(p)) })
+	}
+	g.Expect(metricValue(t, p.reg, MetricConnectionsActive, nil)).To(Equal(1.0))
+	g.Eventually(func() float64 { return metricValue(t, p.reg, MetricConnectionsActive, nil) },
+		closeGrace+10*time.Second, 50*time.Millisecond).Should(BeZero())
+}
+
+// A client that vanishes (TCP reset) while its connection is parked: the
+// proxy notices, closes the backend side and frees the connection.
+func TestClientResetWhileParked(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	be := startBackend(t)
+	cs := newCertSetup(t, false)
+	p := startProxy(t, Config{Backend: be.addr, CertDir: cs.dir})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	ws := dialRawWS(t, p, cs.ca.pool())
+	_, err := ws.conn.Write(maskedFrame(0x81, []byte("hi")))
+	g.Expect(err).NotTo(HaveOccurred())
+	op, msg, err := ws.readFrame()
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(op).To(Equal(byte(1)))
+	g.Expect(string(msg)).To(Equal("hi"))
+	if getPoller() != nil {
+		g.Eventually(func() int { return parkedPumps(p) }, 5*time.Second, 20*time.Millisecond).Should(Equal(2))
+	}
+	tcp := ws.conn.NetConn().(*net.TCPConn)
+	g.Expect(tcp.SetLinger(0)).To(Succeed())
+	g.Expect(tcp.Close()).To(Succeed())
+	var code websocket.StatusCode
+	g.Eventually(be.closes, 10*time.Second).Should(Receive(&code))
+	g.Expect(code).NotTo(Equal(websocket.StatusGoingAway))
+	g.Eventually(func() float64 { return metricValue(t, p.reg, MetricConnectionsActive, nil) }, 10*time.Second).Should(BeZero())
+	// The proxy still serves.
+	c, _, err := dialWS(ctx, p, "/echo", cs.ca.pool(), nil)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(echoOnce(ctx, c, []byte("next"))).To(Succeed())
+	c.CloseNow()
+}
