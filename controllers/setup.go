@@ -59,6 +59,8 @@ type Options struct {
 	ClusterDomain string
 	// ProbeConcurrency bounds probes in flight (default 32).
 	ProbeConcurrency int
+	// MaxConcurrentReconciles bounds parallel reconciles (default 8).
+	MaxConcurrentReconciles int
 	// Dial and Resolver override the prober's network access (tests map
 	// every target to loopback).
 	Dial     func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -75,13 +77,14 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*WSSEndpointReconc
 		Observe: ObserveProbe, Logger: mgr.GetLogger().WithName("prober"),
 	})
 	r := &WSSEndpointReconciler{
-		Client:                 mgr.GetClient(),
-		APIReader:              mgr.GetAPIReader(),
-		Recorder:               mgr.GetEventRecorder("wss-operator"),
-		Prober:                 p,
-		SidecarImage:           o.SidecarImage,
-		SidecarImagePullPolicy: o.SidecarImagePullPolicy,
-		ClusterDomain:          o.ClusterDomain,
+		Client:                  mgr.GetClient(),
+		APIReader:               mgr.GetAPIReader(),
+		Recorder:                mgr.GetEventRecorder("wss-operator"),
+		Prober:                  p,
+		SidecarImage:            o.SidecarImage,
+		SidecarImagePullPolicy:  o.SidecarImagePullPolicy,
+		ClusterDomain:           o.ClusterDomain,
+		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
 	}
 	if err := r.SetupWithManager(ctx, mgr); err != nil {
 		return nil, fmt.Errorf("setting up the WSSEndpoint controller: %w", err)

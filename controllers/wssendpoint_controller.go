@@ -69,9 +69,12 @@ type WSSEndpointReconciler struct {
 	WarnWithin time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// MaxConcurrentReconciles bounds parallel reconciles (default 8).
+	MaxConcurrentReconciles int
 
 	checks  *checkCache
 	applied appliedVersions
+	roots   rootPools
 }
 
 // scope is what one reconcile of one WSSEndpoint has seen so far. Each step
@@ -244,6 +247,13 @@ func (r *WSSEndpointReconciler) now() time.Time {
 	return time.Now()
 }
 
+func (r *WSSEndpointReconciler) maxConcurrent() int {
+	if r.MaxConcurrentReconciles > 0 {
+		return r.MaxConcurrentReconciles
+	}
+	return 8
+}
+
 func (r *WSSEndpointReconciler) clusterDomain() string {
 	if r.ClusterDomain == "" {
 		return "cluster.local"
@@ -306,7 +316,7 @@ func (r *WSSEndpointReconciler) SetupWithManager(ctx context.Context, mgr ctrl.M
 			return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: name}}}
 		})).
 		WatchesRawSource(r.Prober.Source()).
-		WithOptions(controller.Options{MaxConcurrentReconciles: 4}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.maxConcurrent()}).
 		Complete(r)
 }
 

@@ -9,6 +9,7 @@ import (
 	"net"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -99,20 +100,13 @@ func (r *WSSEndpointReconciler) probeTarget(ctx context.Context, s *scope) (prob
 	host := urlHost(ep, r.clusterDomain())
 	svcHost := serviceDNSNames(ep, r.clusterDomain())[0]
 
-	roots, err := x509.SystemCertPool()
-	if err != nil || roots == nil {
-		roots = x509.NewCertPool()
-	}
-	if len(s.caBundle) > 0 {
-		roots.AppendCertsFromPEM(s.caBundle)
-	}
-	sum := sha256.Sum256(s.caBundle)
+	rootsID, roots := r.roots.get(s.caBundle)
 	t := prober.Target{
 		Key:                client.ObjectKeyFromObject(ep),
 		URL:                fmt.Sprintf("wss://%s:%d%s", host, port, path),
 		ServiceAddr:        net.JoinHostPort(svcHost, strconv.Itoa(int(port))),
 		Roots:              roots,
-		RootsID:            hex.EncodeToString(sum[:]),
+		RootsID:            rootsID,
 		ExpectedSHA256:     ep.Status.Certificate.SHA256,
 		Subprotocols:       ep.Spec.Backend.Subprotocols,
 		ClientCertRequired: ep.Spec.TLS.ClientAuth != nil && ep.Spec.TLS.ClientAuth.Mode == wssv1.ClientAuthRequire,
@@ -143,6 +137,40 @@ func durationOr(d *metav1.Duration, def time.Duration) time.Duration {
 		return def
 	}
 	return d.Duration
+}
+
+// rootPools shares one trust pool (the system roots plus a Secret's ca.crt)
+// among every endpoint with the same ca.crt: x509.SystemCertPool returns a
+// fresh copy each call, and a copy per endpoint costs the manager tens of
+// megabytes at 1,000 endpoints. Pools are never mutated after creation.
+type rootPools struct {
+	mu    sync.Mutex
+	pools map[string]*x509.CertPool
+}
+
+func (p *rootPools) get(ca []byte) (string, *x509.CertPool) {
+	sum := sha256.Sum256(ca)
+	id := hex.EncodeToString(sum[:])
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pool, ok := p.pools[id]; ok {
+		return id, pool
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if len(ca) > 0 {
+		pool.AppendCertsFromPEM(ca)
+	}
+	if p.pools == nil {
+		p.pools = map[string]*x509.CertPool{}
+	}
+	if len(p.pools) >= 256 { // bundles of deleted endpoints; start over
+		clear(p.pools)
+	}
+	p.pools[id] = pool
+	return id, pool
 }
 
 // urlHost is the first spec.tls.hosts entry that is not a wildcard, else the

@@ -50,6 +50,7 @@ type Options struct {
 	SidecarImagePullPolicy  string
 	ClusterDomain           string
 	ProbeConcurrency        int
+	MaxConcurrentReconciles int
 }
 
 // Run parses flags and runs the manager until ctx is cancelled.
@@ -71,6 +72,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.SidecarImagePullPolicy, "sidecar-image-pull-policy", "", "imagePullPolicy of the sidecar: Always, IfNotPresent or Never (default: the cluster's default)")
 	fs.StringVar(&o.ClusterDomain, "cluster-domain", "cluster.local", "the cluster's DNS domain, used in the Service names put into certificates")
 	fs.IntVar(&o.ProbeConcurrency, "probe-concurrency", 32, "maximum live probes in flight across all WSSEndpoints")
+	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", 8, "WSSEndpoints reconciled in parallel")
 	zapOpts := zap.Options{}
 	goFlags := flag.NewFlagSet("zap", flag.ContinueOnError)
 	zapOpts.BindFlags(goFlags)
@@ -116,7 +118,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if _, err := controllers.Setup(ctx, mgr, controllers.Options{
 		SidecarImage: o.SidecarImage, SidecarImagePullPolicy: corev1.PullPolicy(o.SidecarImagePullPolicy),
-		ClusterDomain: o.ClusterDomain, ProbeConcurrency: o.ProbeConcurrency,
+		ClusterDomain: o.ClusterDomain, ProbeConcurrency: o.ProbeConcurrency, MaxConcurrentReconciles: o.MaxConcurrentReconciles,
 	}); err != nil {
 		fmt.Fprintf(stderr, "wss-operator manager: %v\n", err)
 		return 1
