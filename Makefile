@@ -98,6 +98,18 @@ run: manifests generate ## Run the manager against the cluster in ~/.kube/config
 demo: envtest ## Run the operator, cert-manager and the real sidecar on a local control plane, and narrate (DEMO_EXIT_AFTER=1 to exit at the end).
 	KUBEBUILDER_ASSETS="$$(hack/envtest-bins.sh)" $(GO) run -ldflags "$(LDFLAGS)" ./hack/demo
 
+.PHONY: bench
+bench: bench-datapath bench-controlplane ## Both benchmarks below, into BENCHMARKS.md and bench/results/ (~15 min).
+
+.PHONY: bench-datapath
+bench-datapath: build ## Data path on loopback: the sidecar vs nginx vs HAProxy (installs them with apt-get if missing; ~10 min).
+	BENCH_BIN=$(LOCALBIN)/wss-operator GO=$(GO) hack/bench/run.sh
+
+.PHONY: bench-controlplane
+bench-controlplane: envtest ## Control plane: apply-to-Ready, 1,000 endpoints Ready, manager RSS/heap with and without the cache settings (~5 min).
+	mkdir -p bench/results
+	KUBEBUILDER_ASSETS="$$(hack/envtest-bins.sh)" $(GO) run ./hack/cpbench -n 1000 -out bench/results/controlplane.json -markdown bench/results/controlplane.md -splice BENCHMARKS.md
+
 .PHONY: docker-build
 docker-build: ## Build the image $(IMG) (operator and sidecar) with $(CONTAINER_TOOL).
 	$(CONTAINER_TOOL) build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -t $(IMG) .

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"time"
+)
+
+// ProcUse is what a group of processes used during the window.
+type ProcUse struct {
+	CPUSec float64 `json:"cpuSec"`
+	Cores  float64 `json:"cores"` // CPU seconds per second of window
+	RSSKiB int64   `json:"rssKiB"`
+	Procs  int     `json:"procs"`
+}
+
+// window is one measured interval.
+type window struct {
+	measuring atomic.Bool
+	count     atomic.Int64 // operations completed, by the workers
+
+	elapsed        time.Duration
+	counted        int64
+	server, aux    *ProcUse
+	client         ProcUse
+	busy           []float64
+	serverG, auxG  group
+	warmup, length time.Duration
+	maxCount       int64
+}
+
+// measure waits out the warm-up, then measures until the window's length
+// passed or maxCount operations were counted, sampling the processes at
+// both edges. Workers keep running until the caller cancels them.
+func (w *window) measure(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(w.warmup):
+	}
+	s0, a0, self0, cpu0, err := w.sampleAll()
+	if err != nil {
+		return err
+	}
+	c0 := w.count.Load()
+	t0 := time.Now()
+	w.measuring.Store(true)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	end := t0.Add(w.length)
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case now := <-tick.C:
+			if !now.Before(end) || (w.maxCount > 0 && w.count.Load()-c0 >= w.maxCount) {
+				w.measuring.Store(false)
+				w.counted = w.count.Load() - c0
+				w.elapsed = time.Since(t0)
+				s1, a1, self1, cpu1, err := w.sampleAll()
+				if err != nil {
+					return err
+				}
+				sec := w.elapsed.Seconds()
+				w.server = use(s0, s1, sec, len(w.serverG.pids) > 0)
+				w.aux = use(a0, a1, sec, len(w.auxG.pids) > 0)
+				w.client = ProcUse{CPUSec: self1 - self0, Cores: (self1 - self0) / sec, Procs: 1}
+				w.busy = busyFractions(cpu0, cpu1)
+				return nil
+			}
+		}
+	}
+}
+
+func use(a, b snapshot, sec float64, present bool) *ProcUse {
+	if !present {
+		return nil
+	}
+	d := b.CPUSec - a.CPUSec
+	return &ProcUse{CPUSec: d, Cores: d / sec, RSSKiB: b.RSSKiB, Procs: b.Procs}
+}
+
+func (w *window) sampleAll() (s, a snapshot, self float64, cpus []cpuTimes, err error) {
+	if s, err = w.serverG.sample(); err != nil {
+		return s, a, 0, nil, fmt.Errorf("server processes: %w", err)
+	}
+	if a, err = w.auxG.sample(); err != nil {
+		return s, a, 0, nil, fmt.Errorf("aux processes: %w", err)
+	}
+	if self, err = cpuSeconds(os.Getpid()); err != nil {
+		return s, a, 0, nil, err
+	}
+	cpus, err = readCPUTimes()
+	return s, a, self, cpus, err
+}

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"math"
+	"slices"
+	"time"
+)
+
+// Latency is a distribution summary in milliseconds.
+type Latency struct {
+	Samples int     `json:"samples"`
+	MeanMs  float64 `json:"meanMs"`
+	P50Ms   float64 `json:"p50Ms"`
+	P90Ms   float64 `json:"p90Ms"`
+	P99Ms   float64 `json:"p99Ms"`
+	P999Ms  float64 `json:"p999Ms"`
+	MaxMs   float64 `json:"maxMs"`
+}
+
+// percentile returns the nearest-rank p-th percentile (0 < p <= 100) of
+// sorted samples: the smallest sample with at least p% of the samples at or
+// below it. It is 0 for no samples.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	n := len(sorted)
+	if n == 0 {
+		return 0
+	}
+	rank := int(math.Ceil(p / 100 * float64(n)))
+	rank = min(max(rank, 1), n)
+	return sorted[rank-1]
+}
+
+// summarize sorts samples in place and summarises them.
+func summarize(samples []time.Duration) Latency {
+	if len(samples) == 0 {
+		return Latency{}
+	}
+	slices.Sort(samples)
+	var sum time.Duration
+	for _, s := range samples {
+		sum += s
+	}
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	return Latency{
+		Samples: len(samples),
+		MeanMs:  ms(sum) / float64(len(samples)),
+		P50Ms:   ms(percentile(samples, 50)),
+		P90Ms:   ms(percentile(samples, 90)),
+		P99Ms:   ms(percentile(samples, 99)),
+		P999Ms:  ms(percentile(samples, 99.9)),
+		MaxMs:   ms(samples[len(samples)-1]),
+	}
+}

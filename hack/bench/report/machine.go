@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+)
+
+// Machine is what the run ran on.
+type Machine struct {
+	CPUModel    string  `json:"cpuModel"`
+	NCPU        int     `json:"ncpu"`
+	Hypervisor  bool    `json:"hypervisor"`
+	MemTotalGiB float64 `json:"memTotalGiB"`
+	Kernel      string  `json:"kernel"`
+	OS          string  `json:"os"`
+	Go          string  `json:"go"`
+	Nginx       string  `json:"nginx"`
+	HAProxy     string  `json:"haproxy"`
+	OpenSSL     string  `json:"openssl"`
+	Proxy       string  `json:"proxy"`
+	TCPTwReuse  string  `json:"tcpTwReuse"`
+}
+
+func collectMachine(proxyBin string) Machine {
+	m := Machine{NCPU: runtime.NumCPU(), Go: runtime.Version()}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			k, v, ok := strings.Cut(line, ":")
+			if !ok {
+				continue
+			}
+			k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+			switch {
+			case k == "model name" && m.CPUModel == "":
+				m.CPUModel = v
+			case k == "flags" && strings.Contains(" "+v+" ", " hypervisor "):
+				m.Hypervisor = true
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		sc := bufio.NewScanner(bytes.NewReader(b))
+		for sc.Scan() {
+			if v, ok := strings.CutPrefix(sc.Text(), "MemTotal:"); ok {
+				kb, _ := strconv.ParseFloat(strings.Fields(v)[0], 64)
+				m.MemTotalGiB = kb / (1 << 20)
+			}
+		}
+	}
+	m.Kernel = firstLine(readFile("/proc/sys/kernel/osrelease"))
+	m.TCPTwReuse = firstLine(readFile("/proc/sys/net/ipv4/tcp_tw_reuse"))
+	for _, line := range strings.Split(readFile("/etc/os-release"), "\n") {
+		if v, ok := strings.CutPrefix(line, "PRETTY_NAME="); ok {
+			m.OS = strings.Trim(v, `"`)
+		}
+	}
+	m.Nginx = strings.TrimPrefix(firstLine(command("nginx", "-v")), "nginx version: ")
+	for _, line := range strings.Split(command("nginx", "-V"), "\n") {
+		if v, ok := strings.CutPrefix(line, "built with "); ok {
+			m.Nginx += " (built with " + v + ")"
+		}
+	}
+	hv, _, _ := strings.Cut(firstLine(command("haproxy", "-v")), " - ")
+	m.HAProxy = strings.Replace(hv, "HAProxy version ", "HAProxy ", 1)
+	for _, line := range strings.Split(command("haproxy", "-vv"), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "Running on OpenSSL version :"); ok {
+			m.HAProxy += " (running on " + strings.TrimSpace(v) + ")"
+		}
+	}
+	m.OpenSSL = firstLine(command("openssl", "version"))
+	if proxyBin != "" {
+		m.Proxy = firstLine(command(proxyBin, "version"))
+	}
+	return m
+}
+
+func readFile(name string) string {
+	b, _ := os.ReadFile(name)
+	return string(b)
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(s)
+}
+
+// command runs name with args and returns stdout and stderr together
+// (nginx -v prints to stderr); "" when it cannot run.
+func command(name string, args ...string) string {
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil && len(out) == 0 {
+		return ""
+	}
+	return string(out)
+}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// renderer writes the Data path section.
+type renderer struct {
+	r *results
+	b strings.Builder
+}
+
+func (w *renderer) line(format string, args ...any) {
+	fmt.Fprintf(&w.b, format, args...)
+	w.b.WriteString("\n")
+}
+
+func (w *renderer) runs(fig, target string) []run { return w.r.runs[fig][target] }
+
+// missing says why a cell is empty: the run's error, or that it did not run.
+func (w *renderer) missing(fig, target string) string {
+	if errs := w.r.failures[fig][target]; len(errs) > 0 {
+		return "failed: " + strings.ReplaceAll(errs[0], "|", "/")
+	}
+	return "not run"
+}
+
+func render(r *results) string {
+	w := &renderer{r: r}
+	w.header()
+	w.goals()
+	w.handshakes("handshake", false)
+	w.handshakes("resume", true)
+	w.latency("latency-64", "64 B")
+	w.latency("latency-16384", "16 KiB")
+	w.throughput()
+	w.idle()
+	return w.b.String()
+}
+
+func (w *renderer) header() {
+	r, m, p := w.r, w.r.machine, w.r.params
+	w.line("The same ECDSA P-256 certificate and the same plain WebSocket echo backend (`hack/bench/echo`, a minimal RFC 6455 server) "+
+		"behind three TLS terminators — **wss-operator proxy**, **nginx** and **HAProxy** (Debian packages) — and that backend over plain "+
+		"`ws://` as the baseline. Load comes from `hack/bench/loadgen`, a separate Go process, loopback only, every run bounded in time and count. "+
+		"Each figure is the median of %d runs of %s after %s of warm-up; targets take turns within each repetition.", p.Reps, p.Duration, p.Warmup)
+	w.line("")
+	w.line("**Reproduce:** `make bench` (about 10 minutes on this machine; knobs at the top of `hack/bench/run.sh`). Raw data of this run: `bench/results/%s/` "+
+		"(one JSON per run, the nginx and HAProxy configurations, the limit measurements).", r.stamp)
+	w.line("")
+	w.line("### Machine and conditions")
+	w.line("")
+	hv := ""
+	if m.Hypervisor {
+		hv = ", virtual machine"
+	}
+	w.line("- **CPU:** %s, %d CPUs%s; **memory:** %.1f GiB; **kernel:** %s; **OS:** %s", m.CPUModel, m.NCPU, hv, m.MemTotalGiB, m.Kernel, m.OS)
+	w.line("- **Software:** %s; %s; %s; %s; %s", m.Go, m.Nginx, m.HAProxy, m.OpenSSL, m.Proxy)
+	w.line("- **TLS everywhere:** TLS 1.3 only, X25519, TLS_AES_128_GCM_SHA256, ALPN http/1.1, one self-signed ECDSA P-256 certificate; %s",
+		w.negotiated())
+	w.line("- **Pinning (taskset):** the load generator on CPU %d; the server under test *and* the echo backend on CPU %d, like a sidecar "+
+		"and its app in one pod. One core's worth of workers each: `GOMAXPROCS=1` for wss-operator proxy, the backend and the load "+
+		"generator; `worker_processes 1` for nginx (master + worker; both count for CPU and RSS); `nbthread 1` for HAProxy.", p.ClientCPU, p.ServerCPU)
+	w.line("- **Load generator:** Go crypto/tls client; it pins the certificate instead of building a chain (it still verifies the "+
+		"server's handshake signature); %d handshakes in flight; one connection with one message in flight for latency; 16 KiB binary "+
+		"messages from the backend's `/source` for throughput.", p.HandshakeConc)
+	if p.NoFileHard > 0 && len(p.IdleCounts) > 0 && len(p.RequestedIdleCounts) == len(p.IdleCounts) {
+		for i, n := range p.IdleCounts {
+			if n != p.RequestedIdleCounts[i] {
+				w.line("- **Descriptor limit:** this sandbox's hard RLIMIT_NOFILE is %s and cannot be raised (no CAP_SYS_RESOURCE); a proxied "+
+					"connection costs a proxy two descriptors, so the largest idle point is %s connections instead of %s.",
+					num(float64(p.NoFileHard), 0), num(float64(n), 0), num(float64(p.RequestedIdleCounts[i]), 0))
+			}
+		}
+	}
+	w.line("- **Run:** started %s (UTC); load average at start `%s`, at end `%s`. %s", p.Started, r.loadavg[0], r.loadavg[1], w.disturbance())
+	w.line("")
+}
+
+// negotiated reports what every TLS run actually negotiated.
+func (w *renderer) negotiated() string {
+	seen := map[string]int{}
+	total := 0
+	for _, byTarget := range w.r.runs {
+		for _, rs := range byTarget {
+			for _, x := range rs {
+				if x.TLS == nil {
+					continue
+				}
+				total++
+				seen[fmt.Sprintf("%s %s %s %s", x.TLS.Version, x.TLS.Curve, x.TLS.CipherSuite, x.TLS.ALPN)]++
+			}
+		}
+	}
+	var parts []string
+	for k, n := range seen {
+		parts = append(parts, fmt.Sprintf("`%s` in %d", k, n))
+	}
+	return fmt.Sprintf("negotiated in the %d TLS runs: %s.", total, strings.Join(parts, ", "))
+}
+
+// disturbance estimates CPU time on the two benchmark CPUs that none of
+// the measured processes used: other tenants of a shared machine, and
+// interrupt work the kernel does not charge to a process.
+func (w *renderer) disturbance() string {
+	p := w.r.params
+	var srv, cli []float64
+	for _, byTarget := range w.r.runs {
+		for _, rs := range byTarget {
+			for _, x := range rs {
+				if x.Server == nil || x.Client == nil || len(x.CPUBusy) <= max(p.ServerCPU, p.ClientCPU) {
+					continue
+				}
+				srv = append(srv, max(0, x.CPUBusy[p.ServerCPU]-serverCores(x)-auxCores(x)))
+				cli = append(cli, max(0, x.CPUBusy[p.ClientCPU]-clientCores(x)))
+			}
+		}
+	}
+	if len(srv) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("CPU time not used by the measured processes (other work on this shared machine, plus softirq time the kernel "+
+		"charges to no process): median %s of the server CPU (max %s) and %s of the client CPU (max %s) over %d runs.",
+		pct(medianOf(srv)), pct(maxOf(srv)), pct(medianOf(cli)), pct(maxOf(cli)), len(srv))
+}
+
+func maxOf(v []float64) float64 {
+	m := 0.0
+	for _, x := range v {
+		m = max(m, x)
+	}
+	return m
+}
+
+// perCore is handshakes per second of the server's own CPU time.
+func perCore(x run) float64 {
+	if c := serverCores(x); c > 0 {
+		return x.Rate / c
+	}
+	return 0
+}
+
+func (w *renderer) limit(resumed bool) float64 {
+	if w.r.cost == nil {
+		return 0
+	}
+	if resumed {
+		return w.r.cost.Resumed.PerSecond
+	}
+	return w.r.cost.Full.PerSecond
+}
