@@ -76,8 +76,9 @@ func (d *demo) shutdown() {
 
 func (d *demo) run(ctx context.Context) error {
 	fmt.Println("wss-operator demo: the real operator, cert-manager and sidecar on a local control plane.")
-	fmt.Println("There is no kubelet here: the demo plays its part (it runs the sidecar and a WebSocket")
-	fmt.Println("echo server as local processes' goroutines, and gives pods 127.0.x.y addresses).")
+	fmt.Println("There is no kubelet here: the demo plays its part. It runs the sidecar (the real")
+	fmt.Println("`wss-operator proxy` code) and a WebSocket echo server in this process on loopback,")
+	fmt.Println("and gives pods 127.0.x.y addresses.")
 	fmt.Println()
 
 	ctrl.SetLogger(logr.Discard())
