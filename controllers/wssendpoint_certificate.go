@@ -150,7 +150,7 @@ type checkCache struct {
 type checkEntry struct {
 	resourceVersion string
 	hostsKey        string
-	day             int64
+	hour            int64
 	report          certcheck.Report
 	ca              []byte
 }
@@ -180,34 +180,33 @@ func (r *WSSEndpointReconciler) reconcileSecretCheck(ctx context.Context, s *sco
 
 	now := r.now()
 	hostsKey := fmt.Sprint(s.hosts)
-	day := now.Unix() / 3600 // re-judge validity at least hourly
+	hour := now.Unix() / 3600 // re-judge validity at least hourly
 	r.checks.mu.Lock()
 	cached, ok := r.checks.entries[meta.UID]
 	r.checks.mu.Unlock()
-	if !ok || cached.resourceVersion != meta.ResourceVersion || cached.hostsKey != hostsKey || cached.day != day {
+	if !ok || cached.resourceVersion != meta.ResourceVersion || cached.hostsKey != hostsKey || cached.hour != hour {
 		secret := &corev1.Secret{}
 		if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: ep.Namespace, Name: s.certSecretName}, secret); err != nil {
 			return fmt.Errorf("reading Secret %s: %w", s.certSecretName, err)
 		}
 		in := certcheck.Input{
-			Cert: secret.Data[corev1.TLSCertKey], Key: secret.Data[corev1.TLSPrivateKeyKey], KeyName: corev1.TLSPrivateKeyKey,
-			CertName: "Secret " + s.certSecretName + " tls.crt", Hosts: s.hosts, Now: now, WarnWithin: r.warnWithin(),
+			Cert: secret.Data[corev1.TLSCertKey], Key: secret.Data[corev1.TLSPrivateKeyKey],
+			CertName: "Secret " + s.certSecretName + " tls.crt", KeyName: "Secret " + s.certSecretName + " tls.key",
+			Hosts: s.hosts, Now: now, WarnWithin: r.warnWithin(),
 		}
-		in.KeyName = "Secret " + s.certSecretName + " tls.key"
 		if ca := secret.Data["ca.crt"]; len(ca) > 0 {
 			in.CA, in.CAName = ca, "Secret "+s.certSecretName+" ca.crt"
 		}
 		if in.Key == nil {
 			in.Key = []byte{}
 		}
-		cached = checkEntry{resourceVersion: meta.ResourceVersion, hostsKey: hostsKey, day: day, report: certcheck.Check(in), ca: secret.Data["ca.crt"]}
+		cached = checkEntry{resourceVersion: meta.ResourceVersion, hostsKey: hostsKey, hour: hour, report: certcheck.Check(in), ca: secret.Data["ca.crt"]}
 		r.checks.mu.Lock()
 		r.checks.entries[meta.UID] = cached
 		r.checks.mu.Unlock()
 	}
 	report := cached.report
 	s.report, s.caBundle = &report, cached.ca
-	s.secret = &corev1.Secret{ObjectMeta: meta.ObjectMeta}
 
 	ep.Status.Certificate = certificateStatus(s, &report)
 	if f, bad := report.Error(); bad {

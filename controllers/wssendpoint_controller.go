@@ -86,13 +86,9 @@ type scope struct {
 
 	certSecretName string
 	cmCert         *cmv1.Certificate
-	secret         *corev1.Secret    // metadata + data of the certificate Secret
 	report         *certcheck.Report // the Secret check, nil when no Secret
 	caBundle       []byte            // the Secret's ca.crt (trust for the probe)
 	hosts          []string          // the names the certificate must cover
-	serviceName    string
-	template       *corev1.PodTemplateSpec // the workload's current pod template
-	sidecarHash    string
 	rolledOut      bool
 	result         ctrl.Result
 }

@@ -88,15 +88,9 @@ func (r *WSSEndpointReconciler) probeTarget(ctx context.Context, s *scope) (prob
 	hc := ep.Spec.HealthCheck
 	path := hc.Path
 	if path == "" {
-		path = ep.Spec.Backend.Path
+		path = backendPath(ep)
 	}
-	if path == "" {
-		path = "/"
-	}
-	port := ep.Spec.Service.Port
-	if port == 0 {
-		port = 443
-	}
+	port := servicePort(ep)
 	host := urlHost(ep, r.clusterDomain())
 	svcHost := serviceDNSNames(ep, r.clusterDomain())[0]
 

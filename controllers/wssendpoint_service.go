@@ -23,7 +23,6 @@ const ServicePortName = "wss"
 // maps spec.service.port to the sidecar's TLS port.
 func (r *WSSEndpointReconciler) reconcileService(ctx context.Context, s *scope) error {
 	ep := s.ep
-	s.serviceName = ep.Name
 	existing := &corev1.Service{}
 	key := client.ObjectKey{Namespace: ep.Namespace, Name: ep.Name}
 	err := r.Client.Get(ctx, key, existing)
@@ -46,10 +45,7 @@ func (r *WSSEndpointReconciler) reconcileService(ctx context.Context, s *scope) 
 	if svcType == "" {
 		svcType = corev1.ServiceTypeClusterIP
 	}
-	port := ep.Spec.Service.Port
-	if port == 0 {
-		port = 443
-	}
+	port := servicePort(ep)
 	svc := corev1ac.Service(ep.Name, ep.Namespace).
 		WithLabels(map[string]string{sidecar.EndpointLabel: ep.Name}).
 		WithOwnerReferences(ownerRef(ep)).
@@ -82,14 +78,22 @@ func (r *WSSEndpointReconciler) reconcileService(ctx context.Context, s *scope) 
 // endpointURL is status.url: wss://<first host or service DNS>:<port><path>
 // (a wildcard host is skipped: it names no single server).
 func endpointURL(ep *wssv1.WSSEndpoint, domain string) string {
-	host := urlHost(ep, domain)
-	port := ep.Spec.Service.Port
-	if port == 0 {
-		port = 443
+	return fmt.Sprintf("wss://%s:%d%s", urlHost(ep, domain), servicePort(ep), backendPath(ep))
+}
+
+// servicePort is spec.service.port, 443 when unset (a spec built in Go that
+// never went through the API server's defaulting).
+func servicePort(ep *wssv1.WSSEndpoint) int32 {
+	if p := ep.Spec.Service.Port; p != 0 {
+		return p
 	}
-	path := ep.Spec.Backend.Path
-	if path == "" {
-		path = "/"
+	return 443
+}
+
+// backendPath is spec.backend.path, "/" when unset.
+func backendPath(ep *wssv1.WSSEndpoint) string {
+	if p := ep.Spec.Backend.Path; p != "" {
+		return p
 	}
-	return fmt.Sprintf("wss://%s:%d%s", host, port, path)
+	return "/"
 }

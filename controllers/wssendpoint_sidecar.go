@@ -105,8 +105,6 @@ func (r *WSSEndpointReconciler) reconcileSidecar(ctx context.Context, s *scope) 
 	if err != nil {
 		return fmt.Errorf("reading %s %s: %w", ep.Spec.WorkloadRef.Kind, ep.Spec.WorkloadRef.Name, err)
 	}
-	s.template = wl.template
-
 	if conflicts := sidecar.Conflicts(wl.template, ep); len(conflicts) > 0 {
 		msg := strings.Join(conflicts, "; ")
 		s.obs.sidecarStatus, s.obs.sidecarReason, s.obs.sidecarMessage = metav1.ConditionFalse, wssv1.ReasonSidecarConflict, msg
@@ -117,7 +115,6 @@ func (r *WSSEndpointReconciler) reconcileSidecar(ctx context.Context, s *scope) 
 	tmpl, hash := sidecar.PodTemplate(sidecar.Params{
 		Endpoint: ep, Image: r.SidecarImage, ImagePullPolicy: r.SidecarImagePullPolicy, CertSecretName: s.certSecretName,
 	})
-	s.sidecarHash = hash
 	injected := sidecar.Injected(wl.template, hash)
 	if !injected {
 		if !s.certificateUsable() {

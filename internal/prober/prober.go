@@ -14,7 +14,6 @@ import (
 
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/source"
@@ -285,5 +284,3 @@ func (p *Prober) record(e *entry, t Target, r Result) {
 		p.opts.Logger.V(1).Info("probe result not announced, event channel full", "endpoint", t.Key)
 	}
 }
-
-var _ client.Object = &wssv1.WSSEndpoint{}
