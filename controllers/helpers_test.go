@@ -10,7 +10,6 @@ import (
 
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -22,7 +21,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
-	"github.com/wss-operator/wss-operator/internal/sidecar"
 	"github.com/wss-operator/wss-operator/internal/testenv"
 )
 
@@ -134,16 +132,6 @@ func kstatus(g Gomega, ep *wssv1.WSSEndpoint) status.Status {
 	res, err := status.Compute(u)
 	g.Expect(err).NotTo(HaveOccurred())
 	return res.Status
-}
-
-// sidecarIn returns our sidecar in a pod template, or nil.
-func sidecarIn(tmpl *corev1.PodTemplateSpec) *corev1.Container {
-	for i := range tmpl.Spec.InitContainers {
-		if tmpl.Spec.InitContainers[i].Name == sidecar.ContainerName {
-			return &tmpl.Spec.InitContainers[i]
-		}
-	}
-	return nil
 }
 
 // managedFieldsOf returns the FieldsV1 JSON a manager owns on obj.

@@ -9,13 +9,10 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
-	"net"
-	"net/http"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -67,7 +64,7 @@ func TestEndpointLifecycle(t *testing.T) {
 	// Exactly our sidecar, volume, label and annotation in the Deployment.
 	g.Eventually(func(g Gomega) {
 		d := getDeployment(g, ctx, ns, "echo")
-		sc := sidecarIn(&d.Spec.Template)
+		sc := sidecar.Find(&d.Spec.Template)
 		g.Expect(sc).NotTo(BeNil())
 		g.Expect(*sc.RestartPolicy).To(Equal(corev1.ContainerRestartPolicyAlways))
 		g.Expect(sc.Image).To(Equal("ghcr.io/wss-operator/wss-operator:test"))
@@ -141,7 +138,7 @@ func TestEndpointLifecycle(t *testing.T) {
 		return apierrors.IsNotFound(err)
 	}).WithTimeout(timeout).WithPolling(poll).Should(BeTrue())
 	after := getDeployment(g, ctx, ns, "echo")
-	g.Expect(sidecarIn(&after.Spec.Template)).To(BeNil())
+	g.Expect(sidecar.Find(&after.Spec.Template)).To(BeNil())
 	g.Expect(equality.Semantic.DeepEqual(before.Spec, after.Spec)).To(BeTrue(), "spec before:\n%+v\nafter:\n%+v", before.Spec, after.Spec)
 	g.Expect(after.Labels).To(Equal(before.Labels))
 	g.Expect(after.Annotations).To(Equal(before.Annotations))
@@ -167,7 +164,7 @@ func TestUserSecretWithMismatchedKey(t *testing.T) {
 	g.Expect(cond(got, wssv1.ConditionCertificateReady).Message).To(ContainSubstring("tls.key"))
 	expectCondition(t, g, ns, "echo", wssv1.ConditionReady, metav1.ConditionFalse, wssv1.ReasonKeyMismatch)
 	g.Consistently(func(g Gomega) {
-		g.Expect(sidecarIn(&getDeployment(g, ctx, ns, "echo").Spec.Template)).To(BeNil())
+		g.Expect(sidecar.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).To(BeNil())
 	}).WithTimeout(3*time.Second).WithPolling(500*time.Millisecond).Should(Succeed(), "a broken certificate is never rolled out")
 }
 
@@ -186,7 +183,7 @@ func TestLeafOnlyChain(t *testing.T) {
 
 	g.Expect(env.Client.Create(ctx, endpoint(ns, "echo", wssv1.TLS{SecretName: "leaf-only"}))).To(Succeed())
 	expectCondition(t, g, ns, "echo", wssv1.ConditionCertificateReady, metav1.ConditionFalse, wssv1.ReasonChainIncomplete)
-	g.Expect(sidecarIn(&getDeployment(g, ctx, ns, "echo").Spec.Template)).To(BeNil())
+	g.Expect(sidecar.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).To(BeNil())
 
 	// Fixing the Secret (leaf then intermediate) lets the sidecar in.
 	fixed := getSecret(g, ctx, ns, "leaf-only")
@@ -203,9 +200,7 @@ func TestWorkloadMissingThenAppears(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
 	ns := newNamespace(t, g)
-	root := certtest.NewCA(certtest.Options{})
-	leaf := root.Issue(certtest.Options{Hosts: []string{"echo." + ns + ".svc", "echo." + ns + ".svc.cluster.local"}})
-	createTLSSecret(g, ctx, ns, "mine", leaf.CertPEM, leaf.KeyPEM, root.CertPEM)
+	createValidTLSSecret(g, ctx, ns, "mine")
 
 	g.Expect(env.Client.Create(ctx, endpoint(ns, "echo", wssv1.TLS{SecretName: "mine"}))).To(Succeed())
 	got := expectCondition(t, g, ns, "echo", wssv1.ConditionSidecarReady, metav1.ConditionFalse, wssv1.ReasonWorkloadNotFound)
@@ -214,7 +209,7 @@ func TestWorkloadMissingThenAppears(t *testing.T) {
 
 	applyUserDeployment(g, ctx, ns, "echo")
 	expectCondition(t, g, ns, "echo", wssv1.ConditionSidecarReady, metav1.ConditionFalse, wssv1.ReasonRolloutInProgress)
-	g.Expect(sidecarIn(&getDeployment(g, ctx, ns, "echo").Spec.Template)).NotTo(BeNil())
+	g.Expect(sidecar.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).NotTo(BeNil())
 	got = getEndpoint(g, ctx, ns, "echo")
 	g.Expect(kstatus(g, got)).To(Equal(status.InProgressStatus))
 }
@@ -233,7 +228,7 @@ func TestIssuerMissing(t *testing.T) {
 	got := expectCondition(t, g, ns, "echo", wssv1.ConditionCertificateReady, metav1.ConditionFalse, wssv1.ReasonCertificateNotReady)
 	g.Expect(cond(got, wssv1.ConditionCertificateReady).Message).To(ContainSubstring("cert-manager"))
 	g.Expect(kstatus(g, got)).To(Equal(status.InProgressStatus))
-	g.Expect(sidecarIn(&getDeployment(g, ctx, ns, "echo").Spec.Template)).To(BeNil())
+	g.Expect(sidecar.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).To(BeNil())
 }
 
 // TestSidecarConflict: a user container on the sidecar's TLS port is
@@ -244,9 +239,7 @@ func TestSidecarConflict(t *testing.T) {
 	ctx := context.Background()
 	ns := newNamespace(t, g)
 	applyUserDeployment(g, ctx, ns, "echo")
-	root := certtest.NewCA(certtest.Options{})
-	leaf := root.Issue(certtest.Options{Hosts: []string{"echo." + ns + ".svc", "echo." + ns + ".svc.cluster.local"}})
-	createTLSSecret(g, ctx, ns, "mine", leaf.CertPEM, leaf.KeyPEM, root.CertPEM)
+	createValidTLSSecret(g, ctx, ns, "mine")
 	ep := endpoint(ns, "echo", wssv1.TLS{SecretName: "mine", Port: 8080 + 1})
 	ep.Spec.Backend.Port = 9000 // the user's container declares 8080; our TLS port 8081 is free
 	d := getDeployment(g, ctx, ns, "echo")
@@ -256,7 +249,7 @@ func TestSidecarConflict(t *testing.T) {
 	got := expectCondition(t, g, ns, "echo", wssv1.ConditionStalled, metav1.ConditionTrue, wssv1.ReasonSidecarConflict)
 	g.Expect(cond(got, wssv1.ConditionSidecarReady).Message).To(ContainSubstring("8081"))
 	g.Expect(kstatus(g, got)).To(Equal(status.FailedStatus))
-	g.Expect(sidecarIn(&getDeployment(g, ctx, ns, "echo").Spec.Template)).To(BeNil())
+	g.Expect(sidecar.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).To(BeNil())
 }
 
 func cond(ep *wssv1.WSSEndpoint, typ string) metav1.Condition {
@@ -277,6 +270,14 @@ func createTLSSecret(g Gomega, ctx context.Context, ns, name string, crt, key, c
 	g.Expect(env.Client.Create(ctx, s)).To(Succeed())
 }
 
+// createValidTLSSecret creates a Secret with a leaf for the Service "echo"
+// of ns, its key, and the root that issued it.
+func createValidTLSSecret(g Gomega, ctx context.Context, ns, name string) {
+	root := certtest.NewCA(certtest.Options{})
+	leaf := root.Issue(certtest.Options{Hosts: []string{"echo." + ns + ".svc", "echo." + ns + ".svc.cluster.local"}})
+	createTLSSecret(g, ctx, ns, name, leaf.CertPEM, leaf.KeyPEM, root.CertPEM)
+}
+
 // certFromSecret turns cert-manager's CA Secret into a certtest CA.
 func certFromSecret(g Gomega, s *corev1.Secret) *certtest.Cert {
 	pair, err := tls.X509KeyPair(s.Data["tls.crt"], s.Data["tls.key"])
@@ -295,23 +296,9 @@ func certSHA(c *x509.Certificate) string {
 // roundTrip sends a message over wss:// through addr and expects the echo.
 func roundTrip(t *testing.T, g Gomega, addr, host string, caPEM []byte) {
 	t.Helper()
-	roots := x509.NewCertPool()
-	g.Expect(roots.AppendCertsFromPEM(caPEM)).To(BeTrue())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	dialer := &net.Dialer{}
-	httpClient := &http.Client{Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: host},
-		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return dialer.DialContext(ctx, network, addr)
-		},
-	}}
-	c, _, err := websocket.Dial(ctx, fmt.Sprintf("wss://%s/ws", host), &websocket.DialOptions{HTTPClient: httpClient})
+	got, err := testenv.WSSRoundTrip(ctx, addr, fmt.Sprintf("wss://%s/ws", host), caPEM, "hello over wss")
 	g.Expect(err).NotTo(HaveOccurred())
-	defer c.CloseNow()
-	g.Expect(c.Write(ctx, websocket.MessageText, []byte("hello over wss"))).To(Succeed())
-	_, data, err := c.Read(ctx)
-	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(string(data)).To(Equal("hello over wss"))
-	g.Expect(c.Close(websocket.StatusNormalClosure, "done")).To(Succeed())
+	g.Expect(got).To(Equal("hello over wss"))
 }

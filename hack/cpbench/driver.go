@@ -194,7 +194,7 @@ func (d *driver) kubelet(ctx context.Context, fl *fleet) {
 		if err := d.cache.List(ctx, list); err == nil {
 			for i := range list.Items {
 				dep := &list.Items[i]
-				if !injected(&dep.Spec.Template) || !fl.serves(dep.Name+"."+ns+".svc") {
+				if sidecar.Find(&dep.Spec.Template) == nil || !fl.serves(dep.Name+"."+ns+".svc") {
 					continue
 				}
 				if dep.Status.ObservedGeneration < dep.Generation {
@@ -215,15 +215,6 @@ func (d *driver) kubelet(ctx context.Context, fl *fleet) {
 		case <-t.C:
 		}
 	}
-}
-
-func injected(t *corev1.PodTemplateSpec) bool {
-	for _, c := range t.Spec.InitContainers {
-		if c.Name == sidecar.ContainerName {
-			return true
-		}
-	}
-	return false
 }
 
 // waitReady polls the cache until every named endpoint is Ready.

@@ -10,11 +10,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/coder/websocket"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/wss-operator/wss-operator/internal/sidecar"
+	"github.com/wss-operator/wss-operator/internal/testenv"
 )
 
 // fleet is one loopback TLS WebSocket echo server standing in for every
@@ -35,20 +35,7 @@ func startFleet(ctx context.Context, c client.Reader, namespace string) (*fleet,
 	}
 	f := &fleet{addr: ln.Addr().String(), certs: map[string]*tls.Certificate{}, rv: map[string]string{}}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		conn, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer conn.CloseNow()
-		for {
-			typ, data, err := conn.Read(r.Context())
-			if err != nil {
-				return
-			}
-			_ = conn.Write(r.Context(), typ, data)
-		}
-	})
+	mux.HandleFunc("/", testenv.EchoHandler)
 	f.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, TLSConfig: &tls.Config{
 		MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"},
 		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {

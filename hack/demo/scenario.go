@@ -2,17 +2,12 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/coder/websocket"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -75,11 +70,11 @@ func (d *demo) healthyEndpoint(ctx context.Context) error {
 		if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "echo"}, dep); err != nil {
 			return false, err
 		}
-		return sidecarOf(&dep.Spec.Template) != nil, nil
+		return sidecar.Find(&dep.Spec.Template) != nil, nil
 	}); err != nil {
 		return fmt.Errorf("waiting for the sidecar in Deployment echo: %w", err)
 	}
-	sc := sidecarOf(&dep.Spec.Template)
+	sc := sidecar.Find(&dep.Spec.Template)
 	d.say("sidecar injected into Deployment echo by server-side apply (field manager %q):", "wss-operator")
 	d.detail("initContainers[%s] restartPolicy=%s image=%s", sc.Name, *sc.RestartPolicy, sc.Image)
 	d.detail("args: %s", strings.Join(sc.Args, " "))
@@ -197,32 +192,13 @@ func (d *demo) roundTrip(ctx context.Context, ep *wssv1.WSSEndpoint) error {
 	if err := d.env.Client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "echo-tls"}, secret); err != nil {
 		return err
 	}
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(secret.Data["ca.crt"])
-	host := "echo.example.test"
 	rtCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	dialer := &net.Dialer{}
-	hc := &http.Client{Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: host},
-		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return dialer.DialContext(ctx, network, d.proxyAddr)
-		},
-	}}
-	conn, _, err := websocket.Dial(rtCtx, ep.Status.URL, &websocket.DialOptions{HTTPClient: hc})
-	if err != nil {
-		return fmt.Errorf("wss:// round trip: %w", err)
-	}
-	defer conn.CloseNow()
 	msg := "hello over wss:// at " + time.Now().Format("15:04:05")
-	if err := conn.Write(rtCtx, websocket.MessageText, []byte(msg)); err != nil {
-		return err
-	}
-	_, got, err := conn.Read(rtCtx)
+	got, err := testenv.WSSRoundTrip(rtCtx, d.proxyAddr, ep.Status.URL, secret.Data["ca.crt"], msg)
 	if err != nil {
 		return err
 	}
-	_ = conn.Close(websocket.StatusNormalClosure, "bye")
 	d.say("real wss:// round trip to %s (trusting only the Secret's ca.crt):", ep.Status.URL)
 	d.detail("sent %q, the backend echoed %q", msg, string(got))
 	return nil
@@ -321,7 +297,7 @@ func (d *demo) bringYourOwnCertificate(ctx context.Context) error {
 	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "byo"}, byo); err != nil {
 		return err
 	}
-	d.detail("Deployment byo has a sidecar: %v (a broken certificate is never rolled out)", sidecarOf(&byo.Spec.Template) != nil)
+	d.detail("Deployment byo has a sidecar: %v (a broken certificate is never rolled out)", sidecar.Find(&byo.Spec.Template) != nil)
 
 	d.say("fixing the Secret: putting the leaf's own key into tls.key")
 	secret.Data["tls.key"] = leaf.KeyPEM
@@ -337,20 +313,11 @@ func (d *demo) bringYourOwnCertificate(ctx context.Context) error {
 		if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "byo"}, byo); err != nil {
 			return false, err
 		}
-		return sidecarOf(&byo.Spec.Template) != nil, nil
+		return sidecar.Find(&byo.Spec.Template) != nil, nil
 	}); err != nil {
 		return err
 	}
 	d.say("CertificateReady=True; the sidecar is now injected into Deployment byo")
-	return nil
-}
-
-func sidecarOf(t *corev1.PodTemplateSpec) *corev1.Container {
-	for i := range t.Spec.InitContainers {
-		if t.Spec.InitContainers[i].Name == sidecar.ContainerName {
-			return &t.Spec.InitContainers[i]
-		}
-	}
 	return nil
 }
 

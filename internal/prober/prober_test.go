@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/wss-operator/wss-operator/internal/certcheck/certtest"
 	"github.com/wss-operator/wss-operator/internal/certinfo"
 	"github.com/wss-operator/wss-operator/internal/probe"
+	"github.com/wss-operator/wss-operator/internal/testenv"
 )
 
 func result(reason, sha string) *probe.Result {
@@ -74,20 +74,8 @@ func TestSchedule(t *testing.T) {
 	g := NewWithT(t)
 	ca := certtest.NewCA(certtest.Options{})
 	leaf := ca.Issue(certtest.Options{Hosts: []string{"echo.test.svc"}})
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		for {
-			typ, data, err := c.Read(r.Context())
-			if err != nil {
-				return
-			}
-			_ = c.Write(r.Context(), typ, data)
-		}
-	}))
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(testenv.EchoHandler))
+
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{leaf.TLSCertificate()}}
 	srv.StartTLS()
 	defer srv.Close()

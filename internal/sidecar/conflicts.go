@@ -169,10 +169,16 @@ func Injected(tmpl *corev1.PodTemplateSpec, hash string) bool {
 	if tmpl == nil || hash == "" || tmpl.Annotations[ConfigHashAnnotation] != hash {
 		return false
 	}
+	c := Find(tmpl)
+	return c != nil && isNativeSidecar(c)
+}
+
+// Find returns the init container named ContainerName in tmpl, or nil.
+func Find(tmpl *corev1.PodTemplateSpec) *corev1.Container {
 	for i := range tmpl.Spec.InitContainers {
-		if c := &tmpl.Spec.InitContainers[i]; c.Name == ContainerName && isNativeSidecar(c) {
-			return true
+		if tmpl.Spec.InitContainers[i].Name == ContainerName {
+			return &tmpl.Spec.InitContainers[i]
 		}
 	}
-	return false
+	return nil
 }

@@ -2,7 +2,10 @@ package testenv
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -96,22 +99,7 @@ func StartEcho(addr, path string) (*EchoServer, error) {
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		for {
-			typ, data, err := c.Read(r.Context())
-			if err != nil {
-				return
-			}
-			if err := c.Write(r.Context(), typ, data); err != nil {
-				return
-			}
-		}
-	})
+	mux.HandleFunc(path, EchoHandler)
 	e := &EchoServer{Addr: ln.Addr().String(), srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}}
 	go func() { _ = e.srv.Serve(ln) }()
 	return e, nil
@@ -119,3 +107,49 @@ func StartEcho(addr, path string) (*EchoServer, error) {
 
 // Stop closes the listener and every connection.
 func (e *EchoServer) Stop() { _ = e.srv.Close() }
+
+// EchoHandler accepts a WebSocket upgrade and echoes every message until
+// the connection ends.
+func EchoHandler(w http.ResponseWriter, r *http.Request) {
+	c, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	for {
+		typ, data, err := c.Read(r.Context())
+		if err != nil {
+			return
+		}
+		if err := c.Write(r.Context(), typ, data); err != nil {
+			return
+		}
+	}
+}
+
+// WSSRoundTrip dials url's wss:// endpoint through the loopback address
+// addr, trusting only caPEM, sends msg and returns the echoed message.
+func WSSRoundTrip(ctx context.Context, addr, url string, caPEM []byte, msg string) (string, error) {
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(caPEM) {
+		return "", errors.New("wss round trip: no certificate in the CA bundle")
+	}
+	dialer := &net.Dialer{}
+	hc := &http.Client{Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: roots},
+		DialContext:     func(ctx context.Context, network, _ string) (net.Conn, error) { return dialer.DialContext(ctx, network, addr) },
+	}}
+	conn, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPClient: hc})
+	if err != nil {
+		return "", fmt.Errorf("wss round trip to %s via %s: %w", url, addr, err)
+	}
+	defer conn.CloseNow()
+	if err := conn.Write(ctx, websocket.MessageText, []byte(msg)); err != nil {
+		return "", err
+	}
+	_, got, err := conn.Read(ctx)
+	if err != nil {
+		return "", err
+	}
+	return string(got), conn.Close(websocket.StatusNormalClosure, "done")
+}
