@@ -61,6 +61,9 @@ type Options struct {
 	ProbeConcurrency int
 	// MaxConcurrentReconciles bounds parallel reconciles (default 8).
 	MaxConcurrentReconciles int
+	// APIReader reads Secrets and workloads directly from the API server
+	// (default: the manager's APIReader).
+	APIReader client.Reader
 	// Dial and Resolver override the prober's network access (tests map
 	// every target to loopback).
 	Dial     func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -72,13 +75,16 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*WSSEndpointReconc
 	if o.SidecarImage == "" {
 		return nil, fmt.Errorf("the sidecar image is required (--sidecar-image or $WSS_SIDECAR_IMAGE)")
 	}
+	if o.APIReader == nil {
+		o.APIReader = mgr.GetAPIReader()
+	}
 	p := prober.New(prober.Options{
 		Dial: o.Dial, Resolver: o.Resolver, MaxConcurrent: o.ProbeConcurrency,
 		Observe: ObserveProbe, Logger: mgr.GetLogger().WithName("prober"),
 	})
 	r := &WSSEndpointReconciler{
 		Client:                  mgr.GetClient(),
-		APIReader:               mgr.GetAPIReader(),
+		APIReader:               o.APIReader,
 		Recorder:                mgr.GetEventRecorder("wss-operator"),
 		Prober:                  p,
 		SidecarImage:            o.SidecarImage,

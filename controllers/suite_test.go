@@ -10,6 +10,9 @@ import (
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -21,9 +24,30 @@ import (
 )
 
 var (
-	env  *testenv.Env
-	net0 = testenv.NewLoopbackNet()
+	env    *testenv.Env
+	net0   = testenv.NewLoopbackNet()
+	faults *faultInjector
 )
+
+// managerUser is the identity the manager runs as in these tests.
+const managerUser = "system:serviceaccount:wss-operator-system:wss-operator-controller-manager"
+
+// managerConfig binds config/rbac/role.yaml, and nothing else, to
+// managerUser and returns a configuration that authenticates as it.
+func managerConfig(ctx context.Context) (*rest.Config, error) {
+	if _, err := testenv.ApplyFile(ctx, env.Client, filepath.Join(env.Root, "config", "rbac", "role.yaml"), ""); err != nil {
+		return nil, fmt.Errorf("applying config/rbac/role.yaml: %w", err)
+	}
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "wss-operator-manager-test"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "wss-operator-manager"},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: managerUser}},
+	}
+	if err := env.Client.Create(ctx, binding); err != nil {
+		return nil, err
+	}
+	return env.UserConfig(managerUser, "system:authenticated")
+}
 
 func TestMain(m *testing.M) {
 	os.Exit(runSuite(m))
@@ -46,11 +70,27 @@ func runSuite(m *testing.M) int {
 	if os.Getenv("WSS_TEST_VERBOSE") != "" {
 		ctrl.SetLogger(zap.New(zap.UseDevMode(true)))
 	}
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+	// The manager runs as a user that has only the ClusterRole in
+	// config/rbac/role.yaml, so a missing RBAC rule fails the tests, and
+	// through clients that inject faults (faults_test.go).
+	cfg, err := managerConfig(ctx)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	faults = newFaultInjector(env.Scheme)
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:  env.Scheme,
 		Metrics: metricsserver.Options{BindAddress: "0"},
 		Cache:   controllers.CacheOptions(""),
 		Client:  controllers.ClientOptions(),
+		NewClient: func(config *rest.Config, options client.Options) (client.Client, error) {
+			c, err := client.New(config, options)
+			if err != nil {
+				return nil, err
+			}
+			return faults.wrap(c), nil
+		},
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -58,6 +98,7 @@ func runSuite(m *testing.M) int {
 	}
 	if _, err := controllers.Setup(ctx, mgr, controllers.Options{
 		SidecarImage: "ghcr.io/wss-operator/wss-operator:test",
+		APIReader:    faults.wrapReader(mgr.GetAPIReader()),
 		Dial:         net0.Dial,
 		Resolver:     net0.Resolve,
 	}); err != nil {

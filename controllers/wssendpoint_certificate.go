@@ -2,8 +2,6 @@ package controllers
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"sync"
 	"time"
@@ -70,11 +68,13 @@ func ownerRef(ep *wssv1.WSSEndpoint) *metav1ac.OwnerReferenceApplyConfiguration 
 
 // reconcileCertificate applies the cert-manager Certificate (issuerRef) and
 // judges it by cert-manager's Ready condition at the current generation.
-// With secretName there is nothing to issue.
+// With secretName there is nothing to issue. The Secret itself is judged by
+// reconcileSecretCheck, which completes the certificate facts.
 func (r *WSSEndpointReconciler) reconcileCertificate(ctx context.Context, s *scope) error {
 	ep := s.ep
-	s.certSecretName = certSecretName(ep)
-	if ep.Spec.TLS.IssuerRef == nil {
+	c := &certFacts{secretName: certSecretName(ep), issued: ep.Spec.TLS.IssuerRef != nil}
+	s.pendingCert = c
+	if !c.issued {
 		s.hosts = ep.Spec.TLS.Hosts
 		if len(s.hosts) == 0 {
 			s.hosts = serviceDNSNames(ep, r.clusterDomain())
@@ -82,10 +82,45 @@ func (r *WSSEndpointReconciler) reconcileCertificate(ctx context.Context, s *sco
 		return nil
 	}
 	s.hosts = certificateHosts(ep, r.clusterDomain())
+	cert := r.desiredCertificate(ep, c.secretName, s.hosts)
+	current := &cmv1.Certificate{}
+	err := r.Client.Get(ctx, client.ObjectKeyFromObject(ep), current)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("reading Certificate %s: %w", ep.Name, err)
+	}
+	var existing client.Object
+	if err == nil {
+		existing = current
+	}
+	if err := r.applyIfChanged(ctx, existing, cert, func(a map[string]string) { cert.WithAnnotations(a) }); err != nil {
+		return fmt.Errorf("applying Certificate %s: %w", ep.Name, err)
+	}
+	if existing == nil { // just created; cert-manager has not seen it yet
+		c.notReady = "waiting for cert-manager to pick up the new Certificate"
+		return nil
+	}
+	c.cmCert = current
+	if !cmapiutil.CertificateHasConditionWithObservedGeneration(current, cmv1.CertificateCondition{
+		Type: cmv1.CertificateConditionReady, Status: cmmeta.ConditionTrue, ObservedGeneration: current.Generation,
+	}) {
+		msg := "waiting for cert-manager to issue the certificate"
+		if cond := cmapiutil.GetCertificateCondition(current, cmv1.CertificateConditionReady); cond != nil {
+			msg = fmt.Sprintf("cert-manager: %s: %s", cond.Reason, cond.Message)
+		}
+		if cond := cmapiutil.GetCertificateCondition(current, cmv1.CertificateConditionIssuing); cond != nil && cond.Status == cmmeta.ConditionTrue && cond.Message != "" {
+			msg += fmt.Sprintf(" (issuing: %s: %s)", cond.Reason, cond.Message)
+		}
+		c.notReady = msg
+	}
+	return nil
+}
+
+// desiredCertificate is the cert-manager Certificate for ep.
+func (r *WSSEndpointReconciler) desiredCertificate(ep *wssv1.WSSEndpoint, secretName string, hosts []string) *cmac.CertificateApplyConfiguration {
 	ref := ep.Spec.TLS.IssuerRef
 	spec := cmac.CertificateSpec().
-		WithSecretName(s.certSecretName).
-		WithDNSNames(s.hosts...).
+		WithSecretName(secretName).
+		WithDNSNames(hosts...).
 		WithIssuerRef(cmmetaac.IssuerReference().WithName(ref.Name).WithKind(string(ref.Kind)).WithGroup(ref.Group)).
 		WithUsages(cmv1.UsageDigitalSignature, cmv1.UsageKeyEncipherment, cmv1.UsageServerAuth).
 		WithSecretTemplate(cmac.CertificateSecretTemplate().WithLabels(map[string]string{sidecar.EndpointLabel: ep.Name}))
@@ -104,47 +139,24 @@ func (r *WSSEndpointReconciler) reconcileCertificate(ctx context.Context, s *sco
 	if ep.Spec.TLS.RenewBefore != nil {
 		spec = spec.WithRenewBefore(*ep.Spec.TLS.RenewBefore)
 	}
-	cert := cmac.Certificate(ep.Name, ep.Namespace).
+	return cmac.Certificate(ep.Name, ep.Namespace).
 		WithLabels(map[string]string{sidecar.EndpointLabel: ep.Name}).
 		WithOwnerReferences(ownerRef(ep)).
 		WithSpec(spec)
-	current := &cmv1.Certificate{}
-	err := r.Client.Get(ctx, client.ObjectKeyFromObject(ep), current)
-	if err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("reading Certificate %s: %w", ep.Name, err)
-	}
-	var existing client.Object
-	if err == nil {
-		existing = current
-	}
-	if err := r.applyIfChanged(ctx, existing, cert, func(a map[string]string) { cert.WithAnnotations(a) }); err != nil {
-		return fmt.Errorf("applying Certificate %s: %w", ep.Name, err)
-	}
-	if existing == nil { // just created; cert-manager has not seen it yet
-		s.obs.certStatus, s.obs.certReason, s.obs.certMessage = metav1.ConditionFalse, wssv1.ReasonCertificateNotReady, "waiting for cert-manager to pick up the new Certificate"
-		return nil
-	}
-	s.cmCert = current
-	if !cmapiutil.CertificateHasConditionWithObservedGeneration(current, cmv1.CertificateCondition{
-		Type: cmv1.CertificateConditionReady, Status: cmmeta.ConditionTrue, ObservedGeneration: current.Generation,
-	}) {
-		msg := "waiting for cert-manager to issue the certificate"
-		if c := cmapiutil.GetCertificateCondition(current, cmv1.CertificateConditionReady); c != nil {
-			msg = fmt.Sprintf("cert-manager: %s: %s", c.Reason, c.Message)
-		}
-		if c := cmapiutil.GetCertificateCondition(current, cmv1.CertificateConditionIssuing); c != nil && c.Status == cmmeta.ConditionTrue && c.Message != "" {
-			msg += fmt.Sprintf(" (issuing: %s: %s)", c.Reason, c.Message)
-		}
-		s.obs.certStatus, s.obs.certReason, s.obs.certMessage = metav1.ConditionFalse, wssv1.ReasonCertificateNotReady, msg
-	}
-	return nil
 }
 
 // checkCache remembers the Secret check by Secret UID and resourceVersion, so
 // a Secret is read in full only when it changed.
 type checkCache struct {
 	mu      sync.Mutex
-	entries map[types.UID]checkEntry
+	entries map[checkKey]checkEntry
+}
+
+// checkKey is one Secret judged for one purpose ("tls" or "client-ca"): the
+// same Secret may serve both.
+type checkKey struct {
+	uid     types.UID
+	purpose string
 }
 
 type checkEntry struct {
@@ -155,74 +167,93 @@ type checkEntry struct {
 	ca              []byte
 }
 
-func newCheckCache() *checkCache { return &checkCache{entries: map[types.UID]checkEntry{}} }
+func newCheckCache() *checkCache { return &checkCache{entries: map[checkKey]checkEntry{}} }
 
-// reconcileSecretCheck inspects the certificate Secret with
-// internal/certcheck before anything serves it and fills status.certificate.
+// reconcileSecretCheck inspects the certificate Secret (and the client CA
+// Secret) with internal/certcheck before anything serves them. It waits
+// while cert-manager has not written the Secret yet.
 func (r *WSSEndpointReconciler) reconcileSecretCheck(ctx context.Context, s *scope) error {
 	ep := s.ep
-	meta := &metav1.PartialObjectMetadata{}
-	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
-	err := r.Client.Get(ctx, client.ObjectKey{Namespace: ep.Namespace, Name: s.certSecretName}, meta)
-	if apierrors.IsNotFound(err) {
-		if s.obs.certStatus == "" {
-			if ep.Spec.TLS.IssuerRef != nil {
-				s.obs.certStatus, s.obs.certReason, s.obs.certMessage = metav1.ConditionFalse, wssv1.ReasonCertificateNotReady, fmt.Sprintf("Secret %s does not exist yet", s.certSecretName)
-			} else {
-				s.obs.certStatus, s.obs.certReason, s.obs.certMessage = metav1.ConditionFalse, wssv1.ReasonMissingData, fmt.Sprintf("spec.tls.secretName: Secret %s/%s does not exist", ep.Namespace, s.certSecretName)
-			}
-		}
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("reading Secret %s metadata: %w", s.certSecretName, err)
-	}
-
-	now := r.now()
-	hostsKey := fmt.Sprint(s.hosts)
-	hour := now.Unix() / 3600 // re-judge validity at least hourly
-	r.checks.mu.Lock()
-	cached, ok := r.checks.entries[meta.UID]
-	r.checks.mu.Unlock()
-	if !ok || cached.resourceVersion != meta.ResourceVersion || cached.hostsKey != hostsKey || cached.hour != hour {
-		secret := &corev1.Secret{}
-		if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: ep.Namespace, Name: s.certSecretName}, secret); err != nil {
-			return fmt.Errorf("reading Secret %s: %w", s.certSecretName, err)
-		}
+	c := s.pendingCert
+	c.now = r.now()
+	entry, found, err := r.checkSecret(ctx, ep.Namespace, c.secretName, "tls", fmt.Sprint(s.hosts), func(data map[string][]byte) certcheck.Report {
 		in := certcheck.Input{
-			Cert: secret.Data[corev1.TLSCertKey], Key: secret.Data[corev1.TLSPrivateKeyKey],
-			CertName: "Secret " + s.certSecretName + " tls.crt", KeyName: "Secret " + s.certSecretName + " tls.key",
-			Hosts: s.hosts, Now: now, WarnWithin: r.warnWithin(),
+			Cert: data[corev1.TLSCertKey], Key: data[corev1.TLSPrivateKeyKey],
+			CertName: "Secret " + c.secretName + " tls.crt", KeyName: "Secret " + c.secretName + " tls.key",
+			Hosts: s.hosts, Now: c.now, WarnWithin: r.warnWithin(),
 		}
-		if ca := secret.Data["ca.crt"]; len(ca) > 0 {
-			in.CA, in.CAName = ca, "Secret "+s.certSecretName+" ca.crt"
+		if ca := data["ca.crt"]; len(ca) > 0 {
+			in.CA, in.CAName = ca, "Secret "+c.secretName+" ca.crt"
 		}
 		if in.Key == nil {
 			in.Key = []byte{}
 		}
-		cached = checkEntry{resourceVersion: meta.ResourceVersion, hostsKey: hostsKey, hour: hour, report: certcheck.Check(in), ca: secret.Data["ca.crt"]}
-		r.checks.mu.Lock()
-		r.checks.entries[meta.UID] = cached
-		r.checks.mu.Unlock()
+		return certcheck.Check(in)
+	})
+	if err != nil {
+		return err
 	}
-	report := cached.report
-	s.report, s.caBundle = &report, cached.ca
-
-	ep.Status.Certificate = certificateStatus(s, &report)
-	if f, bad := report.Error(); bad {
-		s.obs.certStatus, s.obs.certReason, s.obs.certMessage = metav1.ConditionFalse, f.Reason, f.Message+" — "+certcheck.Fix(f.Reason)
-	} else if s.obs.certStatus == "" {
-		msg := fmt.Sprintf("Secret %s passed inspection", s.certSecretName)
-		for _, f := range report.Findings {
-			msg += fmt.Sprintf("; warning %s: %s", f.Reason, f.Message)
+	if !found {
+		c.secretMissing = true
+		s.f.cert = c
+		if c.issued {
+			return &waiting{Message: fmt.Sprintf("waiting for cert-manager to write Secret %s", c.secretName)}
 		}
-		s.obs.certStatus, s.obs.certReason, s.obs.certMessage = metav1.ConditionTrue, wssv1.ReasonSucceeded, msg
+		return nil
 	}
+	report := entry.report
+	c.report, s.caBundle = &report, entry.ca
+
+	if ca := ep.Spec.TLS.ClientAuth; ca != nil && ca.Mode != "" && ca.Mode != wssv1.ClientAuthNone && ca.CASecretName != "" {
+		caEntry, found, err := r.checkSecret(ctx, ep.Namespace, ca.CASecretName, "client-ca", "", func(data map[string][]byte) certcheck.Report {
+			return certcheck.CheckClientCA(data[sidecar.CAKey], "Secret "+ca.CASecretName+" "+sidecar.CAKey, c.now)
+		})
+		if err != nil {
+			return err
+		}
+		c.clientCA = &clientCAFacts{secretName: ca.CASecretName, missing: !found, report: caEntry.report}
+	}
+	s.f.cert = c
 	if report.Leaf != nil {
-		s.requeueAfter(report.Leaf.NotAfter.Sub(now) + time.Second)
-		s.requeueAfter(report.Leaf.NotAfter.Add(-r.warnWithin()).Sub(now) + time.Second)
+		s.requeueAfter(report.Leaf.NotAfter.Sub(c.now) + time.Second)
+		s.requeueAfter(report.Leaf.NotAfter.Add(-r.warnWithin()).Sub(c.now) + time.Second)
 	}
 	return nil
+}
+
+// checkSecret returns the inspection of Secret name, read in full only when
+// its metadata (resourceVersion), the inputs (key) or the hour changed;
+// found is false when the Secret does not exist.
+func (r *WSSEndpointReconciler) checkSecret(ctx context.Context, namespace, name, purpose, key string, check func(map[string][]byte) certcheck.Report) (checkEntry, bool, error) {
+	meta := &metav1.PartialObjectMetadata{}
+	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	err := r.Client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, meta)
+	if apierrors.IsNotFound(err) {
+		return checkEntry{}, false, nil
+	}
+	if err != nil {
+		return checkEntry{}, false, fmt.Errorf("reading Secret %s metadata: %w", name, err)
+	}
+	hour := r.now().Unix() / 3600 // re-judge validity at least hourly
+	r.checks.mu.Lock()
+	ck := checkKey{uid: meta.UID, purpose: purpose}
+	cached, ok := r.checks.entries[ck]
+	r.checks.mu.Unlock()
+	if ok && cached.resourceVersion == meta.ResourceVersion && cached.hostsKey == key && cached.hour == hour {
+		return cached, true, nil
+	}
+	secret := &corev1.Secret{}
+	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, secret); err != nil {
+		if apierrors.IsNotFound(err) { // deleted since the cache saw it
+			return checkEntry{}, false, nil
+		}
+		return checkEntry{}, false, fmt.Errorf("reading Secret %s: %w", name, err)
+	}
+	cached = checkEntry{resourceVersion: meta.ResourceVersion, hostsKey: key, hour: hour, report: check(secret.Data), ca: secret.Data["ca.crt"]}
+	r.checks.mu.Lock()
+	r.checks.entries[ck] = cached
+	r.checks.mu.Unlock()
+	return cached, true, nil
 }
 
 func (r *WSSEndpointReconciler) warnWithin() time.Duration {
@@ -232,27 +263,3 @@ func (r *WSSEndpointReconciler) warnWithin() time.Duration {
 	return 7 * 24 * time.Hour
 }
 
-// certificateStatus is status.certificate from the Secret check.
-func certificateStatus(s *scope, report *certcheck.Report) *wssv1.CertificateStatus {
-	st := &wssv1.CertificateStatus{SecretName: s.certSecretName, ChainLength: int32(report.ChainLength)}
-	if leaf := report.Leaf; leaf != nil {
-		nb, na := metav1.NewTime(leaf.NotBefore.UTC()), metav1.NewTime(leaf.NotAfter.UTC())
-		sum := sha256.Sum256(leaf.Raw)
-		st.NotBefore, st.NotAfter = &nb, &na
-		st.SerialNumber = leaf.SerialNumber.Text(16)
-		st.SHA256 = hex.EncodeToString(sum[:])
-		st.Issuer = leaf.Issuer.String()
-		st.DNSNames = leaf.DNSNames
-	}
-	if s.cmCert != nil && s.cmCert.Status.RenewalTime != nil {
-		rt := *s.cmCert.Status.RenewalTime
-		st.RenewalTime = &rt
-	}
-	return st
-}
-
-// certificateUsable says whether the Secret may be rolled out: it exists and
-// has no Error finding.
-func (s *scope) certificateUsable() bool {
-	return s.report != nil && s.report.Healthy
-}

@@ -2,7 +2,6 @@ package controllers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -26,13 +25,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
-	"github.com/wss-operator/wss-operator/internal/certcheck"
 	"github.com/wss-operator/wss-operator/internal/prober"
 	"github.com/wss-operator/wss-operator/internal/sidecar"
 )
 
 const (
-	// FieldManager owns every field the controller writes.
+	// FieldManager owns the fields the controller writes on its own children
+	// (Certificate, Service). On a user's workload each endpoint applies
+	// under WorkloadFieldManager instead.
 	FieldManager = "wss-operator"
 	// Finalizer guards the exact removal of the sidecar from the workload.
 	Finalizer = "wss.operator.dev/finalizer"
@@ -47,6 +47,14 @@ const (
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
 // +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets;daemonsets,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=core;events.k8s.io,resources=events,verbs=create;patch
+
+// WorkloadFieldManager is the field manager under which endpoint name
+// applies its sidecar to a workload: "wss-operator/<name>". One manager per
+// endpoint makes ownership exact: a second endpoint's apply on the same
+// workload conflicts instead of sharing the fields (the API server decides
+// a race, so there is one owner and no extra rollout), and deleting the
+// endpoint that lost removes nothing of the winner's.
+func WorkloadFieldManager(name string) string { return FieldManager + "/" + name }
 
 // WSSEndpointReconciler reconciles WSSEndpoints.
 type WSSEndpointReconciler struct {
@@ -78,19 +86,16 @@ type WSSEndpointReconciler struct {
 }
 
 // scope is what one reconcile of one WSSEndpoint has seen so far. Each step
-// records into it; status is computed from it at the end.
+// records facts into it; status is computed from them at the end.
 type scope struct {
 	ep     *wssv1.WSSEndpoint
 	before *wssv1.WSSEndpoint
-	obs    observed
+	f      facts
 
-	certSecretName string
-	cmCert         *cmv1.Certificate
-	report         *certcheck.Report // the Secret check, nil when no Secret
-	caBundle       []byte            // the Secret's ca.crt (trust for the probe)
-	hosts          []string          // the names the certificate must cover
-	rolledOut      bool
-	result         ctrl.Result
+	pendingCert *certFacts // recorded by reconcileCertificate, completed by reconcileSecretCheck
+	caBundle    []byte     // the Secret's ca.crt (trust for the probe)
+	hosts    []string // the names the certificate must cover
+	result   ctrl.Result
 }
 
 // requeueAfter keeps the earliest requested requeue.
@@ -102,6 +107,21 @@ func (s *scope) requeueAfter(d time.Duration) {
 		s.result.RequeueAfter = d
 	}
 }
+
+// step is one ordered part of a reconcile; see outcome.go for what its error means.
+type step struct {
+	name string
+	run  func(context.Context, *scope) error
+}
+
+// Step names, as recorded in facts.stalledStep.
+const (
+	stepCertificate = "certificate"
+	stepSecretCheck = "secretCheck"
+	stepService     = "service"
+	stepSidecar     = "sidecar"
+	stepProbe       = "probe"
+)
 
 // Reconcile brings one WSSEndpoint's children in line with its spec and
 // writes what it observed into status.
@@ -128,8 +148,13 @@ func (r *WSSEndpointReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	s := &scope{ep: ep, before: ep.DeepCopy()}
 	defer func() {
 		if err := r.patchStatus(ctx, s); err != nil {
-			retErr = errors.Join(retErr, err)
+			// Not terminal, even after a stall: the status must be written.
+			if retErr != nil {
+				err = fmt.Errorf("%w (after: %v)", err, retErr)
+			}
+			retErr = err
 		}
+		recordEndpointMetrics(s.ep)
 	}()
 
 	if ep.Spec.Suspend {
@@ -138,44 +163,51 @@ func (r *WSSEndpointReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		return ctrl.Result{}, nil
 	}
 
-	for _, step := range []func(context.Context, *scope) error{
-		r.reconcileCertificate,
-		r.reconcileSecretCheck,
-		r.reconcileService,
-		r.reconcileSidecar,
-		r.reconcileProbe,
-	} {
-		if err := step(ctx, s); err != nil {
-			s.obs.err = err
-			break
-		}
+	err := r.runSteps(ctx, s, []step{
+		{stepCertificate, r.reconcileCertificate},
+		{stepSecretCheck, r.reconcileSecretCheck},
+		{stepService, r.reconcileService},
+		{stepSidecar, r.reconcileSidecar},
+		{stepProbe, r.reconcileProbe},
+	})
+	computeStatus(ep, s.before, s.f, endpointURL(ep, r.clusterDomain()))
+	if st, ok := asStalling(err); ok {
+		return ctrl.Result{}, reconcile.TerminalError(st)
 	}
-	r.computeStatus(s)
-	if s.obs.err != nil {
-		if s.obs.stalled {
-			return ctrl.Result{}, reconcile.TerminalError(s.obs.err)
-		}
-		return ctrl.Result{}, s.obs.err
+	if w, ok := asWaiting(err); ok {
+		s.requeueAfter(w.RequeueAfter)
+		return s.result, nil
+	}
+	if err != nil {
+		return ctrl.Result{}, err
 	}
 	return s.result, nil
 }
 
-// computeStatus runs the pure setters over what the steps observed.
-func (r *WSSEndpointReconciler) computeStatus(s *scope) {
-	ep := s.ep
-	setCertificateReadyCondition(ep, s.obs)
-	setSidecarReadyCondition(ep, s.obs)
-	setServiceReadyCondition(ep, s.obs)
-	setHandshakeHealthyCondition(ep, s.obs)
-	setReadyCondition(ep)
-	setReconcilingStalledConditions(ep, s.obs)
-	ep.Status.ObservedGeneration = ep.Generation
-	ep.Status.URL = endpointURL(ep, r.clusterDomain())
-	recordEndpointMetrics(ep)
+// runSteps runs the steps in order until one does not continue, and
+// records why it stopped.
+func (r *WSSEndpointReconciler) runSteps(ctx context.Context, s *scope, steps []step) error {
+	for _, st := range steps {
+		err := st.run(ctx, s)
+		if err == nil {
+			continue
+		}
+		if stl, ok := asStalling(err); ok {
+			s.f.stalled, s.f.stalledStep = stl, st.name
+		} else if w, ok := asWaiting(err); ok {
+			s.f.waiting = w
+		} else {
+			s.f.err = fmt.Errorf("%s: %w", st.name, err)
+			err = s.f.err
+		}
+		return err
+	}
+	s.f.complete = true
+	return nil
 }
 
-// patchStatus writes status once, if it changed, and records an event for
-// every condition whose status or reason changed.
+// patchStatus writes status once, if it changed, and records events for
+// the transitions (see recordTransitions).
 func (r *WSSEndpointReconciler) patchStatus(ctx context.Context, s *scope) error {
 	if equality.Semantic.DeepEqual(s.before.Status, s.ep.Status) {
 		return nil
@@ -184,38 +216,48 @@ func (r *WSSEndpointReconciler) patchStatus(ctx context.Context, s *scope) error
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
+		// What was not written is not what the cluster sees: metrics and
+		// events follow the stored status.
+		s.ep.Status = s.before.Status
 		return fmt.Errorf("patching status: %w", err)
 	}
 	r.recordTransitions(s.before, s.ep)
 	return nil
 }
 
-// recordTransitions emits one event per condition transition, never per loop.
+// recordTransitions emits events on transitions only, and only where a
+// person should look: one event when Ready changes status or reason (Warning
+// with the root cause when it turns False, Normal when it turns True), none
+// while it only waits (certificate issuing, rollout, first probe) or is
+// Unknown, and a Warning when a True condition carries a warning reason
+// (DrainExceedsGracePeriod). A failure is reported once, on Ready, not again
+// on every condition that copies it.
 func (r *WSSEndpointReconciler) recordTransitions(before, after *wssv1.WSSEndpoint) {
 	if r.Recorder == nil {
 		return
 	}
-	for _, typ := range []string{wssv1.ConditionReady, wssv1.ConditionCertificateReady, wssv1.ConditionSidecarReady,
-		wssv1.ConditionServiceReady, wssv1.ConditionHandshakeHealthy, wssv1.ConditionStalled} {
-		now := meta.FindStatusCondition(after.Status.Conditions, typ)
-		if now == nil || now.Status == metav1.ConditionUnknown {
-			continue
-		}
-		old := meta.FindStatusCondition(before.Status.Conditions, typ)
-		if old != nil && old.Status == now.Status && old.Reason == now.Reason {
-			continue
-		}
+	now := meta.FindStatusCondition(after.Status.Conditions, wssv1.ConditionReady)
+	old := meta.FindStatusCondition(before.Status.Conditions, wssv1.ConditionReady)
+	if now != nil && now.Status != metav1.ConditionUnknown && !waitingReason(now.Reason) &&
+		(old == nil || old.Status != now.Status || old.Reason != now.Reason) {
 		eventType := corev1.EventTypeNormal
-		if (now.Status == metav1.ConditionFalse) != (typ == wssv1.ConditionStalled) || now.Reason == wssv1.ReasonDrainExceedsGracePeriod {
+		if now.Status == metav1.ConditionFalse {
 			eventType = corev1.EventTypeWarning
 		}
-		r.Recorder.Eventf(after, nil, eventType, now.Reason, typ, "%s=%s: %s", typ, now.Status, now.Message)
+		r.Recorder.Eventf(after, nil, eventType, now.Reason, wssv1.ConditionReady, "%s", now.Message)
+	}
+	sc := meta.FindStatusCondition(after.Status.Conditions, wssv1.ConditionSidecarReady)
+	if sc != nil && sc.Reason == wssv1.ReasonDrainExceedsGracePeriod {
+		if prev := meta.FindStatusCondition(before.Status.Conditions, wssv1.ConditionSidecarReady); prev == nil || prev.Reason != sc.Reason {
+			r.Recorder.Eventf(after, nil, corev1.EventTypeWarning, sc.Reason, wssv1.ConditionSidecarReady, "%s", sc.Message)
+		}
 	}
 }
 
-// reconcileDelete removes exactly our fields from the workload by applying
-// an empty intent under our field manager, then releases the finalizer. The
-// Service and Certificate are owned by the WSSEndpoint and garbage collected.
+// reconcileDelete restores every workload this endpoint injected (the one
+// spec.workloadRef names and the one status.workloadRef recorded, if they
+// differ), then releases the finalizer. The Service and Certificate are
+// owned by the WSSEndpoint and garbage collected.
 func (r *WSSEndpointReconciler) reconcileDelete(ctx context.Context, ep *wssv1.WSSEndpoint) (ctrl.Result, error) {
 	key := client.ObjectKeyFromObject(ep)
 	r.Prober.Forget(key)
@@ -225,8 +267,10 @@ func (r *WSSEndpointReconciler) reconcileDelete(ctx context.Context, ep *wssv1.W
 	if !controllerutil.ContainsFinalizer(ep, Finalizer) {
 		return ctrl.Result{}, nil
 	}
-	if err := r.removeSidecar(ctx, ep); err != nil {
-		return ctrl.Result{}, err
+	for _, ref := range injectedWorkloads(ep) {
+		if err := r.restoreWorkload(ctx, ep, ref); err != nil {
+			return ctrl.Result{}, err
+		}
 	}
 	patch := client.MergeFrom(ep.DeepCopy())
 	controllerutil.RemoveFinalizer(ep, Finalizer)
@@ -234,6 +278,15 @@ func (r *WSSEndpointReconciler) reconcileDelete(ctx context.Context, ep *wssv1.W
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	return ctrl.Result{}, nil
+}
+
+// injectedWorkloads are the workloads that may carry ep's injection.
+func injectedWorkloads(ep *wssv1.WSSEndpoint) []wssv1.WorkloadReference {
+	refs := []wssv1.WorkloadReference{ep.Spec.WorkloadRef}
+	if st := ep.Status.WorkloadRef; st != nil && *st != ep.Spec.WorkloadRef {
+		refs = append(refs, *st)
+	}
+	return refs
 }
 
 func (r *WSSEndpointReconciler) now() time.Time {

@@ -23,42 +23,38 @@ import (
 )
 
 // reconcileProbe hands the endpoint's current target to the prober and
-// turns the prober's latest round into status. A failing probe is a status
-// fact, not an error: the prober's next round triggers the next reconcile.
+// records the prober's latest round. A failing probe is a status fact, not
+// an error: the prober's next round triggers the next reconcile.
 func (r *WSSEndpointReconciler) reconcileProbe(ctx context.Context, s *scope) error {
 	ep := s.ep
 	key := client.ObjectKeyFromObject(ep)
 	hc := ep.Spec.HealthCheck
+	p := &probeFacts{threshold: hc.FailureThreshold}
+	if p.threshold <= 0 {
+		p.threshold = 3
+	}
 	if hc.Enabled != nil && !*hc.Enabled {
 		r.Prober.Forget(key)
-		ep.Status.Handshake = nil
-		s.obs.handshakeStatus, s.obs.handshakeReason = metav1.ConditionTrue, wssv1.ReasonProbeDisabled
-		s.obs.handshakeMessage = "spec.healthCheck.enabled is false: the endpoint is not probed"
+		p.disabled = true
+		s.f.probe = p
 		return nil
 	}
-	if !s.rolledOut || s.obs.serviceStatus != metav1.ConditionTrue || s.report == nil || s.report.Leaf == nil {
-		s.obs.handshakeStatus, s.obs.handshakeReason = metav1.ConditionUnknown, wssv1.ReasonProbePending
-		s.obs.handshakeMessage = "probing starts once the certificate is checked, the Service exists and the sidecar is rolled out"
+	sc, cert := s.f.sidecar, s.f.cert
+	if sc == nil || !sc.rolledOut || s.f.service == nil || cert == nil || cert.report == nil || cert.report.Leaf == nil {
+		p.pending = "probing starts once the certificate is checked, the Service exists and the sidecar is rolled out"
+		s.f.probe = p
 		return nil
 	}
-
 	target, err := r.probeTarget(ctx, s)
 	if err != nil {
 		return err
 	}
+	p.url = target.URL
 	r.Prober.Upsert(target)
-	res, ok := r.Prober.Latest(key)
-	if !ok {
-		s.obs.handshakeStatus, s.obs.handshakeReason = metav1.ConditionUnknown, wssv1.ReasonProbePending
-		s.obs.handshakeMessage = "waiting for the first probe of " + target.URL
-		return nil
+	if res, ok := r.Prober.Latest(key); ok {
+		p.result = &res
 	}
-	ep.Status.Handshake = quietHandshake(s.before.Status.Handshake, handshakeStatus(res))
-	threshold := hc.FailureThreshold
-	if threshold <= 0 {
-		threshold = 3
-	}
-	s.obs.handshakeStatus, s.obs.handshakeReason, s.obs.handshakeMessage = handshakeCondition(res, threshold, s.before)
+	s.f.probe = p
 	return nil
 }
 
@@ -101,7 +97,7 @@ func (r *WSSEndpointReconciler) probeTarget(ctx context.Context, s *scope) (prob
 		ServiceAddr:        net.JoinHostPort(svcHost, strconv.Itoa(int(port))),
 		Roots:              roots,
 		RootsID:            rootsID,
-		ExpectedSHA256:     ep.Status.Certificate.SHA256,
+		ExpectedSHA256:     leafSHA256(s.f.cert),
 		Subprotocols:       ep.Spec.Backend.Subprotocols,
 		ClientCertRequired: ep.Spec.TLS.ClientAuth != nil && ep.Spec.TLS.ClientAuth.Mode == wssv1.ClientAuthRequire,
 		Interval:           durationOr(hc.Interval, 30*time.Second),
@@ -232,4 +228,13 @@ func handshakeStatus(res prober.Result) *wssv1.HandshakeStatus {
 		st.Pods = append(st.Pods, wssv1.PodHandshake{Name: p.Name, Reason: p.Reason, ServedSHA256: p.ServedSHA256})
 	}
 	return st
+}
+
+// leafSHA256 is the SHA-256 of the leaf the Secret holds, lower-case hex.
+func leafSHA256(c *certFacts) string {
+	if c == nil || c.report == nil || c.report.Leaf == nil {
+		return ""
+	}
+	sum := sha256.Sum256(c.report.Leaf.Raw)
+	return hex.EncodeToString(sum[:])
 }

@@ -33,10 +33,8 @@ func (r *WSSEndpointReconciler) reconcileService(ctx context.Context, s *scope) 
 	}
 	switch {
 	case err == nil && !metav1.IsControlledBy(existing, ep):
-		s.obs.serviceStatus, s.obs.serviceReason = metav1.ConditionFalse, wssv1.ReasonSidecarConflict
-		s.obs.serviceMessage = fmt.Sprintf("Service %s/%s already exists and is not managed by this WSSEndpoint; rename or delete it", ep.Namespace, ep.Name)
-		s.obs.stalled, s.obs.stalledReason, s.obs.stalledMessage = true, wssv1.ReasonSidecarConflict, s.obs.serviceMessage
-		return nil
+		return stall(wssv1.ReasonSidecarConflict, "Service %s/%s already exists and is not managed by this WSSEndpoint; rename or delete it "+
+			"(then touch the WSSEndpoint, e.g. kubectl annotate, to retry)", ep.Namespace, ep.Name)
 	case err != nil && !apierrors.IsNotFound(err):
 		return fmt.Errorf("reading Service %s: %w", ep.Name, err)
 	}
@@ -64,14 +62,11 @@ func (r *WSSEndpointReconciler) reconcileService(ctx context.Context, s *scope) 
 	}
 	if err := r.applyIfChanged(ctx, current, svc, func(a map[string]string) { svc.WithAnnotations(a) }); err != nil {
 		if apierrors.IsInvalid(err) {
-			s.obs.serviceStatus, s.obs.serviceReason, s.obs.serviceMessage = metav1.ConditionFalse, wssv1.ReasonInvalidSpec, err.Error()
-			s.obs.stalled, s.obs.stalledReason, s.obs.stalledMessage = true, wssv1.ReasonInvalidSpec, "the Service is rejected: "+err.Error()
-			return nil
+			return stall(wssv1.ReasonInvalidSpec, "the Service is rejected: %v", err)
 		}
 		return fmt.Errorf("applying Service %s: %w", ep.Name, err)
 	}
-	s.obs.serviceStatus, s.obs.serviceReason = metav1.ConditionTrue, wssv1.ReasonSucceeded
-	s.obs.serviceMessage = fmt.Sprintf("Service %s exposes port %d (%s) to the sidecar's TLS port %d", ep.Name, port, svcType, ep.Spec.TLS.Port)
+	s.f.service = &serviceFacts{name: ep.Name, port: port, svcType: string(svcType)}
 	return nil
 }
 

@@ -3,12 +3,15 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"sort"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
@@ -25,12 +28,14 @@ type workload struct {
 	rollout func() (bool, string)
 }
 
-func (r *WSSEndpointReconciler) getWorkload(ctx context.Context, ep *wssv1.WSSEndpoint) (*workload, error) {
-	key := client.ObjectKey{Namespace: ep.Namespace, Name: ep.Spec.WorkloadRef.Name}
-	switch ep.Spec.WorkloadRef.Kind {
+// getWorkload reads the workload ref names in namespace through reader (the
+// cache, or the API server where managedFields and freshness matter).
+func getWorkload(ctx context.Context, reader client.Reader, namespace string, ref wssv1.WorkloadReference) (*workload, error) {
+	key := client.ObjectKey{Namespace: namespace, Name: ref.Name}
+	switch ref.Kind {
 	case wssv1.WorkloadDeployment:
 		d := &appsv1.Deployment{}
-		if err := r.Client.Get(ctx, key, d); err != nil {
+		if err := reader.Get(ctx, key, d); err != nil {
 			return nil, err
 		}
 		return &workload{obj: d, template: &d.Spec.Template, rollout: func() (bool, string) {
@@ -40,7 +45,7 @@ func (r *WSSEndpointReconciler) getWorkload(ctx context.Context, ep *wssv1.WSSEn
 		}}, nil
 	case wssv1.WorkloadStatefulSet:
 		s := &appsv1.StatefulSet{}
-		if err := r.Client.Get(ctx, key, s); err != nil {
+		if err := reader.Get(ctx, key, s); err != nil {
 			return nil, err
 		}
 		return &workload{obj: s, template: &s.Spec.Template, rollout: func() (bool, string) {
@@ -56,7 +61,7 @@ func (r *WSSEndpointReconciler) getWorkload(ctx context.Context, ep *wssv1.WSSEn
 		}}, nil
 	case wssv1.WorkloadDaemonSet:
 		ds := &appsv1.DaemonSet{}
-		if err := r.Client.Get(ctx, key, ds); err != nil {
+		if err := reader.Get(ctx, key, ds); err != nil {
 			return nil, err
 		}
 		return &workload{obj: ds, template: &ds.Spec.Template, rollout: func() (bool, string) {
@@ -64,7 +69,7 @@ func (r *WSSEndpointReconciler) getWorkload(ctx context.Context, ep *wssv1.WSSEn
 			return rolloutState(ds.Generation, st.ObservedGeneration, st.DesiredNumberScheduled, st.UpdatedNumberScheduled, st.NumberAvailable, st.CurrentNumberScheduled, "available")
 		}}, nil
 	}
-	return nil, fmt.Errorf("spec.workloadRef.kind %q is not supported", ep.Spec.WorkloadRef.Kind)
+	return nil, fmt.Errorf("workload kind %q is not supported", ref.Kind)
 }
 
 func replicas(p *int32) int32 {
@@ -91,87 +96,183 @@ func rolloutState(generation, observed int64, want, updated, available, total in
 }
 
 // reconcileSidecar applies our sidecar, volume, label and config-hash
-// annotation to the workload's pod template — and nothing else — then
-// judges the rollout. A broken certificate is never rolled out; clashes with
-// the user's containers, ports or volumes are reported, not fought.
+// annotation to the workload's pod template — and nothing else — under this
+// endpoint's own field manager, then judges the rollout. A broken
+// certificate is never rolled out; clashes with the user's containers,
+// ports or volumes, and another endpoint's injection, stall before anything
+// is written. When spec.workloadRef moved, the previous workload is
+// restored in the same reconcile the new one is injected.
 func (r *WSSEndpointReconciler) reconcileSidecar(ctx context.Context, s *scope) error {
 	ep := s.ep
-	wl, err := r.getWorkload(ctx, ep)
+	f := &sidecarFacts{ref: ep.Spec.WorkloadRef}
+	wl, err := getWorkload(ctx, r.Client, ep.Namespace, f.ref)
 	if apierrors.IsNotFound(err) {
-		s.obs.sidecarStatus, s.obs.sidecarReason = metav1.ConditionFalse, wssv1.ReasonWorkloadNotFound
-		s.obs.sidecarMessage = fmt.Sprintf("%s %s/%s does not exist", ep.Spec.WorkloadRef.Kind, ep.Namespace, ep.Spec.WorkloadRef.Name)
+		f.workloadMissing = true
+		s.f.sidecar = f
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("reading %s %s: %w", ep.Spec.WorkloadRef.Kind, ep.Spec.WorkloadRef.Name, err)
+		return fmt.Errorf("reading %s %s: %w", f.ref.Kind, f.ref.Name, err)
 	}
 	if conflicts := sidecar.Conflicts(wl.template, ep); len(conflicts) > 0 {
-		msg := strings.Join(conflicts, "; ")
-		s.obs.sidecarStatus, s.obs.sidecarReason, s.obs.sidecarMessage = metav1.ConditionFalse, wssv1.ReasonSidecarConflict, msg
-		s.obs.stalled, s.obs.stalledReason, s.obs.stalledMessage = true, wssv1.ReasonSidecarConflict, msg
-		return nil
+		return stall(wssv1.ReasonSidecarConflict, "%s", strings.Join(conflicts, "; "))
 	}
 
 	tmpl, hash := sidecar.PodTemplate(sidecar.Params{
-		Endpoint: ep, Image: r.SidecarImage, ImagePullPolicy: r.SidecarImagePullPolicy, CertSecretName: s.certSecretName,
+		Endpoint: ep, Image: r.SidecarImage, ImagePullPolicy: r.SidecarImagePullPolicy, CertSecretName: certSecretName(ep),
 	})
-	injected := sidecar.Injected(wl.template, hash)
-	if !injected {
-		if !s.certificateUsable() {
+	f.hash = hash
+	if !sidecar.Injected(wl.template, hash) {
+		if !s.f.cert.usable() {
 			// Never roll out a configuration without a good certificate.
-			s.obs.sidecarStatus, s.obs.sidecarReason = metav1.ConditionFalse, s.obs.certReason
-			s.obs.sidecarMessage = "the sidecar is not injected until the certificate passes inspection: " + s.obs.certMessage
+			f.withheld = true
+			s.f.sidecar = f
 			return nil
 		}
-		ac, err := sidecar.Workload(ep.Spec.WorkloadRef.Kind, ep.Namespace, ep.Spec.WorkloadRef.Name, tmpl)
+		ac, err := sidecar.Workload(f.ref.Kind, ep.Namespace, f.ref.Name, tmpl)
 		if err != nil {
 			return err
 		}
-		// No ForceOwnership: if another manager owns a field we would set,
-		// the API server's conflict is reported rather than overridden.
-		if err := r.Client.Apply(ctx, ac, client.FieldOwner(FieldManager)); err != nil {
-			if apierrors.IsConflict(err) || apierrors.IsInvalid(err) {
-				msg := "applying the sidecar to the workload failed: " + err.Error()
-				s.obs.sidecarStatus, s.obs.sidecarReason, s.obs.sidecarMessage = metav1.ConditionFalse, wssv1.ReasonSidecarConflict, msg
-				s.obs.stalled, s.obs.stalledReason, s.obs.stalledMessage = true, wssv1.ReasonSidecarConflict, msg
+		if err := r.applySidecar(ctx, ep, ac); err != nil {
+			return err
+		}
+		f.applied = true
+	} else {
+		f.rolledOut, f.rollout = wl.rollout()
+		if exceeds, msg := sidecar.DrainExceedsGracePeriod(wl.template, ep); exceeds {
+			f.drain = msg
+		}
+	}
+	if old := ep.Status.WorkloadRef; old != nil && *old != f.ref {
+		if err := r.restoreWorkload(ctx, ep, *old); err != nil {
+			return fmt.Errorf("restoring the previous workload: %w", err)
+		}
+		f.restored = old
+	}
+	s.f.sidecar = f
+	return nil
+}
+
+// applySidecar applies ac without ForceOwnership, so a field another
+// manager owns is reported rather than taken. Fields our own former shared
+// manager (FieldManager, before one manager per endpoint) still owns are
+// taken over from it.
+func (r *WSSEndpointReconciler) applySidecar(ctx context.Context, ep *wssv1.WSSEndpoint, ac runtime.ApplyConfiguration) error {
+	owner := client.FieldOwner(WorkloadFieldManager(ep.Name))
+	err := r.Client.Apply(ctx, ac, owner)
+	if apierrors.IsConflict(err) {
+		managers := conflictingManagers(err)
+		if len(managers) == 1 && managers[0] == FieldManager {
+			err = r.Client.Apply(ctx, ac, owner, client.ForceOwnership)
+		}
+	}
+	switch {
+	case err == nil:
+		return nil
+	case apierrors.IsConflict(err):
+		return stall(wssv1.ReasonSidecarConflict, "%s", conflictMessage(ep, err))
+	case apierrors.IsInvalid(err):
+		return stall(wssv1.ReasonSidecarConflict, "the API server rejects the workload with the sidecar: %v", err)
+	}
+	return fmt.Errorf("applying the sidecar to %s %s: %w", ep.Spec.WorkloadRef.Kind, ep.Spec.WorkloadRef.Name, err)
+}
+
+// conflictRE finds the field managers in a server-side apply conflict.
+var conflictRE = regexp.MustCompile(`conflict with "([^"]+)"`)
+
+// conflictingManagers lists the field managers an apply conflict names.
+func conflictingManagers(err error) []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, m := range conflictRE.FindAllStringSubmatch(err.Error(), -1) {
+		if !seen[m[1]] {
+			seen[m[1]] = true
+			names = append(names, m[1])
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// conflictMessage turns an apply conflict into what the user must do: name
+// the WSSEndpoint that owns the injection, or the field manager that owns
+// the fields the sidecar needs.
+func conflictMessage(ep *wssv1.WSSEndpoint, err error) string {
+	ref := ep.Spec.WorkloadRef
+	var others, foreign []string
+	for _, m := range conflictingManagers(err) {
+		if name, ok := strings.CutPrefix(m, FieldManager+"/"); ok {
+			others = append(others, name)
+		} else {
+			foreign = append(foreign, m)
+		}
+	}
+	switch {
+	case len(others) > 0:
+		return fmt.Sprintf("WSSEndpoint %s already injects its sidecar into %s %s, and a workload can have only one WSSEndpoint; point this one at another workload or delete one of them",
+			strings.Join(others, ", "), ref.Kind, ref.Name)
+	case len(foreign) > 0:
+		return fmt.Sprintf("%s %s has fields the sidecar needs (the wss-proxy container, the wss-tls volume, the %s label or the config annotation) owned by field manager %s; remove or rename them there",
+			ref.Kind, ref.Name, sidecar.EndpointLabel, strings.Join(foreign, ", "))
+	}
+	return "applying the sidecar conflicts with another field manager: " + err.Error()
+}
+
+// restoreWorkload removes ep's injection from the workload ref names by
+// applying an empty intent under each of our field managers that owns
+// fields there: the API server removes exactly those fields and keeps the
+// rest. It reads the workload from the API server first (the cache may not
+// know it is gone), and a workload that is gone, or in a namespace being
+// terminated, is done. It never touches an injection another endpoint owns.
+func (r *WSSEndpointReconciler) restoreWorkload(ctx context.Context, ep *wssv1.WSSEndpoint, ref wssv1.WorkloadReference) error {
+	wl, err := getWorkload(ctx, r.APIReader, ep.Namespace, ref)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading %s %s: %w", ref.Kind, ref.Name, err)
+	}
+	managers := []string{WorkloadFieldManager(ep.Name)}
+	if wl.template.Labels[sidecar.EndpointLabel] == ep.Name {
+		managers = append(managers, FieldManager) // injected before one manager per endpoint
+	}
+	for _, m := range managers {
+		if !ownsFields(wl.obj, m) {
+			continue
+		}
+		ac, err := sidecar.Workload(ref.Kind, ep.Namespace, ref.Name, nil)
+		if err != nil {
+			return err
+		}
+		// An empty intent for a workload deleted since the read would be a
+		// create, which the API server rejects as invalid (no selector, no
+		// template): that, like NotFound and a terminating namespace, means
+		// the workload is gone.
+		if err := r.Client.Apply(ctx, ac, client.FieldOwner(m)); err != nil {
+			if apierrors.IsNotFound(err) || apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) {
 				return nil
 			}
-			return fmt.Errorf("applying the sidecar to %s %s: %w", ep.Spec.WorkloadRef.Kind, ep.Spec.WorkloadRef.Name, err)
+			if apierrors.IsInvalid(err) {
+				if _, getErr := getWorkload(ctx, r.APIReader, ep.Namespace, ref); apierrors.IsNotFound(getErr) {
+					return nil
+				}
+			}
+			return fmt.Errorf("removing the sidecar from %s %s: %w", ref.Kind, ref.Name, err)
 		}
-		s.obs.sidecarStatus, s.obs.sidecarReason = metav1.ConditionFalse, wssv1.ReasonRolloutInProgress
-		s.obs.sidecarMessage = "sidecar configuration " + short(hash) + " applied; waiting for the rollout"
-		return nil
-	}
-
-	if ok, msg := wl.rollout(); !ok {
-		s.obs.sidecarStatus, s.obs.sidecarReason, s.obs.sidecarMessage = metav1.ConditionFalse, wssv1.ReasonRolloutInProgress, msg
-		return nil
-	}
-	s.rolledOut = true
-	s.obs.sidecarStatus, s.obs.sidecarReason = metav1.ConditionTrue, wssv1.ReasonSucceeded
-	s.obs.sidecarMessage = "sidecar " + short(hash) + " is rolled out to every replica"
-	if exceeds, msg := sidecar.DrainExceedsGracePeriod(wl.template, ep); exceeds {
-		s.obs.sidecarReason, s.obs.sidecarMessage = wssv1.ReasonDrainExceedsGracePeriod, s.obs.sidecarMessage+"; warning: "+msg
 	}
 	return nil
 }
 
-// removeSidecar applies an empty intent to the workload under our field
-// manager: the server removes exactly the fields we own and keeps the rest.
-func (r *WSSEndpointReconciler) removeSidecar(ctx context.Context, ep *wssv1.WSSEndpoint) error {
-	if _, err := r.getWorkload(ctx, ep); apierrors.IsNotFound(err) {
-		return nil
-	} else if err != nil {
-		return err
+// ownsFields reports whether manager owns any field of obj (besides the
+// status subresource).
+func ownsFields(obj client.Object, manager string) bool {
+	for _, mf := range obj.GetManagedFields() {
+		if mf.Manager == manager && mf.Operation == metav1.ManagedFieldsOperationApply && mf.Subresource == "" &&
+			mf.FieldsV1 != nil && len(mf.FieldsV1.Raw) > 2 {
+			return true
+		}
 	}
-	ac, err := sidecar.Workload(ep.Spec.WorkloadRef.Kind, ep.Namespace, ep.Spec.WorkloadRef.Name, nil)
-	if err != nil {
-		return err
-	}
-	if err := r.Client.Apply(ctx, ac, client.FieldOwner(FieldManager)); err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("removing the sidecar from %s %s: %w", ep.Spec.WorkloadRef.Kind, ep.Spec.WorkloadRef.Name, err)
-	}
-	return nil
+	return false
 }
 
 func short(hash string) string {

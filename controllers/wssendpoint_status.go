@@ -1,72 +1,257 @@
 package controllers
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+	"github.com/wss-operator/wss-operator/internal/certcheck"
 )
 
-// observed is what one reconcile saw; the setters below turn it into
-// conditions without side effects.
-type observed struct {
-	// certificate
-	certStatus  metav1.ConditionStatus
-	certReason  string
-	certMessage string
-	// service
-	serviceStatus  metav1.ConditionStatus
-	serviceReason  string
-	serviceMessage string
-	// sidecar
-	sidecarStatus  metav1.ConditionStatus
-	sidecarReason  string
-	sidecarMessage string
-	// handshake
-	handshakeStatus  metav1.ConditionStatus
-	handshakeReason  string
-	handshakeMessage string
-	// stalled: the spec cannot work until a person changes something
-	stalled        bool
-	stalledReason  string
-	stalledMessage string
-	// err is a transient error of this reconcile (it will be retried)
-	err error
+// computeStatus decides every condition and status field from what the
+// steps recorded. It is pure: no API calls, no metrics, no events.
+func computeStatus(ep, before *wssv1.WSSEndpoint, f facts, url string) {
+	setCertificateStatus(ep, f)
+	setCertificateReadyCondition(ep, f)
+	setServiceReadyCondition(ep, f)
+	setSidecarReadyCondition(ep, f)
+	setWorkloadRefStatus(ep, f)
+	setHandshakeStatus(ep, before, f)
+	setHandshakeHealthyCondition(ep, before, f)
+	setReadyCondition(ep, f)
+	setReconcilingStalledConditions(ep, f)
+	if f.err == nil {
+		ep.Status.ObservedGeneration = ep.Generation
+	}
+	ep.Status.URL = url
 }
 
 func set(ep *wssv1.WSSEndpoint, typ string, status metav1.ConditionStatus, reason, message string) {
-	if status == "" {
-		status, reason = metav1.ConditionUnknown, wssv1.ReasonProgressing
-	}
 	meta.SetStatusCondition(&ep.Status.Conditions, metav1.Condition{
 		Type: typ, Status: status, Reason: reason, Message: truncate(message, 1024), ObservedGeneration: ep.Generation,
 	})
 }
 
-// setCertificateReadyCondition records whether a checked certificate is available.
-func setCertificateReadyCondition(ep *wssv1.WSSEndpoint, o observed) {
-	set(ep, wssv1.ConditionCertificateReady, o.certStatus, o.certReason, o.certMessage)
+// stalledAt reports the stall of this reconcile when it happened in step.
+func stalledAt(f facts, step string) (*stalling, bool) {
+	if f.stalled != nil && f.stalledStep == step {
+		return f.stalled, true
+	}
+	return nil, false
 }
 
-// setServiceReadyCondition records whether the Service is applied.
-func setServiceReadyCondition(ep *wssv1.WSSEndpoint, o observed) {
-	set(ep, wssv1.ConditionServiceReady, o.serviceStatus, o.serviceReason, o.serviceMessage)
+// setCertificateReadyCondition: True when the Secret exists and passed
+// inspection (and the client CA bundle too, with client authentication);
+// False with the first Error finding, MissingData for a missing user
+// Secret, CertificateNotReady while cert-manager has not issued. Unchanged
+// when the certificate was not judged in this reconcile.
+func setCertificateReadyCondition(ep *wssv1.WSSEndpoint, f facts) {
+	c := f.cert
+	if c == nil {
+		return
+	}
+	typ := wssv1.ConditionCertificateReady
+	switch {
+	case c.secretMissing && c.issued:
+		msg := fmt.Sprintf("Secret %s does not exist yet; waiting for cert-manager to issue it", c.secretName)
+		if c.notReady != "" {
+			msg += " (" + c.notReady + ")"
+		}
+		set(ep, typ, metav1.ConditionFalse, wssv1.ReasonCertificateNotReady, msg)
+		return
+	case c.secretMissing:
+		set(ep, typ, metav1.ConditionFalse, wssv1.ReasonMissingData,
+			fmt.Sprintf("spec.tls.secretName: Secret %s/%s does not exist", ep.Namespace, c.secretName))
+		return
+	}
+	if c.report != nil {
+		if fd, bad := c.report.Error(); bad {
+			set(ep, typ, metav1.ConditionFalse, fd.Reason, fd.Message+" — "+certcheck.Fix(fd.Reason))
+			return
+		}
+	}
+	if ca := c.clientCA; ca != nil {
+		if ca.missing {
+			set(ep, typ, metav1.ConditionFalse, wssv1.ReasonClientCAInvalid, fmt.Sprintf(
+				"spec.tls.clientAuth.caSecretName: Secret %s/%s does not exist; the sidecar verifies client certificates against its ca.crt", ep.Namespace, ca.secretName))
+			return
+		}
+		if fd, bad := ca.report.Error(); bad {
+			set(ep, typ, metav1.ConditionFalse, wssv1.ReasonClientCAInvalid, fd.Message+" — "+certcheck.Fix(wssv1.ReasonClientCAInvalid))
+			return
+		}
+	}
+	if c.notReady != "" {
+		set(ep, typ, metav1.ConditionFalse, wssv1.ReasonCertificateNotReady, c.notReady)
+		return
+	}
+	msg := fmt.Sprintf("Secret %s passed inspection", c.secretName)
+	if c.report != nil {
+		for _, fd := range c.report.Findings {
+			msg += fmt.Sprintf("; warning %s: %s", fd.Reason, fd.Message)
+		}
+	}
+	set(ep, typ, metav1.ConditionTrue, wssv1.ReasonSucceeded, msg)
 }
 
-// setSidecarReadyCondition records whether the sidecar is injected and rolled out.
-func setSidecarReadyCondition(ep *wssv1.WSSEndpoint, o observed) {
-	set(ep, wssv1.ConditionSidecarReady, o.sidecarStatus, o.sidecarReason, o.sidecarMessage)
+// setCertificateStatus is status.certificate from the Secret's inspection;
+// a deleted Secret empties the leaf fields and says so in findings.
+// Unchanged when the Secret was not judged in this reconcile.
+func setCertificateStatus(ep *wssv1.WSSEndpoint, f facts) {
+	c := f.cert
+	if c == nil {
+		return
+	}
+	st := &wssv1.CertificateStatus{SecretName: c.secretName}
+	if c.secretMissing {
+		msg := fmt.Sprintf("Secret %s/%s does not exist", ep.Namespace, c.secretName)
+		if ep.Status.Certificate != nil && ep.Status.Certificate.SHA256 != "" {
+			msg += fmt.Sprintf(" (deleted: it held the leaf with SHA-256 %s; running sidecars keep serving it, new pods cannot start)", ep.Status.Certificate.SHA256)
+		}
+		st.Findings = []wssv1.CertificateFinding{{Reason: wssv1.ReasonMissingData, Severity: string(certcheck.SeverityError), Message: msg}}
+		ep.Status.Certificate = st
+		return
+	}
+	report := c.report
+	if report == nil {
+		return
+	}
+	st.ChainLength = int32(report.ChainLength)
+	if leaf := report.Leaf; leaf != nil {
+		nb, na := metav1.NewTime(leaf.NotBefore.UTC()), metav1.NewTime(leaf.NotAfter.UTC())
+		sum := sha256.Sum256(leaf.Raw)
+		st.NotBefore, st.NotAfter = &nb, &na
+		st.SerialNumber = leaf.SerialNumber.Text(16)
+		st.SHA256 = hex.EncodeToString(sum[:])
+		st.Issuer = leaf.Issuer.String()
+		st.DNSNames = leaf.DNSNames
+	}
+	if c.cmCert != nil && c.cmCert.Status.RenewalTime != nil {
+		rt := *c.cmCert.Status.RenewalTime
+		st.RenewalTime = &rt
+	}
+	st.Findings = certificateFindings(report.Findings)
+	ep.Status.Certificate = st
 }
 
-// setHandshakeHealthyCondition records the live probe's verdict.
-func setHandshakeHealthyCondition(ep *wssv1.WSSEndpoint, o observed) {
-	set(ep, wssv1.ConditionHandshakeHealthy, o.handshakeStatus, o.handshakeReason, o.handshakeMessage)
+// certificateFindings converts inspection findings for status (bounded).
+func certificateFindings(in []certcheck.Finding) []wssv1.CertificateFinding {
+	var out []wssv1.CertificateFinding
+	for _, fd := range in {
+		if len(out) == 16 {
+			break
+		}
+		out = append(out, wssv1.CertificateFinding{Reason: fd.Reason, Severity: string(fd.Severity), Message: truncate(fd.Message, 1024)})
+	}
+	return out
 }
 
-// summaryOrder is the order in which Ready looks for the first condition
-// that is not True.
+// setServiceReadyCondition: True once the Service is applied; False with
+// the stall when the Service cannot be ours. Unchanged when the step did not run.
+func setServiceReadyCondition(ep *wssv1.WSSEndpoint, f facts) {
+	typ := wssv1.ConditionServiceReady
+	if st, ok := stalledAt(f, stepService); ok {
+		set(ep, typ, metav1.ConditionFalse, st.Reason, st.Message)
+		return
+	}
+	if s := f.service; s != nil {
+		set(ep, typ, metav1.ConditionTrue, wssv1.ReasonSucceeded,
+			fmt.Sprintf("Service %s exposes port %d (%s) to the sidecar's TLS port", s.name, s.port, s.svcType))
+	}
+}
+
+// setSidecarReadyCondition: True when the current sidecar configuration is
+// rolled out to every replica (with a warning reason when the drain exceeds
+// the grace period); False while rolling out, when the workload is missing,
+// when the certificate holds the injection back, or with the stall.
+func setSidecarReadyCondition(ep *wssv1.WSSEndpoint, f facts) {
+	typ := wssv1.ConditionSidecarReady
+	if st, ok := stalledAt(f, stepSidecar); ok {
+		set(ep, typ, metav1.ConditionFalse, st.Reason, st.Message)
+		return
+	}
+	s := f.sidecar
+	if s == nil {
+		return
+	}
+	switch {
+	case s.workloadMissing:
+		set(ep, typ, metav1.ConditionFalse, wssv1.ReasonWorkloadNotFound,
+			fmt.Sprintf("%s %s/%s does not exist", s.ref.Kind, ep.Namespace, s.ref.Name))
+	case s.withheld:
+		why := "the certificate has not passed inspection"
+		if c := meta.FindStatusCondition(ep.Status.Conditions, wssv1.ConditionCertificateReady); c != nil && c.Status != metav1.ConditionTrue {
+			why = "CertificateReady is " + c.Reason
+		}
+		set(ep, typ, metav1.ConditionFalse, wssv1.ReasonCertificateNotReady,
+			"the sidecar is not injected until the certificate passes inspection ("+why+")")
+	case s.applied:
+		set(ep, typ, metav1.ConditionFalse, wssv1.ReasonRolloutInProgress,
+			"sidecar configuration "+short(s.hash)+" applied; waiting for the rollout")
+	case !s.rolledOut:
+		set(ep, typ, metav1.ConditionFalse, wssv1.ReasonRolloutInProgress, s.rollout)
+	case s.drain != "":
+		set(ep, typ, metav1.ConditionTrue, wssv1.ReasonDrainExceedsGracePeriod,
+			"sidecar "+short(s.hash)+" is rolled out to every replica; warning: "+s.drain)
+	default:
+		set(ep, typ, metav1.ConditionTrue, wssv1.ReasonSucceeded, "sidecar "+short(s.hash)+" is rolled out to every replica")
+	}
+}
+
+// setWorkloadRefStatus records which workload carries the injection: the
+// current one once it is injected there. While the current workload cannot
+// take it (missing, withheld), a previous injection stays recorded, because
+// it is still there to be restored.
+func setWorkloadRefStatus(ep *wssv1.WSSEndpoint, f facts) {
+	s := f.sidecar
+	if s == nil || s.workloadMissing || s.withheld {
+		return
+	}
+	ref := s.ref
+	ep.Status.WorkloadRef = &ref
+}
+
+// setHandshakeStatus is status.handshake from the prober's latest round
+// (nil when probing is disabled; unchanged while pending or not run).
+func setHandshakeStatus(ep, before *wssv1.WSSEndpoint, f facts) {
+	p := f.probe
+	switch {
+	case p == nil:
+	case p.disabled:
+		ep.Status.Handshake = nil
+	case p.result != nil:
+		ep.Status.Handshake = quietHandshake(before.Status.Handshake, handshakeStatus(*p.result))
+	}
+}
+
+// setHandshakeHealthyCondition is the live probe's verdict: True when
+// healthy, False after failureThreshold consecutive failures, the previous
+// verdict before that, Unknown until the first round.
+func setHandshakeHealthyCondition(ep, before *wssv1.WSSEndpoint, f facts) {
+	p := f.probe
+	if p == nil {
+		return
+	}
+	typ := wssv1.ConditionHandshakeHealthy
+	switch {
+	case p.disabled:
+		set(ep, typ, metav1.ConditionTrue, wssv1.ReasonProbeDisabled, "spec.healthCheck.enabled is false: the endpoint is not probed")
+	case p.pending != "":
+		set(ep, typ, metav1.ConditionUnknown, wssv1.ReasonProbePending, p.pending)
+	case p.result == nil:
+		set(ep, typ, metav1.ConditionUnknown, wssv1.ReasonProbePending, "waiting for the first probe of "+p.url)
+	default:
+		st, reason, msg := handshakeCondition(*p.result, p.threshold, before)
+		set(ep, typ, st, reason, msg)
+	}
+}
+
+// summaryOrder is the order in which Ready looks for the root cause.
 var summaryOrder = []string{
 	wssv1.ConditionCertificateReady,
 	wssv1.ConditionSidecarReady,
@@ -75,58 +260,72 @@ var summaryOrder = []string{
 }
 
 // setReadyCondition sets Ready = CertificateReady ∧ SidecarReady ∧
-// ServiceReady ∧ HandshakeHealthy, with the reason and message of the first
-// one that is not True. It must run after the four setters.
-func setReadyCondition(ep *wssv1.WSSEndpoint) {
-	for _, typ := range summaryOrder {
-		c := meta.FindStatusCondition(ep.Status.Conditions, typ)
+// ServiceReady ∧ HandshakeHealthy, naming the root cause when it is not
+// True: the stall of this reconcile if any; else the first condition that
+// failed for a settled reason; else the first that is waiting or Unknown.
+func setReadyCondition(ep *wssv1.WSSEndpoint, f facts) {
+	typ := wssv1.ConditionReady
+	if st := f.stalled; st != nil {
+		set(ep, typ, metav1.ConditionFalse, st.Reason, st.Message)
+		return
+	}
+	var first *metav1.Condition
+	for _, t := range summaryOrder {
+		c := meta.FindStatusCondition(ep.Status.Conditions, t)
 		if c == nil {
-			set(ep, wssv1.ConditionReady, metav1.ConditionUnknown, wssv1.ReasonProgressing, typ+" has not been evaluated yet")
+			if first == nil {
+				first = &metav1.Condition{Type: t, Status: metav1.ConditionUnknown, Reason: wssv1.ReasonProgressing, Message: "not evaluated yet"}
+			}
+			continue
+		}
+		if c.Status == metav1.ConditionFalse && !waitingReason(c.Reason) {
+			set(ep, typ, metav1.ConditionFalse, c.Reason, c.Type+": "+c.Message)
 			return
 		}
-		if c.Status != metav1.ConditionTrue {
-			status := metav1.ConditionFalse
-			if c.Status == metav1.ConditionUnknown {
-				status = metav1.ConditionUnknown
-			}
-			set(ep, wssv1.ConditionReady, status, c.Reason, fmt.Sprintf("%s: %s", typ, c.Message))
-			return
+		if c.Status != metav1.ConditionTrue && first == nil {
+			first = c
 		}
 	}
-	set(ep, wssv1.ConditionReady, metav1.ConditionTrue, wssv1.ReasonSucceeded, "wss:// endpoint is served and the live handshake is healthy")
+	if first != nil {
+		set(ep, typ, first.Status, first.Reason, first.Type+": "+first.Message)
+		return
+	}
+	set(ep, typ, metav1.ConditionTrue, wssv1.ReasonSucceeded, "wss:// endpoint is served and the live handshake is healthy")
 }
 
-// setReconcilingStalledConditions follows kstatus: Stalled=True when the
-// spec cannot work as written; otherwise Reconciling=True while any of the
-// four facts is not yet True (work or waiting under way) and Ready is not
-// False for a settled reason.
-func setReconcilingStalledConditions(ep *wssv1.WSSEndpoint, o observed) {
-	if o.stalled {
-		set(ep, wssv1.ConditionStalled, metav1.ConditionTrue, o.stalledReason, o.stalledMessage)
+// setReconcilingStalledConditions follows kstatus. A stall: Stalled=True,
+// no Reconciling. A transient error: Reconciling=True naming it
+// (ProgressingWithRetry); Stalled stays only if it was set for this
+// generation (the stalling step did not run again). Waiting, or Ready
+// waiting on progress: Reconciling=True. Otherwise neither.
+func setReconcilingStalledConditions(ep *wssv1.WSSEndpoint, f facts) {
+	switch {
+	case f.stalled != nil:
+		set(ep, wssv1.ConditionStalled, metav1.ConditionTrue, f.stalled.Reason, f.stalled.Message)
 		meta.RemoveStatusCondition(&ep.Status.Conditions, wssv1.ConditionReconciling)
+		return
+	case f.err != nil:
+		set(ep, wssv1.ConditionReconciling, metav1.ConditionTrue, wssv1.ReasonProgressingWithRetry, "retrying after an error: "+f.err.Error())
+		if c := meta.FindStatusCondition(ep.Status.Conditions, wssv1.ConditionStalled); c != nil && c.ObservedGeneration != ep.Generation {
+			meta.RemoveStatusCondition(&ep.Status.Conditions, wssv1.ConditionStalled)
+		}
 		return
 	}
 	meta.RemoveStatusCondition(&ep.Status.Conditions, wssv1.ConditionStalled)
-	if o.err != nil {
-		set(ep, wssv1.ConditionReconciling, metav1.ConditionTrue, wssv1.ReasonProgressing, "retrying after an error: "+o.err.Error())
+	if w := f.waiting; w != nil {
+		set(ep, wssv1.ConditionReconciling, metav1.ConditionTrue, wssv1.ReasonProgressing, w.Message)
 		return
 	}
-	for _, typ := range summaryOrder {
-		c := meta.FindStatusCondition(ep.Status.Conditions, typ)
-		if c == nil || c.Status == metav1.ConditionUnknown || waiting(c.Reason) {
-			msg := typ + " is being established"
-			if c != nil {
-				msg = fmt.Sprintf("%s: %s", typ, c.Message)
-			}
-			set(ep, wssv1.ConditionReconciling, metav1.ConditionTrue, wssv1.ReasonProgressing, msg)
-			return
-		}
+	if ready := meta.FindStatusCondition(ep.Status.Conditions, wssv1.ConditionReady); ready != nil &&
+		(ready.Status == metav1.ConditionUnknown || (ready.Status == metav1.ConditionFalse && waitingReason(ready.Reason))) {
+		set(ep, wssv1.ConditionReconciling, metav1.ConditionTrue, wssv1.ReasonProgressing, ready.Message)
+		return
 	}
 	meta.RemoveStatusCondition(&ep.Status.Conditions, wssv1.ConditionReconciling)
 }
 
-// waiting reports reasons that mean "in progress" rather than "failed".
-func waiting(reason string) bool {
+// waitingReason reports reasons that mean "in progress" rather than "failed".
+func waitingReason(reason string) bool {
 	switch reason {
 	case wssv1.ReasonCertificateNotReady, wssv1.ReasonRolloutInProgress, wssv1.ReasonProbePending, wssv1.ReasonProgressing:
 		return true
@@ -145,5 +344,5 @@ func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return s[:n-1] + "…"
+	return strings.ToValidUTF8(s[:n-1], "") + "…"
 }

@@ -9,6 +9,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+	"github.com/wss-operator/wss-operator/internal/certcheck"
+	"github.com/wss-operator/wss-operator/internal/certcheck/certtest"
 	"github.com/wss-operator/wss-operator/internal/prober"
 )
 
@@ -18,118 +20,220 @@ var (
 	U = metav1.ConditionUnknown
 )
 
-func allTrue() observed {
-	return observed{
-		certStatus: T, certReason: wssv1.ReasonSucceeded, certMessage: "ok",
-		serviceStatus: T, serviceReason: wssv1.ReasonSucceeded,
-		sidecarStatus: T, sidecarReason: wssv1.ReasonSucceeded,
-		handshakeStatus: T, handshakeReason: wssv1.ReasonHealthy,
+// healthyFacts are the facts of a reconcile that found everything in place.
+func healthyFacts(t *testing.T) facts {
+	ca := certtest.NewCA(certtest.Options{})
+	leaf := ca.Issue(certtest.Options{Hosts: []string{"chat.prod.svc"}})
+	report := certcheck.Check(certcheck.Input{Cert: leaf.CertPEM, Key: leaf.KeyPEM, CA: ca.CertPEM, Hosts: []string{"chat.prod.svc"}})
+	if !report.Healthy {
+		t.Fatalf("test certificate is not healthy: %+v", report.Findings)
 	}
+	return facts{
+		cert:    &certFacts{secretName: "chat-tls", issued: true, report: &report},
+		service: &serviceFacts{name: "chat", port: 443, svcType: "ClusterIP"},
+		sidecar: &sidecarFacts{ref: wssv1.WorkloadReference{Kind: wssv1.WorkloadDeployment, Name: "chat"}, hash: "abc", rolledOut: true},
+		probe:   &probeFacts{url: "wss://chat.prod.svc:443/", threshold: 3, result: &prober.Result{Healthy: true, Reason: wssv1.ReasonHealthy, Message: "ok"}},
+		complete: true,
+	}
+}
+
+// healthyEndpoint is an endpoint whose last reconcile found everything in place.
+func healthyEndpoint(t *testing.T) *wssv1.WSSEndpoint {
+	ep := &wssv1.WSSEndpoint{ObjectMeta: metav1.ObjectMeta{Name: "chat", Namespace: "prod", Generation: 7}}
+	computeStatus(ep, ep.DeepCopy(), healthyFacts(t), "wss://chat.prod.svc:443/")
+	return ep
+}
+
+func badReport(reason string) *certcheck.Report {
+	return &certcheck.Report{Findings: []certcheck.Finding{{Reason: reason, Severity: certcheck.SeverityError, Message: "tls.key does not match"}}}
 }
 
 func TestStatusSetters(t *testing.T) {
 	cases := []struct {
-		name                 string
-		obs                  func(o *observed)
-		ready                string // Status/Reason of Ready
-		reconciling, stalled string // Status/Reason or "" for absent
+		name string
+		// before is the endpoint's status before this reconcile (nil: healthy).
+		before func(ep *wssv1.WSSEndpoint)
+		facts  func(f *facts)
+		// want maps condition type to "Status/Reason" ("" for absent).
+		want                 map[string]string
 		readyMessageContains string
 	}{
-		{name: "all true", obs: func(*observed) {}, ready: "True/Succeeded"},
 		{
-			name: "certificate not issued yet is progress",
-			obs: func(o *observed) {
-				o.certStatus, o.certReason, o.certMessage = F, wssv1.ReasonCertificateNotReady, "cert-manager: Pending: issuer not found"
+			name:  "all true",
+			facts: func(*facts) {},
+			want: map[string]string{"Ready": "True/Succeeded", "CertificateReady": "True/Succeeded", "SidecarReady": "True/Succeeded",
+				"ServiceReady": "True/Succeeded", "HandshakeHealthy": "True/Healthy", "Reconciling": "", "Stalled": ""},
+		},
+		{
+			name: "transient error in the first step: nothing evaluated keeps its value",
+			facts: func(f *facts) {
+				*f = facts{err: errors.New("certificate: reading Certificate chat: the server was unable to return a response in the time allotted")}
 			},
-			ready: "False/CertificateNotReady", reconciling: "True/Progressing", readyMessageContains: "CertificateReady: cert-manager: Pending",
+			want: map[string]string{"Ready": "True/Succeeded", "CertificateReady": "True/Succeeded", "SidecarReady": "True/Succeeded",
+				"ServiceReady": "True/Succeeded", "HandshakeHealthy": "True/Healthy", "Reconciling": "True/ProgressingWithRetry", "Stalled": ""},
 		},
 		{
-			name:  "key mismatch is a settled failure",
-			obs:   func(o *observed) { o.certStatus, o.certReason = F, wssv1.ReasonKeyMismatch },
-			ready: "False/KeyMismatch",
-		},
-		{
-			name: "certificate is reported before the sidecar",
-			obs: func(o *observed) {
-				o.certStatus, o.certReason = F, wssv1.ReasonChainIncomplete
-				o.sidecarStatus, o.sidecarReason = F, wssv1.ReasonWorkloadNotFound
+			name: "transient error after the Service: later steps did not run",
+			facts: func(f *facts) {
+				f.sidecar, f.probe, f.complete, f.err = nil, nil, false, errors.New("sidecar: reading Deployment chat: forbidden")
 			},
-			ready: "False/ChainIncomplete",
+			want: map[string]string{"Ready": "True/Succeeded", "SidecarReady": "True/Succeeded", "HandshakeHealthy": "True/Healthy", "Reconciling": "True/ProgressingWithRetry"},
 		},
 		{
-			name:  "workload missing",
-			obs:   func(o *observed) { o.sidecarStatus, o.sidecarReason = F, wssv1.ReasonWorkloadNotFound },
-			ready: "False/WorkloadNotFound",
+			name:   "transient error on a new endpoint: Unknown, not False",
+			before: func(ep *wssv1.WSSEndpoint) { ep.Status = wssv1.WSSEndpointStatus{} },
+			facts:  func(f *facts) { *f = facts{err: errors.New("boom")} },
+			want:   map[string]string{"Ready": "Unknown/Progressing", "CertificateReady": "", "Reconciling": "True/ProgressingWithRetry"},
 		},
 		{
-			name: "sidecar conflict stalls",
-			obs: func(o *observed) {
-				o.sidecarStatus, o.sidecarReason = F, wssv1.ReasonSidecarConflict
-				o.stalled, o.stalledReason, o.stalledMessage = true, wssv1.ReasonSidecarConflict, "port 8443 is used by container app"
+			name: "certificate not issued yet waits",
+			facts: func(f *facts) {
+				*f = facts{cert: &certFacts{secretName: "chat-tls", issued: true, secretMissing: true, notReady: "cert-manager: Pending: issuer not found"},
+					waiting: &waiting{Message: "waiting for cert-manager to write Secret chat-tls"}}
 			},
-			ready: "False/SidecarConflict", stalled: "True/SidecarConflict",
+			before: func(ep *wssv1.WSSEndpoint) { ep.Status = wssv1.WSSEndpointStatus{} },
+			want:   map[string]string{"Ready": "False/CertificateNotReady", "CertificateReady": "False/CertificateNotReady", "SidecarReady": "", "Reconciling": "True/Progressing"},
+			readyMessageContains: "CertificateReady: Secret chat-tls does not exist yet",
+		},
+		{
+			name: "key mismatch is a settled failure; the sidecar is held back",
+			facts: func(f *facts) {
+				f.cert.report = badReport(wssv1.ReasonKeyMismatch)
+				f.sidecar = &sidecarFacts{ref: f.sidecar.ref, withheld: true}
+				f.probe = &probeFacts{pending: "not yet"}
+			},
+			before: func(ep *wssv1.WSSEndpoint) { ep.Status = wssv1.WSSEndpointStatus{} },
+			want: map[string]string{"Ready": "False/KeyMismatch", "CertificateReady": "False/KeyMismatch", "SidecarReady": "False/CertificateNotReady",
+				"HandshakeHealthy": "Unknown/ProbePending", "Reconciling": "", "Stalled": ""},
+		},
+		{
+			name: "the certificate is the root cause before the workload",
+			facts: func(f *facts) {
+				f.cert.report = badReport(wssv1.ReasonChainIncomplete)
+				f.sidecar = &sidecarFacts{ref: f.sidecar.ref, workloadMissing: true}
+			},
+			want: map[string]string{"Ready": "False/ChainIncomplete", "SidecarReady": "False/WorkloadNotFound"},
+		},
+		{
+			name: "client CA Secret missing",
+			facts: func(f *facts) {
+				f.cert.clientCA = &clientCAFacts{secretName: "clients", missing: true}
+			},
+			want: map[string]string{"Ready": "False/ClientCAInvalid", "CertificateReady": "False/ClientCAInvalid"},
+		},
+		{
+			name: "Service conflict stalls; Ready names it, not the rollout",
+			before: func(ep *wssv1.WSSEndpoint) {
+				set(ep, wssv1.ConditionSidecarReady, metav1.ConditionFalse, wssv1.ReasonRolloutInProgress, "1 of 2 replicas updated")
+			},
+			facts: func(f *facts) {
+				f.service, f.sidecar, f.probe, f.complete = nil, nil, nil, false
+				f.stalled, f.stalledStep = &stalling{Reason: wssv1.ReasonSidecarConflict, Message: "Service prod/chat already exists"}, stepService
+			},
+			want: map[string]string{"Ready": "False/SidecarConflict", "ServiceReady": "False/SidecarConflict", "SidecarReady": "False/RolloutInProgress",
+				"Stalled": "True/SidecarConflict", "Reconciling": ""},
+			readyMessageContains: "Service prod/chat already exists",
+		},
+		{
+			name: "transient error after a stall of this generation keeps Stalled",
+			before: func(ep *wssv1.WSSEndpoint) {
+				set(ep, wssv1.ConditionStalled, metav1.ConditionTrue, wssv1.ReasonSidecarConflict, "x")
+				set(ep, wssv1.ConditionServiceReady, metav1.ConditionFalse, wssv1.ReasonSidecarConflict, "x")
+			},
+			facts: func(f *facts) { *f = facts{err: errors.New("timeout")} },
+			want:  map[string]string{"Ready": "False/SidecarConflict", "Stalled": "True/SidecarConflict", "Reconciling": "True/ProgressingWithRetry"},
 		},
 		{
 			name:  "rollout in progress",
-			obs:   func(o *observed) { o.sidecarStatus, o.sidecarReason = F, wssv1.ReasonRolloutInProgress },
-			ready: "False/RolloutInProgress", reconciling: "True/Progressing",
+			facts: func(f *facts) { f.sidecar.rolledOut, f.sidecar.rollout = false, "1 of 2 replicas updated with the sidecar" },
+			want:  map[string]string{"Ready": "False/RolloutInProgress", "SidecarReady": "False/RolloutInProgress", "Reconciling": "True/Progressing"},
 		},
 		{
-			name:  "probe pending is unknown",
-			obs:   func(o *observed) { o.handshakeStatus, o.handshakeReason = U, wssv1.ReasonProbePending },
-			ready: "Unknown/ProbePending", reconciling: "True/Progressing",
+			name:   "probe pending is unknown",
+			before: func(ep *wssv1.WSSEndpoint) { ep.Status = wssv1.WSSEndpointStatus{} },
+			facts:  func(f *facts) { f.probe = &probeFacts{url: "wss://x", threshold: 3} },
+			want:   map[string]string{"Ready": "Unknown/ProbePending", "HandshakeHealthy": "Unknown/ProbePending", "Reconciling": "True/Progressing"},
 		},
 		{
-			name:  "handshake failing",
-			obs:   func(o *observed) { o.handshakeStatus, o.handshakeReason = F, wssv1.ReasonBackendUnavailable },
-			ready: "False/BackendUnavailable",
+			name: "handshake failing past the threshold",
+			facts: func(f *facts) {
+				f.probe.result = &prober.Result{Reason: wssv1.ReasonBackendUnavailable, Phase: "upgrade", Message: "502", ConsecutiveFailures: 3}
+			},
+			want: map[string]string{"Ready": "False/BackendUnavailable", "HandshakeHealthy": "False/BackendUnavailable", "Reconciling": ""},
 		},
 		{
 			name:  "drain warning keeps Ready true",
-			obs:   func(o *observed) { o.sidecarReason = wssv1.ReasonDrainExceedsGracePeriod },
-			ready: "True/Succeeded",
+			facts: func(f *facts) { f.sidecar.drain = "drainTimeout 30s is not shorter than 30s" },
+			want:  map[string]string{"Ready": "True/Succeeded", "SidecarReady": "True/DrainExceedsGracePeriod"},
 		},
 		{
-			name:  "transient error is reconciling",
-			obs:   func(o *observed) { o.err = errors.New("etcd timeout") },
-			ready: "True/Succeeded", reconciling: "True/Progressing",
-		},
-		{
-			name:  "unset observation is unknown",
-			obs:   func(o *observed) { o.serviceStatus, o.serviceReason = "", "" },
-			ready: "Unknown/Progressing", reconciling: "True/Progressing",
+			name:  "probing disabled",
+			facts: func(f *facts) { f.probe = &probeFacts{disabled: true} },
+			want:  map[string]string{"Ready": "True/Succeeded", "HandshakeHealthy": "True/ProbeDisabled"},
 		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			ep := &wssv1.WSSEndpoint{ObjectMeta: metav1.ObjectMeta{Generation: 7}}
-			o := allTrue()
-			tc.obs(&o)
-			setCertificateReadyCondition(ep, o)
-			setSidecarReadyCondition(ep, o)
-			setServiceReadyCondition(ep, o)
-			setHandshakeHealthyCondition(ep, o)
-			setReadyCondition(ep)
-			setReconcilingStalledConditions(ep, o)
-
+			ep := healthyEndpoint(t)
+			if tc.before != nil {
+				tc.before(ep)
+			}
+			before := ep.DeepCopy()
+			f := healthyFacts(t)
+			tc.facts(&f)
+			computeStatus(ep, before, f, "wss://chat.prod.svc:443/")
+			for typ, want := range tc.want {
+				g.Expect(statusReason(ep, typ)).To(Equal(want), "condition %s; all: %v", typ, ep.Status.Conditions)
+			}
 			ready := meta.FindStatusCondition(ep.Status.Conditions, wssv1.ConditionReady)
 			g.Expect(ready).NotTo(BeNil())
-			g.Expect(string(ready.Status) + "/" + ready.Reason).To(Equal(tc.ready))
 			g.Expect(ready.ObservedGeneration).To(Equal(int64(7)))
 			g.Expect(ready.Message).To(ContainSubstring(tc.readyMessageContains))
-			g.Expect(statusReason(ep, wssv1.ConditionReconciling)).To(Equal(tc.reconciling))
-			g.Expect(statusReason(ep, wssv1.ConditionStalled)).To(Equal(tc.stalled))
+			if f.err != nil {
+				g.Expect(meta.FindStatusCondition(ep.Status.Conditions, wssv1.ConditionReconciling).Message).To(ContainSubstring(f.err.Error()))
+			}
 		})
 	}
 }
 
-func statusReason(ep *wssv1.WSSEndpoint, typ string) string {
-	c := meta.FindStatusCondition(ep.Status.Conditions, typ)
-	if c == nil {
-		return ""
-	}
-	return string(c.Status) + "/" + c.Reason
+func TestCertificateStatusFromFacts(t *testing.T) {
+	g := NewWithT(t)
+	ep := healthyEndpoint(t)
+	g.Expect(ep.Status.Certificate.SHA256).NotTo(BeEmpty())
+	g.Expect(ep.Status.Certificate.DNSNames).To(ConsistOf("chat.prod.svc"))
+	sha := ep.Status.Certificate.SHA256
+
+	// Not judged in this reconcile (transient error): unchanged.
+	computeStatus(ep, ep.DeepCopy(), facts{err: errors.New("timeout")}, "")
+	g.Expect(ep.Status.Certificate.SHA256).To(Equal(sha))
+
+	// The Secret was deleted: status.certificate says so.
+	computeStatus(ep, ep.DeepCopy(), facts{cert: &certFacts{secretName: "chat-tls", secretMissing: true}}, "")
+	g.Expect(ep.Status.Certificate.SHA256).To(BeEmpty())
+	g.Expect(ep.Status.Certificate.NotAfter).To(BeNil())
+	g.Expect(ep.Status.Certificate.Findings).To(ConsistOf(HaveField("Reason", wssv1.ReasonMissingData)))
+	g.Expect(ep.Status.Certificate.Findings[0].Message).To(And(ContainSubstring("does not exist"), ContainSubstring(sha)))
+	g.Expect(statusReason(ep, wssv1.ConditionCertificateReady)).To(Equal("False/MissingData"))
+}
+
+func TestWorkloadRefStatus(t *testing.T) {
+	g := NewWithT(t)
+	ep := healthyEndpoint(t)
+	g.Expect(ep.Status.WorkloadRef).To(Equal(&wssv1.WorkloadReference{Kind: wssv1.WorkloadDeployment, Name: "chat"}))
+
+	// spec.workloadRef moved to a workload that does not exist yet: the
+	// old injection is still there and stays recorded.
+	f := healthyFacts(t)
+	f.sidecar = &sidecarFacts{ref: wssv1.WorkloadReference{Kind: wssv1.WorkloadDeployment, Name: "chat-v2"}, workloadMissing: true}
+	computeStatus(ep, ep.DeepCopy(), f, "")
+	g.Expect(ep.Status.WorkloadRef.Name).To(Equal("chat"))
+
+	// Injected into the new one (and the old one restored in that reconcile).
+	old := *ep.Status.WorkloadRef
+	f.sidecar = &sidecarFacts{ref: wssv1.WorkloadReference{Kind: wssv1.WorkloadDeployment, Name: "chat-v2"}, applied: true, restored: &old}
+	computeStatus(ep, ep.DeepCopy(), f, "")
+	g.Expect(ep.Status.WorkloadRef.Name).To(Equal("chat-v2"))
 }
 
 func TestHandshakeConditionRespectsFailureThreshold(t *testing.T) {
@@ -217,4 +321,12 @@ func TestQuietHandshake(t *testing.T) {
 			g.Expect(got.Reason).To(Equal(tc.next.Reason))
 		})
 	}
+}
+
+func statusReason(ep *wssv1.WSSEndpoint, typ string) string {
+	c := meta.FindStatusCondition(ep.Status.Conditions, typ)
+	if c == nil {
+		return ""
+	}
+	return string(c.Status) + "/" + c.Reason
 }

@@ -45,6 +45,11 @@ const (
 const (
 	// ReasonProgressing is the Reconciling reason while work is under way.
 	ReasonProgressing = "Progressing"
+	// ReasonProgressingWithRetry is the Reconciling reason after a transient
+	// error (an API timeout, a 5xx, a 403 while RBAC rolls out); the message
+	// names the error, and the reconcile is retried with backoff. Conditions
+	// the failed reconcile did not evaluate keep their previous values.
+	ReasonProgressingWithRetry = "ProgressingWithRetry"
 	// ReasonSucceeded is the reason of a True condition that has no more
 	// specific reason (Ready, CertificateReady, SidecarReady, ServiceReady).
 	ReasonSucceeded = "Succeeded"

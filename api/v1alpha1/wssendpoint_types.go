@@ -387,6 +387,26 @@ type CertificateStatus struct {
 	// chainLength is the number of certificates in tls.crt.
 	// +optional
 	ChainLength int32 `json:"chainLength,omitempty"`
+	// findings are the inspection's findings about the Secret (errors first,
+	// then warnings such as ExpiringSoon). A deleted Secret is a MissingData
+	// finding here, and the leaf fields above are then empty.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=16
+	Findings []CertificateFinding `json:"findings,omitempty"`
+}
+
+// CertificateFinding is one problem the inspection found.
+type CertificateFinding struct {
+	// reason from the inspect vocabulary (KeyMismatch, ExpiringSoon, ...).
+	Reason string `json:"reason"`
+	// severity is Error (the certificate is not served) or Warning.
+	// +kubebuilder:validation:Enum=Error;Warning
+	Severity string `json:"severity"`
+	// message says what is wrong and where.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Message string `json:"message,omitempty"`
 }
 
 // PodHandshake is the probe result of one pod.
@@ -461,6 +481,12 @@ type WSSEndpointStatus struct {
 	// handshake describes the last live probe.
 	// +optional
 	Handshake *HandshakeStatus `json:"handshake,omitempty"`
+
+	// workloadRef is the workload that carries this endpoint's sidecar: the
+	// one the controller restores when spec.workloadRef changes or the
+	// endpoint is deleted. Empty while nothing is injected.
+	// +optional
+	WorkloadRef *WorkloadReference `json:"workloadRef,omitempty"`
 }
 
 // WSSEndpoint turns a workload's plain ws:// server into a checked, probed

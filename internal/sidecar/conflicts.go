@@ -43,6 +43,11 @@ func Conflicts(tmpl *corev1.PodTemplateSpec, ep *wssv1.WSSEndpoint) []string {
 	if tmpl == nil {
 		return problems
 	}
+	if other := tmpl.Labels[EndpointLabel]; other != "" && other != ep.Name {
+		// The sidecar there is the other endpoint's: that is the one problem.
+		return append(problems, fmt.Sprintf("pod template label %s is %q: WSSEndpoint %q already injects its sidecar into this workload, "+
+			"and a workload can have only one WSSEndpoint; point this one at another workload or delete one of them", EndpointLabel, other, other))
+	}
 
 	check := func(c *corev1.Container, what string) {
 		for _, p := range c.Ports {
@@ -70,24 +75,34 @@ func Conflicts(tmpl *corev1.PodTemplateSpec, ep *wssv1.WSSEndpoint) []string {
 		}
 		check(c, "container")
 	}
+	// Our injection always carries the endpoint label; a wss-proxy sidecar
+	// or wss-tls volume without it was put there by someone else.
+	ours := tmpl.Labels[EndpointLabel] == ep.Name
 	for i := range tmpl.Spec.InitContainers {
 		c := &tmpl.Spec.InitContainers[i]
 		if c.Name == ContainerName {
-			if isNativeSidecar(c) {
+			switch {
+			case !isNativeSidecar(c):
+				problems = append(problems, fmt.Sprintf("init container %q does not have restartPolicy: Always, so it is not the operator's sidecar; rename it", c.Name))
+			case !ours:
+				problems = append(problems, fmt.Sprintf("native sidecar %q (image %s) was not injected by this operator: the pod template has no %s=%s label; "+
+					"the operator needs that name for its TLS sidecar, so rename yours (or remove it if it is a copy of an earlier injection)", c.Name, c.Image, EndpointLabel, ep.Name))
+			default:
 				continue // ours, as injected before
 			}
-			problems = append(problems, fmt.Sprintf("init container %q does not have restartPolicy: Always, so it is not the operator's sidecar; rename it", c.Name))
 		}
 		check(c, "init container")
 	}
 	for i := range tmpl.Spec.Volumes {
 		v := &tmpl.Spec.Volumes[i]
-		if v.Name == VolumeName && !isOurVolume(v) {
-			problems = append(problems, fmt.Sprintf("volume %q already exists with another source (%s); the sidecar needs that name for its certificate volume; rename it", v.Name, volumeKind(v)))
+		if v.Name != VolumeName {
+			continue
 		}
-	}
-	if other := tmpl.Labels[EndpointLabel]; other != "" && other != ep.Name {
-		problems = append(problems, fmt.Sprintf("pod template label %s is %q: WSSEndpoint %q already manages this workload, and a workload can have only one WSSEndpoint", EndpointLabel, other, other))
+		if !isOurVolume(v) {
+			problems = append(problems, fmt.Sprintf("volume %q already exists with another source (%s); the sidecar needs that name for its certificate volume; rename it", v.Name, volumeKind(v)))
+		} else if !ours {
+			problems = append(problems, fmt.Sprintf("volume %q was not injected by this operator (the pod template has no %s=%s label); the sidecar needs that name; rename it", v.Name, EndpointLabel, ep.Name))
+		}
 	}
 	return problems
 }

@@ -150,7 +150,13 @@ func TestConflicts(t *testing.T) {
 			other := endpoint()
 			other.Name = "chat-2"
 			return injected(t, userTemplate(), params(other))
-		}, want: []string{`pod template label wss.operator.dev/endpoint is "chat-2": WSSEndpoint "chat-2" already manages this workload`}},
+		}, want: []string{`pod template label wss.operator.dev/endpoint is "chat-2": WSSEndpoint "chat-2" already injects its sidecar into this workload`}},
+		{name: "a user's own native sidecar named wss-proxy", ep: endpoint(), tmpl: func(*testing.T) *corev1.PodTemplateSpec {
+			tm := userTemplate()
+			always := corev1.ContainerRestartPolicyAlways
+			tm.Spec.InitContainers = append(tm.Spec.InitContainers, corev1.Container{Name: ContainerName, Image: "envoyproxy/envoy:v1.31", RestartPolicy: &always})
+			return tm
+		}, want: []string{`native sidecar "wss-proxy" (image envoyproxy/envoy:v1.31) was not injected by this operator`}},
 		{name: "backend on the admin port", ep: endpoint(func(ep *wssv1.WSSEndpoint) { ep.Spec.Backend.Port = AdminPort }),
 			tmpl: func(*testing.T) *corev1.PodTemplateSpec { return userTemplate() },
 			want: []string{"spec.backend.port 9090 is the sidecar's admin port"}},
@@ -162,7 +168,6 @@ func TestConflicts(t *testing.T) {
 			want: []string{"spec.tls.port 8080 equals spec.backend.port", `container "app" already uses port 8080/TCP, the sidecar's TLS port`}},
 		{name: "several clashes, in template order", ep: endpoint(), tmpl: func(*testing.T) *corev1.PodTemplateSpec {
 			tm := userTemplate()
-			tm.Labels[EndpointLabel] = "legacy"
 			tm.Spec.Containers = append(tm.Spec.Containers, corev1.Container{Name: ContainerName,
 				Ports: []corev1.ContainerPort{{Name: TLSPortName, ContainerPort: 8443}}})
 			tm.Spec.Volumes = append(tm.Spec.Volumes, corev1.Volume{Name: VolumeName,
@@ -173,7 +178,6 @@ func TestConflicts(t *testing.T) {
 			`container "wss-proxy" already uses port 8443/TCP`,
 			`container "wss-proxy" declares a port named "wss-tls"`,
 			`volume "wss-tls" already exists with another source (emptyDir)`,
-			`pod template label wss.operator.dev/endpoint is "legacy"`,
 		}},
 	}
 	for _, tt := range tests {

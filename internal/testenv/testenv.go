@@ -178,3 +178,14 @@ func (e *Env) Stop() error {
 	}
 	return errors.Join(errs...)
 }
+
+// UserConfig returns a configuration that authenticates to the API server
+// as user name in groups (not system:masters): it may do only what RBAC
+// grants it, so a test run under it fails on a missing rule.
+func (e *Env) UserConfig(name string, groups ...string) (*rest.Config, error) {
+	u, err := e.env.AddUser(envtest.User{Name: name, Groups: groups}, e.Config)
+	if err != nil {
+		return nil, fmt.Errorf("testenv: adding user %s: %w", name, err)
+	}
+	return u.Config(), nil
+}
