@@ -48,7 +48,8 @@ func newFaultInjector(scheme *runtime.Scheme) *faultInjector {
 	return &faultInjector{scheme: scheme}
 }
 
-// inject arms a fault: the next verb ("get", "list", "apply", "patch",
+// inject arms a fault: the next verb ("get", "list" through the cache;
+// "read" directly from the API server; "apply", "patch",
 // "update", "create", "delete", "patch-status", "update-status") on kind in
 // namespace fails with err. The returned channel closes when it fired.
 func (f *faultInjector) inject(verb, kind, namespace string, err error) <-chan struct{} {
@@ -125,7 +126,7 @@ type faultReader struct {
 }
 
 func (r *faultReader) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-	if err := r.f.hit("get", r.f.kindOf(obj), key.Namespace); err != nil {
+	if err := r.f.hit("read", r.f.kindOf(obj), key.Namespace); err != nil {
 		return err
 	}
 	return r.Reader.Get(ctx, key, obj, opts...)

@@ -102,10 +102,6 @@ const (
 	ReasonCertificateNotReady = "CertificateNotReady"
 	// ReasonRolloutInProgress means the workload is rolling out the sidecar.
 	ReasonRolloutInProgress = "RolloutInProgress"
-	// ReasonClientCAInvalid means the client CA Secret of
-	// spec.tls.clientAuth.caSecretName is missing, has no ca.crt, or holds
-	// no usable CA certificate.
-	ReasonClientCAInvalid = "ClientCAInvalid"
 	// ReasonDrainExceedsGracePeriod (warning) means spec.sidecar.drainTimeout
 	// is longer than the pod's terminationGracePeriodSeconds.
 	ReasonDrainExceedsGracePeriod = "DrainExceedsGracePeriod"

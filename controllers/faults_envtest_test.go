@@ -1,0 +1,330 @@
+package controllers_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+	"github.com/wss-operator/wss-operator/controllers"
+	"github.com/wss-operator/wss-operator/internal/sidecar"
+	"github.com/wss-operator/wss-operator/internal/testenv"
+)
+
+var podIPs atomic.Int32
+
+// nextPodIP is a loopback address no other test uses as a pod IP.
+func nextPodIP() string {
+	n := podIPs.Add(1)
+	return fmt.Sprintf("127.0.2.%d", n)
+}
+
+// makeHealthy takes endpoint ep (created by the caller, for workload
+// "echo") to Ready: the real sidecar serves the endpoint's Secret in front
+// of a real echo backend, the Service name and one pod are routed to it.
+func makeHealthy(t *testing.T, g Gomega, ns, name string) {
+	t.Helper()
+	ctx := context.Background()
+	g.Eventually(func(g Gomega) {
+		g.Expect(sidecar.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).NotTo(BeNil())
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+	ep := getEndpoint(g, ctx, ns, name)
+	secret := getSecret(g, ctx, ns, ep.Status.Certificate.SecretName)
+	backend := startEcho(t, "")
+	px := runProxy(t, secret, backend.Addr)
+	net0.Route(name+"."+ns+".svc:443", px.Addr().String())
+	ip := nextPodIP()
+	net0.Route(ip+":8443", px.Addr().String())
+	rollOut(g, ctx, ns, "echo")
+	createPod(g, ctx, ns, "echo", "echo-"+name, ip)
+	expectCondition(t, g, ns, name, wssv1.ConditionReady, metav1.ConditionTrue, wssv1.ReasonSucceeded)
+}
+
+// eventsFor lists the events regarding one endpoint.
+func eventsFor(g Gomega, ctx context.Context, ns, name string) []eventsv1.Event {
+	list := &eventsv1.EventList{}
+	g.Expect(env.Client.List(ctx, list, client.InNamespace(ns))).To(Succeed())
+	var out []eventsv1.Event
+	for _, e := range list.Items {
+		if e.Regarding.Kind == "WSSEndpoint" && e.Regarding.Name == name {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// poke makes the controller reconcile the endpoint now (an annotation
+// change passes its event filter).
+func poke(g Gomega, ctx context.Context, ns, name string, n int) {
+	ep := getEndpoint(g, ctx, ns, name)
+	patch := client.MergeFrom(ep.DeepCopy())
+	if ep.Annotations == nil {
+		ep.Annotations = map[string]string{}
+	}
+	ep.Annotations["test.wss.operator.dev/poke"] = fmt.Sprint(n)
+	g.Expect(env.Client.Patch(ctx, ep, patch)).To(Succeed())
+}
+
+// TestTransientFaultsChangeNothing drives a healthy endpoint through one
+// injected API fault per step — a timeout, a 500, a 403 and a conflict on
+// the reads and writes each step makes — and shows that conditions that
+// were True stay True, Reconciling names the error, and the next reconcile
+// recovers without a new event.
+func TestTransientFaultsChangeNothing(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t, g)
+	_, err := testenv.ApplyFile(ctx, env.Client, filepath.Join(env.Root, "config", "samples", "certificate-issuers.yaml"), ns)
+	g.Expect(err).NotTo(HaveOccurred())
+	applyUserDeployment(g, ctx, ns, "echo")
+	g.Expect(env.Client.Create(ctx, endpoint(ns, "echo", wssv1.TLS{
+		IssuerRef: &wssv1.IssuerReference{Name: "demo-ca", Kind: "Issuer", Group: "cert-manager.io"},
+	}))).To(Succeed())
+	makeHealthy(t, g, ns, "echo")
+	time.Sleep(time.Second) // let the Ready event be written
+	events := len(eventsFor(g, ctx, ns, "echo"))
+	g.Expect(events).To(BeNumerically(">=", 1))
+
+	gr := func(res string) schema.GroupResource { return schema.GroupResource{Resource: res} }
+	timeoutErr := apierrors.NewTimeoutError("request did not complete within 60s", 1)
+	internal := apierrors.NewInternalError(errors.New("etcdserver: leader changed"))
+	forbidden := apierrors.NewForbidden(gr("secrets"), "echo-tls", errors.New(`RBAC: clusterrole "wss-operator-manager" not found`))
+	conflict := apierrors.NewConflict(gr("services"), "echo", errors.New("the object has been modified; please apply your changes to the latest version and try again"))
+	touchSecret := func(n int) {
+		s := getSecret(g, ctx, ns, "echo-tls")
+		s.Labels["test.wss.operator.dev/touch"] = fmt.Sprint(n)
+		g.Expect(env.Client.Update(ctx, s)).To(Succeed())
+	}
+	changeService := func(n int) {
+		ep := getEndpoint(g, ctx, ns, "echo")
+		ep.Spec.Service.Annotations = map[string]string{"test.wss.operator.dev/rev": fmt.Sprint(n)}
+		g.Expect(env.Client.Update(ctx, ep)).To(Succeed())
+	}
+	cases := []struct {
+		name, verb, kind string
+		err              error
+		trigger          func(n int)
+	}{
+		{"Certificate read times out", "get", "Certificate", timeoutErr, nil},
+		{"Secret metadata read fails with 500", "get", "Secret", internal, nil},
+		{"Secret read is forbidden while RBAC rolls out", "read", "Secret", forbidden, touchSecret},
+		{"Service read fails with 500", "get", "Service", internal, nil},
+		{"Service apply conflicts", "apply", "Service", conflict, changeService},
+		{"Deployment read times out", "get", "Deployment", timeoutErr, nil},
+		{"Pod list is forbidden", "list", "Pod", apierrors.NewForbidden(gr("pods"), "", errors.New("RBAC")), nil},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			before := len(faults.statusWritesOf(ns, "echo"))
+			fired := faults.inject(tc.verb, tc.kind, ns, tc.err)
+			if tc.trigger != nil {
+				tc.trigger(i)
+			} else {
+				poke(g, ctx, ns, "echo", i)
+			}
+			g.Eventually(fired).WithTimeout(timeout).Should(BeClosed(), "the fault fired")
+			// The status written by the faulted reconcile: everything that
+			// was True stays True; Reconciling names the error.
+			var faulted statusWrite
+			g.Eventually(func(g Gomega) {
+				writes := faults.statusWritesOf(ns, "echo")[before:]
+				g.Expect(writes).NotTo(BeEmpty())
+				faulted = writes[0]
+			}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+			for _, typ := range []string{wssv1.ConditionReady, wssv1.ConditionCertificateReady, wssv1.ConditionSidecarReady,
+				wssv1.ConditionServiceReady, wssv1.ConditionHandshakeHealthy} {
+				c := findCondition(faulted.Conditions, typ)
+				g.Expect(c).NotTo(BeNil(), typ)
+				g.Expect(c.Status).To(Equal(metav1.ConditionTrue), "%s after the fault: %s %s", typ, c.Reason, c.Message)
+			}
+			rec := findCondition(faulted.Conditions, wssv1.ConditionReconciling)
+			g.Expect(rec).NotTo(BeNil())
+			g.Expect(rec.Reason).To(Equal(wssv1.ReasonProgressingWithRetry))
+			g.Expect(rec.Message).To(ContainSubstring(tc.err.Error()))
+			// The retry recovers: Reconciling goes away, Ready stays True.
+			g.Eventually(func(g Gomega) {
+				ep := getEndpoint(g, ctx, ns, "echo")
+				g.Expect(conditionOf(ep, wssv1.ConditionReconciling)).To(Equal("<none>"), "%s", describeConditions(ep))
+				g.Expect(conditionOf(ep, wssv1.ConditionReady)).To(Equal("True/Succeeded"))
+			}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+		})
+	}
+
+	// A failed status write is retried too: nothing is lost.
+	fired := faults.inject("patch-status", "WSSEndpoint", ns, internal)
+	failGet := faults.inject("get", "Service", ns, timeoutErr)
+	poke(g, ctx, ns, "echo", 100)
+	g.Eventually(failGet).WithTimeout(timeout).Should(BeClosed())
+	g.Eventually(fired).WithTimeout(timeout).Should(BeClosed())
+	expectCondition(t, g, ns, "echo", wssv1.ConditionReady, metav1.ConditionTrue, wssv1.ReasonSucceeded)
+
+	time.Sleep(2 * time.Second) // events are written asynchronously
+	g.Expect(eventsFor(g, ctx, ns, "echo")).To(HaveLen(events), "recovering from a blip emits no event")
+}
+
+func findCondition(conds []metav1.Condition, typ string) *metav1.Condition {
+	for i := range conds {
+		if conds[i].Type == typ {
+			return &conds[i]
+		}
+	}
+	return nil
+}
+
+// TestStallsNeverWriteTheWorkload: a Service of the same name that is not
+// ours, and a user's own native sidecar named wss-proxy, stall the endpoint
+// before anything touches the workload.
+func TestStallsNeverWriteTheWorkload(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+
+	// A foreign Service named like the endpoint.
+	ns := newNamespace(t, g)
+	applyUserDeployment(g, ctx, ns, "echo")
+	createValidTLSSecret(g, ctx, ns, "mine")
+	g.Expect(env.Client.Create(ctx, &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "echo"},
+		Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}},
+	})).To(Succeed())
+	g.Expect(env.Client.Create(ctx, endpoint(ns, "echo", wssv1.TLS{SecretName: "mine"}))).To(Succeed())
+	got := expectCondition(t, g, ns, "echo", wssv1.ConditionStalled, metav1.ConditionTrue, wssv1.ReasonSidecarConflict)
+	g.Expect(conditionOf(got, wssv1.ConditionReady)).To(Equal("False/SidecarConflict"))
+	g.Expect(cond(got, wssv1.ConditionReady).Message).To(ContainSubstring("not managed by this WSSEndpoint"))
+	g.Consistently(func() []write { return faults.writesTo("Deployment", ns) }).WithTimeout(2 * time.Second).Should(BeEmpty())
+
+	// A user's own native sidecar called wss-proxy.
+	ns2 := newNamespace(t, g)
+	applyUserDeployment(g, ctx, ns2, "echo")
+	createValidTLSSecret(g, ctx, ns2, "mine")
+	d := getDeployment(g, ctx, ns2, "echo")
+	always := corev1.ContainerRestartPolicyAlways
+	d.Spec.Template.Spec.InitContainers = []corev1.Container{{Name: sidecar.ContainerName, Image: "envoyproxy/envoy:v1.31", RestartPolicy: &always}}
+	g.Expect(env.Client.Update(ctx, d)).To(Succeed())
+	g.Expect(env.Client.Create(ctx, endpoint(ns2, "echo", wssv1.TLS{SecretName: "mine"}))).To(Succeed())
+	got = expectCondition(t, g, ns2, "echo", wssv1.ConditionStalled, metav1.ConditionTrue, wssv1.ReasonSidecarConflict)
+	g.Expect(cond(got, wssv1.ConditionSidecarReady).Message).To(ContainSubstring(`native sidecar "wss-proxy" (image envoyproxy/envoy:v1.31) was not injected by this operator`))
+	g.Consistently(func() []write { return faults.writesTo("Deployment", ns2) }).WithTimeout(2 * time.Second).Should(BeEmpty())
+}
+
+// TestTwoEndpointsOneWorkload: the second endpoint stalls naming the first,
+// never writes the workload, and deleting it does not move the winner's
+// Deployment. Two endpoints created at once end with one owner and one
+// rollout.
+func TestTwoEndpointsOneWorkload(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t, g)
+	applyUserDeployment(g, ctx, ns, "echo")
+	createValidTLSSecret(g, ctx, ns, "mine")
+	g.Expect(env.Client.Create(ctx, endpoint(ns, "echo", wssv1.TLS{SecretName: "mine"}))).To(Succeed())
+	expectCondition(t, g, ns, "echo", wssv1.ConditionSidecarReady, metav1.ConditionFalse, wssv1.ReasonRolloutInProgress)
+
+	second := endpoint(ns, "echo-b", wssv1.TLS{SecretName: "mine"})
+	second.Spec.WorkloadRef.Name = "echo"
+	g.Expect(env.Client.Create(ctx, second)).To(Succeed())
+	got := expectCondition(t, g, ns, "echo-b", wssv1.ConditionStalled, metav1.ConditionTrue, wssv1.ReasonSidecarConflict)
+	g.Expect(cond(got, wssv1.ConditionReady).Message).To(ContainSubstring(`WSSEndpoint "echo" already injects its sidecar`))
+	for _, w := range faults.writesTo("Deployment", ns) {
+		g.Expect(w.Manager).To(Equal(controllers.WorkloadFieldManager("echo")), "only the winner writes the workload")
+	}
+	generation := getDeployment(g, ctx, ns, "echo").Generation
+	g.Expect(env.Client.Delete(ctx, getEndpoint(g, ctx, ns, "echo-b"))).To(Succeed())
+	g.Eventually(func() bool {
+		return apierrors.IsNotFound(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "echo-b"}, &wssv1.WSSEndpoint{}))
+	}).WithTimeout(timeout).WithPolling(poll).Should(BeTrue())
+	d := getDeployment(g, ctx, ns, "echo")
+	g.Expect(d.Generation).To(Equal(generation), "deleting the loser does not touch the winner's injection")
+	g.Expect(d.Spec.Template.Labels).To(HaveKeyWithValue(sidecar.EndpointLabel, "echo"))
+
+	// A race: two endpoints on a fresh workload at once.
+	applyUserDeployment(g, ctx, ns, "race")
+	start := getDeployment(g, ctx, ns, "race").Generation
+	a, b := endpoint(ns, "race-a", wssv1.TLS{SecretName: "mine"}), endpoint(ns, "race-b", wssv1.TLS{SecretName: "mine"})
+	a.Spec.WorkloadRef.Name, b.Spec.WorkloadRef.Name = "race", "race"
+	g.Expect(env.Client.Create(ctx, a)).To(Succeed())
+	g.Expect(env.Client.Create(ctx, b)).To(Succeed())
+	var winner, loser string
+	g.Eventually(func(g Gomega) {
+		ra, rb := getEndpoint(g, ctx, ns, "race-a"), getEndpoint(g, ctx, ns, "race-b")
+		sa, sb := conditionOf(ra, wssv1.ConditionStalled), conditionOf(rb, wssv1.ConditionStalled)
+		g.Expect([]string{sa, sb}).To(ConsistOf("<none>", "True/SidecarConflict"))
+		winner, loser = "race-a", "race-b"
+		if sa != "<none>" {
+			winner, loser = loser, winner
+		}
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+	g.Expect(cond(getEndpoint(g, ctx, ns, loser), wssv1.ConditionReady).Message).To(ContainSubstring(winner))
+	d = getDeployment(g, ctx, ns, "race")
+	g.Expect(d.Spec.Template.Labels).To(HaveKeyWithValue(sidecar.EndpointLabel, winner))
+	g.Expect(d.Generation).To(Equal(start+1), "one rollout")
+}
+
+// TestWorkloadRefMoves: changing spec.workloadRef from A to B injects B and
+// restores A exactly as the API server stored it before; deleting the
+// endpoint restores B.
+func TestWorkloadRefMoves(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t, g)
+	applyUserDeployment(g, ctx, ns, "echo")
+	applyUserDeployment(g, ctx, ns, "echo-v2")
+	original := getDeployment(g, ctx, ns, "echo")
+	originalB := getDeployment(g, ctx, ns, "echo-v2")
+	createValidTLSSecret(g, ctx, ns, "mine")
+	g.Expect(env.Client.Create(ctx, endpoint(ns, "echo", wssv1.TLS{SecretName: "mine"}))).To(Succeed())
+	got := expectCondition(t, g, ns, "echo", wssv1.ConditionSidecarReady, metav1.ConditionFalse, wssv1.ReasonRolloutInProgress)
+	g.Expect(got.Status.WorkloadRef).To(Equal(&wssv1.WorkloadReference{Kind: wssv1.WorkloadDeployment, Name: "echo"}))
+
+	ep := getEndpoint(g, ctx, ns, "echo")
+	ep.Spec.WorkloadRef.Name = "echo-v2"
+	g.Expect(env.Client.Update(ctx, ep)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		got := getEndpoint(g, ctx, ns, "echo")
+		g.Expect(got.Status.WorkloadRef).To(Equal(&wssv1.WorkloadReference{Kind: wssv1.WorkloadDeployment, Name: "echo-v2"}))
+		g.Expect(sidecar.Find(&getDeployment(g, ctx, ns, "echo-v2").Spec.Template)).NotTo(BeNil())
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+	expectRestored(g, original, getDeployment(g, ctx, ns, "echo"))
+
+	g.Expect(env.Client.Delete(ctx, getEndpoint(g, ctx, ns, "echo"))).To(Succeed())
+	g.Eventually(func() bool {
+		return apierrors.IsNotFound(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "echo"}, &wssv1.WSSEndpoint{}))
+	}).WithTimeout(timeout).WithPolling(poll).Should(BeTrue())
+	expectRestored(g, originalB, getDeployment(g, ctx, ns, "echo-v2"))
+}
+
+// expectRestored compares what the API server stores now with what it
+// stored before the injection: the pod template byte for byte, the labels
+// and annotations, and no field left owned by the operator.
+func expectRestored(g Gomega, before, after *appsv1.Deployment) {
+	g.Expect(toJSON(g, after.Spec.Template)).To(MatchJSON(toJSON(g, before.Spec.Template)))
+	g.Expect(toJSON(g, after.Spec)).To(MatchJSON(toJSON(g, before.Spec)))
+	g.Expect(after.Labels).To(Equal(before.Labels))
+	g.Expect(after.Annotations).To(Equal(before.Annotations))
+	for _, mf := range after.ManagedFields {
+		g.Expect(mf.Manager).NotTo(HavePrefix(controllers.FieldManager), "nothing is left owned by the operator")
+	}
+}
+
+func toJSON(g Gomega, v any) string {
+	data, err := json.Marshal(v)
+	g.Expect(err).NotTo(HaveOccurred())
+	return string(data)
+}

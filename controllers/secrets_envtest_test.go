@@ -1,0 +1,84 @@
+package controllers_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+	"github.com/wss-operator/wss-operator/internal/certcheck/certtest"
+	"github.com/wss-operator/wss-operator/internal/sidecar"
+)
+
+// TestClientCASecret: with client authentication, the client CA Secret is
+// read and checked before anything is rolled out: missing, then holding a
+// leaf instead of a CA, then fixed.
+func TestClientCASecret(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t, g)
+	applyUserDeployment(g, ctx, ns, "echo")
+	createValidTLSSecret(g, ctx, ns, "mine")
+	ep := endpoint(ns, "echo", wssv1.TLS{SecretName: "mine", ClientAuth: &wssv1.ClientAuth{Mode: wssv1.ClientAuthRequire, CASecretName: "clients"}})
+	g.Expect(env.Client.Create(ctx, ep)).To(Succeed())
+
+	got := expectCondition(t, g, ns, "echo", wssv1.ConditionCertificateReady, metav1.ConditionFalse, wssv1.ReasonClientCAInvalid)
+	g.Expect(cond(got, wssv1.ConditionCertificateReady).Message).To(ContainSubstring("Secret " + ns + "/clients does not exist"))
+	g.Expect(conditionOf(got, wssv1.ConditionReady)).To(Equal("False/" + wssv1.ReasonClientCAInvalid))
+	g.Expect(sidecar.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).To(BeNil())
+
+	// A leaf where a CA belongs.
+	root := certtest.NewCA(certtest.Options{})
+	leaf := root.Issue(certtest.Options{Hosts: []string{"client.example.test"}})
+	g.Expect(env.Client.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "clients"},
+		Data:       map[string][]byte{"ca.crt": leaf.CertPEM},
+	})).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		c := cond(getEndpoint(g, ctx, ns, "echo"), wssv1.ConditionCertificateReady)
+		g.Expect(c.Reason).To(Equal(wssv1.ReasonClientCAInvalid))
+		g.Expect(c.Message).To(ContainSubstring("not a CA"))
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
+	g.Consistently(func(g Gomega) {
+		g.Expect(sidecar.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).To(BeNil())
+	}).WithTimeout(2 * time.Second).WithPolling(500 * time.Millisecond).Should(Succeed())
+
+	// Fixed: the CA itself.
+	s := getSecret(g, ctx, ns, "clients")
+	s.Data["ca.crt"] = root.CertPEM
+	g.Expect(env.Client.Update(ctx, s)).To(Succeed())
+	expectCondition(t, g, ns, "echo", wssv1.ConditionCertificateReady, metav1.ConditionTrue, wssv1.ReasonSucceeded)
+	expectCondition(t, g, ns, "echo", wssv1.ConditionSidecarReady, metav1.ConditionFalse, wssv1.ReasonRolloutInProgress)
+}
+
+// TestSecretDeleted: when the served Secret is deleted, status.certificate
+// no longer describes it but says it is gone; the injection stays (running
+// sidecars keep the certificate they loaded).
+func TestSecretDeleted(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t, g)
+	applyUserDeployment(g, ctx, ns, "echo")
+	createValidTLSSecret(g, ctx, ns, "mine")
+	g.Expect(env.Client.Create(ctx, endpoint(ns, "echo", wssv1.TLS{SecretName: "mine"}))).To(Succeed())
+	got := expectCondition(t, g, ns, "echo", wssv1.ConditionCertificateReady, metav1.ConditionTrue, wssv1.ReasonSucceeded)
+	sha := got.Status.Certificate.SHA256
+	g.Expect(sha).NotTo(BeEmpty())
+
+	g.Expect(env.Client.Delete(ctx, getSecret(g, ctx, ns, "mine"))).To(Succeed())
+	got = expectCondition(t, g, ns, "echo", wssv1.ConditionCertificateReady, metav1.ConditionFalse, wssv1.ReasonMissingData)
+	st := got.Status.Certificate
+	g.Expect(st.SecretName).To(Equal("mine"))
+	g.Expect(st.SHA256).To(BeEmpty())
+	g.Expect(st.NotAfter).To(BeNil())
+	g.Expect(st.Findings).To(HaveLen(1))
+	g.Expect(st.Findings[0].Reason).To(Equal(wssv1.ReasonMissingData))
+	g.Expect(st.Findings[0].Message).To(And(ContainSubstring("does not exist"), ContainSubstring(sha)))
+	g.Expect(sidecar.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).NotTo(BeNil(), "the injection stays")
+}
