@@ -88,6 +88,20 @@ const (
 	ReasonHostnameNotCovered = "HostnameNotCovered"
 	// ReasonWeakKey means an RSA key under 2048 bits or an EC key under 256 bits.
 	ReasonWeakKey = "WeakKey"
+	// ReasonChainTooLarge means tls.crt, sent as one TLS Certificate message,
+	// has more certificates or more bytes than common clients accept (Java's
+	// defaults: 10 certificates, 32768 bytes), so their handshakes fail.
+	ReasonChainTooLarge = "ChainTooLarge"
+	// ReasonChainExtraCertificates means tls.crt holds certificates that are
+	// not on the leaf's path to its root: copies of another certificate, or
+	// certificates that issued nothing on the path (e.g. a pasted CA bundle).
+	ReasonChainExtraCertificates = "ChainExtraCertificates"
+	// ReasonClientCAInvalid means the client CA bundle
+	// (spec.tls.clientAuth.caSecretName, key ca.crt) cannot verify client
+	// certificates: it is missing or empty, not PEM, holds a block that is not
+	// a certificate, holds a certificate that is not a CA, or holds no CA
+	// certificate valid now.
+	ReasonClientCAInvalid = "ClientCAInvalid"
 )
 
 // Controller reasons (WSSEndpoint conditions and events).
@@ -124,4 +138,5 @@ var InspectReasons = []string{
 	ReasonChainIncomplete, ReasonChainMisordered, ReasonCertificateExpired,
 	ReasonCertificateNotYetValid, ReasonExpiringSoon, ReasonHostnameNotCovered,
 	ReasonWeakKey, ReasonInsecureSignatureAlgorithm,
+	ReasonChainTooLarge, ReasonChainExtraCertificates, ReasonClientCAInvalid,
 }

@@ -85,20 +85,23 @@ func (r Report) Error() (Finding, bool) {
 }
 
 // rank orders findings: a problem that makes later checks meaningless comes
-// first. Warnings come last.
+// first. Warnings come after errors (see sortFindings).
 var rank = map[string]int{
 	wssv1.ReasonMissingData:                0,
 	wssv1.ReasonMalformedPEM:               1,
 	wssv1.ReasonEncryptedPrivateKey:        2,
-	wssv1.ReasonKeyMismatch:                3,
-	wssv1.ReasonChainMisordered:            4,
-	wssv1.ReasonChainIncomplete:            5,
-	wssv1.ReasonCertificateExpired:         6,
-	wssv1.ReasonCertificateNotYetValid:     7,
-	wssv1.ReasonHostnameNotCovered:         8,
-	wssv1.ReasonWeakKey:                    9,
-	wssv1.ReasonInsecureSignatureAlgorithm: 10,
-	wssv1.ReasonExpiringSoon:               11,
+	wssv1.ReasonClientCAInvalid:            3,
+	wssv1.ReasonKeyMismatch:                4,
+	wssv1.ReasonChainTooLarge:              5,
+	wssv1.ReasonChainExtraCertificates:     6,
+	wssv1.ReasonChainMisordered:            7,
+	wssv1.ReasonChainIncomplete:            8,
+	wssv1.ReasonCertificateExpired:         9,
+	wssv1.ReasonCertificateNotYetValid:     10,
+	wssv1.ReasonHostnameNotCovered:         11,
+	wssv1.ReasonWeakKey:                    12,
+	wssv1.ReasonInsecureSignatureAlgorithm: 13,
+	wssv1.ReasonExpiringSoon:               14,
 }
 
 // checker carries one Check run.
@@ -110,7 +113,13 @@ type checker struct {
 
 	certs   []*x509.Certificate // tls.crt, file order
 	leafIdx int                 // index of the leaf in certs, -1 when none
-	rel     relation            // issuer relation over certs
+	rel     *relation           // issuer relation over certs
+	// anchoredPath is the path checkChain found from the leaf to a trust
+	// anchor, nil when it found none (or did not run).
+	anchoredPath []int
+	// onPath marks the certificates on the leaf's path; the others are
+	// reported once, as ChainExtraCertificates, and not checked further.
+	onPath []bool
 
 	keyPub  crypto.PublicKey // public half of tls.key, nil when not parsed
 	caGiven bool
@@ -131,20 +140,36 @@ func Check(in Input) Report {
 	}
 	c.run()
 
-	r := Report{Healthy: true, Findings: c.findings, Chain: c.certs, ChainLength: len(c.certs)}
-	if r.Findings == nil {
-		r.Findings = []Finding{}
-	}
-	slices.SortStableFunc(r.Findings, func(a, b Finding) int { return rank[a.Reason] - rank[b.Reason] })
-	for _, f := range r.Findings {
-		if f.Severity == SeverityError {
-			r.Healthy = false
-		}
-	}
+	r := report(c.findings)
+	r.Chain, r.ChainLength = c.certs, len(c.certs)
 	if c.leafIdx >= 0 {
 		r.Leaf = c.certs[c.leafIdx]
 		facts := certinfo.Of(r.Leaf)
 		r.Certificate = &facts
+	}
+	return r
+}
+
+// report sorts findings (errors first, then by rank, then as found) into a
+// Report with Healthy set.
+func report(findings []Finding) Report {
+	r := Report{Healthy: true, Findings: findings}
+	if r.Findings == nil {
+		r.Findings = []Finding{}
+	}
+	slices.SortStableFunc(r.Findings, func(a, b Finding) int {
+		if (a.Severity == SeverityError) != (b.Severity == SeverityError) {
+			if a.Severity == SeverityError {
+				return -1
+			}
+			return 1
+		}
+		return rank[a.Reason] - rank[b.Reason]
+	})
+	for _, f := range r.Findings {
+		if f.Severity == SeverityError {
+			r.Healthy = false
+		}
 	}
 	return r
 }
@@ -164,6 +189,9 @@ func (c *checker) run() {
 		c.checkOrder()
 		c.checkKeyMatch()
 		c.checkChain()
+		c.markPath()
+		c.checkSize()
+		c.checkExtra()
 		c.checkValidity()
 		c.checkHosts()
 		c.checkSignatures()

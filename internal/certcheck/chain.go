@@ -1,10 +1,6 @@
 package certcheck
 
 import (
-	"bytes"
-	"crypto"
-	"crypto/md5" //nolint:gosec // verifying (not trusting) legacy signatures to build the chain
-	"crypto/rsa"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -13,128 +9,6 @@ import (
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 )
 
-// relation is "certificate i issued certificate j" over tls.crt, computed
-// once: issued[i][j], and why a certificate with the right name did not.
-type relation struct {
-	certs  []*x509.Certificate
-	issued [][]bool
-	why    [][]string
-}
-
-// maxChainCertificates bounds the chain analysis (leaf, order, path) to the
-// first certificates of tls.crt, and maxIssuerCandidates the CA certificates
-// with the right name tried per link, so that hostile input cannot make the
-// signature checks quadratic. Real chains have fewer than five certificates.
-const (
-	maxChainCertificates = 32
-	maxIssuerCandidates  = 16
-)
-
-func newRelation(certs []*x509.Certificate) relation {
-	if len(certs) > maxChainCertificates {
-		certs = certs[:maxChainCertificates]
-	}
-	n := len(certs)
-	r := relation{certs: certs, issued: make([][]bool, n), why: make([][]string, n)}
-	for i := range certs {
-		r.issued[i], r.why[i] = make([]bool, n), make([]string, n)
-		for j := range certs {
-			// A self-issued certificate (a root, or a copy of one) has no
-			// issuer to order it after.
-			if i == j || selfIssued(certs[j]) {
-				continue
-			}
-			r.issued[i][j], r.why[i][j] = issuedBy(certs[j], certs[i])
-		}
-	}
-	return r
-}
-
-// leaf picks the end-entity certificate: one that issued no other
-// certificate in the file, preferring non-CA certificates, then file order.
-func (r relation) leaf() int {
-	first := -1
-	for i, x := range r.certs {
-		if slicesContainsTrue(r.issued[i]) {
-			continue
-		}
-		if !x.IsCA {
-			return i
-		}
-		if first < 0 {
-			first = i
-		}
-	}
-	if first < 0 {
-		return 0
-	}
-	return first
-}
-
-func slicesContainsTrue(bs []bool) bool {
-	for _, b := range bs {
-		if b {
-			return true
-		}
-	}
-	return false
-}
-
-// issuedBy says whether parent issued child: names and key identifiers
-// match, parent may sign certificates, and parent's key verifies child's
-// signature (SHA-1 and MD5 included: their weakness is a finding of its own,
-// not a break in the chain). When the name matches but something else does
-// not, why says what.
-func issuedBy(child, parent *x509.Certificate) (ok bool, why string) {
-	if !bytes.Equal(child.RawIssuer, parent.RawSubject) {
-		return false, ""
-	}
-	if len(child.AuthorityKeyId) > 0 && len(parent.SubjectKeyId) > 0 && !bytes.Equal(child.AuthorityKeyId, parent.SubjectKeyId) {
-		return false, "its subject key identifier differs from the authority key identifier of the certificate it should have signed (a different CA with the same name?)"
-	}
-	if parent.Version == 3 && !parent.BasicConstraintsValid || parent.BasicConstraintsValid && !parent.IsCA {
-		return false, "it is not a CA certificate (basicConstraints CA:FALSE)"
-	}
-	if parent.KeyUsage != 0 && parent.KeyUsage&x509.KeyUsageCertSign == 0 {
-		return false, "its key usage does not include certificate signing"
-	}
-	if !signatureOK(child, parent.PublicKey) {
-		return false, "its key did not sign the certificate (a different CA with the same name?)"
-	}
-	return true, ""
-}
-
-// signatureOK verifies x's signature with pub, accepting SHA-1 and MD5.
-func signatureOK(x *x509.Certificate, pub crypto.PublicKey) (ok bool) {
-	defer func() {
-		// Hostile input must not take the inspector down.
-		if recover() != nil {
-			ok = false
-		}
-	}()
-	holder := &x509.Certificate{PublicKey: pub}
-	// Certificate.CheckSignature allows SHA-1; MD5 is verified by hand.
-	err := holder.CheckSignature(x.SignatureAlgorithm, x.RawTBSCertificate, x.Signature)
-	if err == nil {
-		return true
-	}
-	if x.SignatureAlgorithm == x509.MD5WithRSA {
-		if rk, isRSA := pub.(*rsa.PublicKey); isRSA {
-			sum := md5.Sum(x.RawTBSCertificate) //nolint:gosec // see import
-			return rsa.VerifyPKCS1v15(rk, crypto.MD5, sum[:], x.Signature) == nil
-		}
-	}
-	return false
-}
-
-func selfIssued(x *x509.Certificate) bool { return bytes.Equal(x.RawIssuer, x.RawSubject) }
-
-// selfSigned is a self-issued certificate whose own key verifies it (a root,
-// or a self-signed leaf): nobody checks its signature.
-func selfSigned(x *x509.Certificate) bool {
-	return selfIssued(x) && signatureOK(x, x.PublicKey)
-}
-
 // checkOrder reports ChainMisordered: the leaf is not first, or a
 // certificate comes before the one it issued.
 func (c *checker) checkOrder() {
@@ -142,14 +16,12 @@ func (c *checker) checkOrder() {
 	if c.leafIdx > 0 {
 		problem = fmt.Sprintf("%s is certificate #%d but must come first", c.describe(c.leafIdx), c.leafIdx+1)
 	} else {
-	outer:
-		for i := range c.rel.certs {
-			for j := i + 1; j < len(c.rel.certs); j++ {
-				if c.rel.issued[i][j] {
-					problem = fmt.Sprintf("%s issued %s but comes before it; each issuer must follow the certificate it issued",
-						c.describe(i), c.describe(j))
-					break outer
-				}
+		path := c.pathFrom(c.leafIdx)
+		for k := 0; k+1 < len(path); k++ {
+			if path[k+1] < path[k] {
+				problem = fmt.Sprintf("%s issued %s but comes before it; each issuer must follow the certificate it issued",
+					c.describe(path[k+1]), c.describe(path[k]))
+				break
 			}
 		}
 	}
@@ -168,13 +40,7 @@ func (c *checker) checkOrder() {
 func (c *checker) pathFrom(i int) []int {
 	path, seen := []int{i}, map[int]bool{i: true}
 	for {
-		next := -1
-		for p := range c.rel.certs {
-			if !seen[p] && c.rel.issued[p][i] {
-				next = p
-				break
-			}
-		}
+		next := c.rel.issuerOf(i, seen)
 		if next < 0 {
 			return path
 		}
@@ -211,20 +77,21 @@ func (c *checker) checkChain() {
 		}
 		ok, why := anchored(c.certs[i])
 		if ok {
+			c.anchoredPath = append([]int(nil), path...)
 			return true
 		}
 		if why != "" {
 			note(why)
 		}
-		for p := range c.rel.certs {
+		for _, p := range c.rel.candidates(i) {
 			if visited[p] {
 				continue
 			}
-			if c.rel.issued[p][i] {
+			if ok, w := c.rel.issued(p, i); ok {
 				if walk(append(path, p)) {
 					return true
 				}
-			} else if w := c.rel.why[p][i]; w != "" {
+			} else if w != "" {
 				note(fmt.Sprintf("%s of %s has the issuer's name but %s", c.describe(p), c.certName, w))
 			}
 		}
@@ -256,16 +123,20 @@ func (c *checker) checkChain() {
 // how to name the anchors in a message.
 func (c *checker) anchorFunc() (func(*x509.Certificate) (bool, string), string) {
 	if c.caGiven {
+		// Indexed once, so each certificate of tls.crt costs a map lookup
+		// and at most maxIssuerCandidates signature checks.
+		raw, bySubject := map[string]bool{}, map[string][]*x509.Certificate{}
+		for _, a := range c.caCerts {
+			raw[string(a.Raw)] = true
+			bySubject[string(a.RawSubject)] = append(bySubject[string(a.RawSubject)], a)
+		}
 		return func(x *x509.Certificate) (bool, string) {
-			why, tried := "", 0
-			for _, a := range c.caCerts {
-				if bytes.Equal(x.Raw, a.Raw) {
-					return true, ""
-				}
-				if !bytes.Equal(x.RawIssuer, a.RawSubject) {
-					continue
-				}
-				if tried++; tried > maxIssuerCandidates {
+			if raw[string(x.Raw)] {
+				return true, ""
+			}
+			why := ""
+			for n, a := range bySubject[string(x.RawIssuer)] {
+				if n == maxIssuerCandidates {
 					break
 				}
 				ok, w := issuedBy(x, a)

@@ -56,14 +56,16 @@ func (c *checker) checkValidity() {
 	}
 }
 
-// leafFirst lists tls.crt indexes with the leaf first, then file order.
+// leafFirst lists the tls.crt indexes on the leaf's path with the leaf
+// first, then file order. Certificates off the path are reported once, as
+// ChainExtraCertificates, and not checked further.
 func (c *checker) leafFirst() []int {
 	out := []int{}
 	if c.leafIdx >= 0 {
 		out = append(out, c.leafIdx)
 	}
 	for i := range c.certs {
-		if i != c.leafIdx {
+		if i != c.leafIdx && i < len(c.onPath) && c.onPath[i] {
 			out = append(out, i)
 		}
 	}

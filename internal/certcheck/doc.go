@@ -3,7 +3,9 @@
 // would stop a TLS server or its clients from using them: malformed or
 // missing PEM, an encrypted or mismatched key, an incomplete or misordered
 // chain, a validity window that excludes now, host names the leaf does not
-// cover, weak keys and insecure signature algorithms.
+// cover, weak keys and insecure signature algorithms, a chain larger than
+// clients accept or holding certificates off the leaf's path; CheckClientCA
+// checks a client CA bundle.
 //
 // Each problem is a Finding named by a fixed reason string from
 // api/v1alpha1 (the inspect vocabulary of design.md) with a message that says

@@ -23,6 +23,12 @@ var fixes = map[string]string{
 		"(a wildcard *.example.com covers exactly one label; the common name is ignored)",
 	wssv1.ReasonWeakKey: "reissue with an RSA key of at least 2048 bits or an ECDSA P-256 key " +
 		"(cert-manager: spec.privateKey.algorithm/size)",
+	wssv1.ReasonChainTooLarge: "put only the leaf and its intermediates in tls.crt (at most 10 certificates, 32768 bytes); " +
+		"trust anchors belong in the clients' trust store or ca.crt, not in the served chain",
+	wssv1.ReasonChainExtraCertificates: "remove the listed certificates from tls.crt: keep the leaf, then each intermediate once " +
+		"(`openssl crl2pkcs7 -nocrl -certfile tls.crt | openssl pkcs7 -print_certs -noout` lists them)",
+	wssv1.ReasonClientCAInvalid: "put the PEM certificates of the CAs that issue client certificates (basicConstraints CA:TRUE) " +
+		"into the client CA Secret's ca.crt, and nothing else",
 	wssv1.ReasonInsecureSignatureAlgorithm: "reissue the certificate (and any intermediate) signed with SHA-256 or stronger; " +
 		"clients reject SHA-1 and MD5",
 }

@@ -80,7 +80,7 @@ func TestCheckLeafAndChain(t *testing.T) {
 			in := f.healthy()
 			in.Cert = certtest.PEMs(f.otherRoot, f.leaf, f.ica)
 			return in
-		}, wantLeaf: f.leaf, wantLen: 3, reasons: []string{wssv1.ReasonChainMisordered}},
+		}, wantLeaf: f.leaf, wantLen: 3, reasons: []string{wssv1.ReasonChainExtraCertificates, wssv1.ReasonChainMisordered}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -167,9 +167,9 @@ func TestFix(t *testing.T) {
 	g.Expect(certcheck.Fix(wssv1.ReasonUnknown)).To(BeEmpty())
 }
 
-// A tls.crt with far more certificates than any chain (here a CA bundle
-// appended to the chain) is analysed on its first certificates only, and
-// still judged correctly.
+// A tls.crt with far more certificates than any chain (here copies of a
+// root with the right name but another key appended to the chain) is
+// analysed whole: too large, and every copy named as extra.
 func TestCheckManyCertificates(t *testing.T) {
 	g := NewWithT(t)
 	f := getFixture()
@@ -179,7 +179,14 @@ func TestCheckManyCertificates(t *testing.T) {
 		in.Cert = append(in.Cert, f.sameNameRoot.CertPEM...)
 	}
 	r := certcheck.Check(in)
-	g.Expect(r.Findings).To(BeEmpty())
+	var reasons []string
+	for _, x := range r.Findings {
+		reasons = append(reasons, x.Reason)
+	}
+	g.Expect(reasons).To(Equal([]string{wssv1.ReasonChainTooLarge, wssv1.ReasonChainExtraCertificates}))
+	g.Expect(r.Findings[0].Message).To(ContainSubstring("would send 102 certificates"))
+	g.Expect(r.Findings[1].Message).To(ContainSubstring(`100 of its 102 certificates are not on the path`))
+	g.Expect(r.Findings[1].Message).To(ContainSubstring(`99 are copies of an earlier certificate (#4-#102); 1 issued nothing on the path (#3 "CN=Test Root")`))
 	g.Expect(r.ChainLength).To(Equal(102))
 	g.Expect(r.Leaf.Equal(f.leaf.Cert)).To(BeTrue())
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,7 @@ const DefaultWarnWithin = 14 * 24 * time.Hour
 
 type flags struct {
 	cert, key, ca string
+	clientCA      string
 	hosts         []string
 	warnWithin    days
 	output        string
@@ -42,6 +44,7 @@ func newFlagSet(f *flags) *pflag.FlagSet {
 	fs.StringVar(&f.cert, "cert", "", "certificate chain PEM `FILE` (tls.crt): the leaf first, then its intermediates (required)")
 	fs.StringVar(&f.key, "key", "", "private key PEM `FILE` (tls.key); checked to be unencrypted, parseable, strong and to match the leaf")
 	fs.StringVar(&f.ca, "ca", "", "CA bundle PEM `FILE` (ca.crt) the chain must reach (default: the system trust store)")
+	fs.StringVar(&f.clientCA, "client-ca", "", "client CA bundle PEM `FILE` (the ca.crt of spec.tls.clientAuth.caSecretName): CA certificates only, valid now")
 	fs.StringArrayVar(&f.hosts, "host", nil, "host `NAME` (or IP) the leaf must cover; repeatable or comma-separated")
 	f.warnWithin = days(DefaultWarnWithin)
 	fs.Var(&f.warnWithin, "warn-within", "warn (ExpiringSoon) when the leaf expires within this `DURATION`: Go syntax (720h, 90m) or whole days (30d); 0 disables")
@@ -50,7 +53,7 @@ func newFlagSet(f *flags) *pflag.FlagSet {
 }
 
 func usage(w io.Writer, fs *pflag.FlagSet) {
-	fmt.Fprintln(w, "Usage: wss-operator inspect --cert FILE [--key FILE] [--ca FILE] [--host NAME]... [--warn-within DURATION] [--output text|json]")
+	fmt.Fprintln(w, "Usage: wss-operator inspect --cert FILE [--key FILE] [--ca FILE] [--client-ca FILE] [--host NAME]... [--warn-within DURATION] [--output text|json]")
 	fmt.Fprintln(w, "\nOffline diagnosis of certificate, key and CA PEM files, before anything serves them:")
 	fmt.Fprintln(w, "malformed or missing PEM, encrypted or mismatched key, incomplete or misordered chain,")
 	fmt.Fprintln(w, "validity, host names, key strength and signature algorithms.")
@@ -74,7 +77,25 @@ func Run(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageError(stderr, err)
 	}
-	r := certcheck.Check(in)
+	var clientCA []byte
+	if f.clientCA != "" {
+		if clientCA, err = readFile("--client-ca", f.clientCA); err != nil {
+			return usageError(stderr, err)
+		}
+	}
+	r := certcheck.Report{Healthy: true, Findings: []certcheck.Finding{}}
+	if f.cert != "" {
+		r = certcheck.Check(in)
+	}
+	if f.clientCA != "" {
+		ca := certcheck.CheckClientCA(clientCA, f.clientCA, in.Now)
+		// Errors stay before warnings: the verdict line is the first error.
+		r.Findings = append(r.Findings, ca.Findings...)
+		slices.SortStableFunc(r.Findings, func(a, b certcheck.Finding) int {
+			return severityOrder(a.Severity) - severityOrder(b.Severity)
+		})
+		r.Healthy = r.Healthy && ca.Healthy
+	}
 	if f.output == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -90,6 +111,13 @@ func Run(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	return ExitUnhealthy
 }
 
+func severityOrder(s certcheck.Severity) int {
+	if s == certcheck.SeverityError {
+		return 0
+	}
+	return 1
+}
+
 func usageError(stderr io.Writer, err error) int {
 	fmt.Fprintf(stderr, "wss-operator inspect: %v\nRun 'wss-operator inspect --help' for usage.\n", err)
 	return ExitUsage
@@ -102,8 +130,10 @@ func input(f *flags, args []string) (certcheck.Input, error) {
 	switch {
 	case len(args) > 0:
 		return in, fmt.Errorf("unexpected argument %q: inspect takes only flags (did you mean --cert %s?)", args[0], args[0])
-	case f.cert == "":
-		return in, errors.New("missing --cert FILE")
+	case f.cert == "" && f.clientCA == "":
+		return in, errors.New("missing --cert FILE (or --client-ca FILE)")
+	case f.cert == "" && (f.key != "" || f.ca != "" || len(f.hosts) > 0):
+		return in, errors.New("--key, --ca and --host need --cert FILE")
 	case f.output != "text" && f.output != "json":
 		return in, fmt.Errorf("--output %q: want text or json", f.output)
 	}
@@ -116,10 +146,12 @@ func input(f *flags, args []string) (certcheck.Input, error) {
 		}
 	}
 	var err error
-	if in.Cert, err = readFile("--cert", f.cert); err != nil {
-		return in, err
+	if f.cert != "" {
+		if in.Cert, err = readFile("--cert", f.cert); err != nil {
+			return in, err
+		}
+		in.CertName = f.cert
 	}
-	in.CertName = f.cert
 	if f.key != "" {
 		if in.Key, err = readFile("--key", f.key); err != nil {
 			return in, err

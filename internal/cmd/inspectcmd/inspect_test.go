@@ -102,6 +102,16 @@ func TestRunExitCodesAndText(t *testing.T) {
 		{name: "without --ca the system trust store is used", args: []string{"--cert", f.chain},
 			code: ExitUnhealthy, firstLine: "FAIL ChainIncomplete: ", stdout: []string{"the system trust store"}},
 
+		{name: "client CA only: healthy", args: []string{"--client-ca", f.ca}, code: ExitHealthy, firstLine: "OK", stdout: []string{"Findings: none"}},
+		{name: "client CA holding a leaf", args: []string{"--client-ca", f.chain},
+			code: ExitUnhealthy, firstLine: "FAIL ClientCAInvalid: " + f.chain + ": 1 of its 2 certificates is not a CA",
+			stdout: []string{"fix: put the PEM certificates of the CAs that issue client certificates"}},
+		{name: "client CA empty, beside a healthy chain", args: []string{"--cert", f.chain, "--ca", f.ca, "--client-ca", f.empty},
+			code: ExitUnhealthy, firstLine: "FAIL ClientCAInvalid: " + f.empty + " is missing or empty", stdout: []string{"2 certificates in the file", "Findings (1):"}},
+		{name: "usage: unreadable client CA", args: []string{"--client-ca", filepath.Join(f.dir, "nope-client.crt")},
+			code: ExitUsage, stderr: []string{"--client-ca: cannot read " + filepath.Join(f.dir, "nope-client.crt")}},
+		{name: "usage: --key without --cert", args: []string{"--client-ca", f.ca, "--key", f.key}, code: ExitUsage,
+			stderr: []string{"--key, --ca and --host need --cert FILE"}},
 		{name: "usage: no flags", args: nil, code: ExitUsage, stderr: []string{"missing --cert FILE", "wss-operator inspect --help"}},
 		{name: "usage: --cert without value", args: []string{"--cert"}, code: ExitUsage, stderr: []string{"--cert"}},
 		{name: "usage: unreadable cert names the file", args: []string{"--cert", filepath.Join(f.dir, "nope.crt")},
@@ -223,7 +233,7 @@ func TestHelpListsEveryFlag(t *testing.T) {
 				g.Expect(stdout).To(ContainSubstring("--"+fl.Name), fl.Name)
 				g.Expect(stdout).To(ContainSubstring(strings.SplitN(fl.Usage, "`", 2)[0]), fl.Name)
 			})
-			g.Expect(n).To(Equal(6))
+			g.Expect(n).To(Equal(7))
 			g.Expect(stdout).To(ContainSubstring("(default 14d)"))
 			g.Expect(stdout).To(ContainSubstring("Exit status: 0"))
 		})
