@@ -91,7 +91,7 @@ func (p *prober) noteState(cs tls.ConnectionState) {
 func (p *prober) verify(now time.Time) *failure {
 	certs := p.st.peerCerts
 	if len(certs) == 0 {
-		return &failure{wssv1.ReasonUnknown, PhaseTLS, "the server sent no certificate"}
+		return fail(wssv1.ReasonUnknown, PhaseTLS, "the server sent no certificate")
 	}
 	opts := x509.VerifyOptions{
 		Roots:         p.o.Roots,
@@ -104,7 +104,7 @@ func (p *prober) verify(now time.Time) *failure {
 	}
 	if _, err := certs[0].Verify(opts); err != nil {
 		reason, msg := classifyVerify(err, certs, now)
-		return &failure{reason, PhaseTLS, msg}
+		return fail(reason, PhaseTLS, msg)
 	}
 	return nil
 }

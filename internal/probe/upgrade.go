@@ -145,7 +145,7 @@ func (p *prober) upgrade(conn net.Conn) (*wsConn, *failure) {
 	}
 	br := bufio.NewReader(conn)
 	if b, err := br.Peek(1); err == nil && !p.t.secure && (b[0] == 0x15 || b[0] == 0x16) {
-		return nil, &failure{wssv1.ReasonUnknown, PhaseUpgrade, "the server answered the upgrade with a TLS record: this port speaks TLS, probe it with wss://"}
+		return nil, fail(wssv1.ReasonUnknown, PhaseUpgrade, "the server answered the upgrade with a TLS record: this port speaks TLS, probe it with wss://")
 	}
 	resp, err := parseUpgradeResponse(br)
 	if err != nil {
@@ -163,28 +163,28 @@ func (p *prober) checkUpgrade(resp *upgradeResponse, key string, br *bufio.Reade
 	switch resp.Status {
 	case http.StatusSwitchingProtocols:
 	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return &failure{wssv1.ReasonBackendUnavailable, PhaseUpgrade, fmt.Sprintf("the server answered %q%s: the TLS side is up but the WebSocket server behind it is not", resp.StatusLine, bodyHint(br))}
+		return fail(wssv1.ReasonBackendUnavailable, PhaseUpgrade, fmt.Sprintf("the server answered %q%s: the TLS side is up but the WebSocket server behind it is not", resp.StatusLine, bodyHint(br)))
 	default:
-		return &failure{wssv1.ReasonUpgradeRejected, PhaseUpgrade, fmt.Sprintf("the server answered %q instead of 101 Switching Protocols%s", resp.StatusLine, bodyHint(br))}
+		return fail(wssv1.ReasonUpgradeRejected, PhaseUpgrade, fmt.Sprintf("the server answered %q instead of 101 Switching Protocols%s", resp.StatusLine, bodyHint(br)))
 	}
 	got := resp.Header.Get("Sec-WebSocket-Accept")
 	if want := acceptKey(key); got != want {
 		if got == "" {
-			return &failure{wssv1.ReasonBadAcceptKey, PhaseUpgrade, "the 101 answer has no Sec-WebSocket-Accept header"}
+			return fail(wssv1.ReasonBadAcceptKey, PhaseUpgrade, "the 101 answer has no Sec-WebSocket-Accept header")
 		}
-		return &failure{wssv1.ReasonBadAcceptKey, PhaseUpgrade, fmt.Sprintf("the 101 answer has Sec-WebSocket-Accept %q, want %q for the key sent", truncate(got, 64), want)}
+		return fail(wssv1.ReasonBadAcceptKey, PhaseUpgrade, fmt.Sprintf("the 101 answer has Sec-WebSocket-Accept %q, want %q for the key sent", truncate(got, 64), want))
 	}
 	if !headerHasToken(resp.Header, "Upgrade", "websocket") || !headerHasToken(resp.Header, "Connection", "upgrade") {
-		return &failure{wssv1.ReasonUnknown, PhaseUpgrade, fmt.Sprintf("the 101 answer lacks Upgrade: websocket / Connection: Upgrade (Upgrade %q, Connection %q)",
-			truncate(resp.Header.Get("Upgrade"), 64), truncate(resp.Header.Get("Connection"), 64))}
+		return fail(wssv1.ReasonUnknown, PhaseUpgrade, fmt.Sprintf("the 101 answer lacks Upgrade: websocket / Connection: Upgrade (Upgrade %q, Connection %q)",
+			truncate(resp.Header.Get("Upgrade"), 64), truncate(resp.Header.Get("Connection"), 64)))
 	}
 	chosen := resp.Header.Get("Sec-WebSocket-Protocol")
 	p.r.WebSocket.Subprotocol = chosen
 	switch {
 	case len(p.o.Subprotocols) > 0 && chosen == "":
-		return &failure{wssv1.ReasonSubprotocolMismatch, PhaseUpgrade, fmt.Sprintf("subprotocols %s were offered and the server chose none of them", strings.Join(p.o.Subprotocols, ", "))}
+		return fail(wssv1.ReasonSubprotocolMismatch, PhaseUpgrade, fmt.Sprintf("subprotocols %s were offered and the server chose none of them", strings.Join(p.o.Subprotocols, ", ")))
 	case chosen != "" && !slices.Contains(p.o.Subprotocols, chosen):
-		return &failure{wssv1.ReasonSubprotocolMismatch, PhaseUpgrade, fmt.Sprintf("the server chose subprotocol %q, which was not offered (offered: %q)", truncate(chosen, 64), p.o.Subprotocols)}
+		return fail(wssv1.ReasonSubprotocolMismatch, PhaseUpgrade, fmt.Sprintf("the server chose subprotocol %q, which was not offered (offered: %q)", truncate(chosen, 64), p.o.Subprotocols))
 	}
 	return nil
 }

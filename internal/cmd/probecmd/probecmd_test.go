@@ -73,7 +73,7 @@ func TestHelp(t *testing.T) {
 	g.Expect(code).To(Equal(ExitHealthy))
 	g.Expect(stderr).To(BeEmpty())
 	for _, flag := range []string{"--connect-to", "--ca", "--cert", "--key", "--min-tls", "--max-tls", "--cipher-suites",
-		"--curves", "--server-name", "--subprotocol", "--origin", "--timeout", "--output"} {
+		"--curves", "--server-name", "--subprotocol", "--origin", "--timeout", "--idle", "--output"} {
 		g.Expect(stdout).To(ContainSubstring(flag))
 	}
 	g.Expect(stdout).To(ContainSubstring("Exit status: 0 healthy, 1 unhealthy, 2 usage error"))
@@ -106,6 +106,7 @@ func TestUsageErrors(t *testing.T) {
 		{"bad output", []string{"wss://a.test", "--output", "yaml"}, `--output "yaml"`},
 		{"zero timeout", []string{"wss://a.test", "--timeout", "0s"}, "--timeout"},
 		{"unparseable timeout", []string{"wss://a.test", "--timeout", "soon"}, "--timeout"},
+		{"negative idle", []string{"wss://a.test", "--idle", "-1s"}, "--idle"},
 		{"bad connect-to", []string{"wss://a.test", "--connect-to", "127.0.0.1"}, "connect-to"},
 		{"bad subprotocol", []string{"wss://a.test", "--subprotocol", "a b"}, "not an HTTP token"},
 	}
