@@ -275,6 +275,8 @@ type prober struct {
 	r   *Result
 	ctx context.Context
 	st  tlsState
+	// tcp counts the bytes of the probe's TCP connection.
+	tcp *countingConn
 	// start is when the probe began; budget is the time it was given.
 	start  time.Time
 	budget time.Duration
@@ -287,6 +289,8 @@ func (p *prober) run() *failure {
 	if f != nil {
 		return f
 	}
+	p.tcp = &countingConn{Conn: conn}
+	conn = p.tcp
 	// One deadline for the whole probe, on the TCP connection under any TLS;
 	// cancelling the parent context (e.g. SIGINT) moves it to the past so
 	// that any blocked read or write returns.
@@ -402,7 +406,11 @@ func (p *prober) classify(phase string, err error) *failure {
 	if reason == wssv1.ReasonTimeout {
 		msg = fmt.Sprintf("no answer within %s: timed out in the %s phase (%s)", p.budget, phase, msg)
 	}
-	return fail(reason, rphase, msg)
+	f := p.refine(phase, err, fail(reason, rphase, msg))
+	if a, ok := remoteAlert(err); ok && f.reason == wssv1.ReasonNoSharedCipher && (a == alertHandshakeFailure || a == alertInsufficientSecurity) {
+		f = p.diagnoseNoShared(f)
+	}
+	return f
 }
 
 // ms converts d to fractional milliseconds, rounded to microseconds.

@@ -65,7 +65,7 @@ func (f *fixtures) scenarios() []scenario {
 			})
 		})
 	}
-	return []scenario{
+	return append([]scenario{
 		{name: "healthy TLS 1.3", reason: wssv1.ReasonHealthy, phase: phaseNone,
 			setup: func(t *testing.T) probeCase { return wssCase(echo(t, serverTLS(leaf(t)), nil), f.root.cert) },
 			check: func(g Gomega, r *probe.Result) {
@@ -388,5 +388,5 @@ func (f *fixtures) scenarios() []scenario {
 			check: func(g Gomega, r *probe.Result) {
 				g.Expect(r.Message).To(ContainSubstring("closed the connection after the upgrade"))
 			}},
-	}
+	}, f.classScenarios()...)
 }

@@ -24,6 +24,10 @@ type tlsState struct {
 	// peerCerts are the certificates the server sent, captured in
 	// VerifyConnection so that they survive a later handshake failure.
 	peerCerts []*x509.Certificate
+	// requestSent is true once the upgrade request was written, httpRead
+	// counts the bytes of the answer read since.
+	requestSent bool
+	httpRead    int64
 }
 
 // tlsConfig builds the client configuration. Verification is skipped here
