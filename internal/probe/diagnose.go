@@ -44,7 +44,7 @@ const (
 		"`mode tcp`, a cloud TLS/TCP load balancer, the sidecar) and it could not reach the WebSocket server behind " +
 		"it. Check that the backend process runs and listens on the address the terminator forwards to (stunnel " +
 		"`connect`, HAProxy `server`, the sidecar's --backend), and the terminator's log."
-	tlsPortAdvice = "This port speaks TLS: probe it with wss://, or use the plain ws:// port if the endpoint has one."
+	tlsPortAdvice              = "This port speaks TLS: probe it with wss://, or use the plain ws:// port if the endpoint has one."
 	keyMismatchHandshakeAdvice = "The server cannot use its certificate for any handshake. Most likely its private key " +
 		"does not belong to its certificate (OpenSSL servers such as nginx load e.g. an EC key beside an RSA " +
 		"certificate and then refuse every ClientHello); otherwise the key type fits none of its configured suites or " +
