@@ -78,7 +78,7 @@ type Result struct {
 	Healthy bool `json:"healthy"`
 	// Reason is one of the live-probe reasons of api/v1alpha1.
 	Reason string `json:"reason"`
-	// Phase is where the probe failed: dns, connect, tls, upgrade, ping; ""
+	// Phase is where the probe failed: dns, connect, tls, upgrade, ping, idle; ""
 	// when healthy (or when the options themselves were invalid).
 	Phase string `json:"phase"`
 	// Message explains Reason with the facts observed.
