@@ -51,11 +51,16 @@ func (p *prober) restricted() bool {
 //     cannot separate "key does not match" from "key type fits none of the
 //     configured suites": both are named, in that order.
 func (p *prober) diagnoseNoShared(f *failure) *failure {
+	if len(p.st.peerCerts) > 0 {
+		if allows := keyAllows(p.st.peerCerts[0]); allows != "" {
+			f.message += "; " + allows
+		}
+	}
 	broad := p.followUp(allSuites)
 	if broad.ok() {
 		chosen := fmt.Sprintf("a broader offer on a second connection succeeded: the server chose %s with %s",
 			tls.VersionName(broad.state.Version), tls.CipherSuiteName(broad.state.CipherSuite))
-		if len(broad.certs) > 0 {
+		if len(broad.certs) > 0 && len(p.st.peerCerts) == 0 {
 			if allows := keyAllows(broad.certs[0]); allows != "" {
 				chosen += "; " + allows
 			}
