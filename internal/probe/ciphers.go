@@ -71,7 +71,7 @@ func (p *prober) diagnoseNoShared(f *failure) *failure {
 	if a, ok := broad.alert(); !ok || (a != alertHandshakeFailure && a != alertInsufficientSecurity) {
 		return f
 	}
-	causes := "likely causes, in order: (1) the server's private key does not belong to its certificate (e.g. an EC key beside an RSA certificate: OpenSSL loads such a pair and then answers every ClientHello with handshake_failure), (2) its key type fits none of its configured cipher suites or signature algorithms; check its files with `wss-operator inspect --cert tls.crt --key tls.key`"
+	causes := "likely causes, in order: (1) the server's private key does not belong to its certificate (e.g. an EC key beside an RSA certificate, or a certificate file that starts with an intermediate instead of the leaf: OpenSSL loads such a pair and then answers every ClientHello with handshake_failure), (2) its key type fits none of its configured cipher suites or signature algorithms; check its files with `wss-operator inspect --cert tls.crt --key tls.key`"
 	t13 := p.followUp(func(c *tls.Config) { c.MinVersion = tls.VersionTLS13 })
 	if a, ok := t13.alert(); ok && a == alertHandshakeFailure {
 		return &failure{reason: wssv1.ReasonKeyMismatch, phase: PhaseTLS, advice: keyMismatchHandshakeAdvice,

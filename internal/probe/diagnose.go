@@ -38,8 +38,8 @@ const (
 	silentServerAdvice = "The server accepted the TCP connection and read the ClientHello, then closed or reset it " +
 		"without sending a single byte: it could not complete a TLS handshake at all. Look at the server's error log " +
 		"at the probe's time. The usual cause is that it cannot load its certificate or key per connection: the key " +
-		"does not belong to the certificate, the key is encrypted and no passphrase is configured, or a file is " +
-		"unreadable. Check them with `wss-operator inspect --cert tls.crt --key tls.key`."
+		"does not belong to the certificate, the certificate file does not start with the leaf, the key is encrypted and no " +
+		"passphrase is configured, or a file is unreadable. Check them with `wss-operator inspect --cert tls.crt --key tls.key`."
 	terminatorAdvice = "TLS is terminated by something that forwards the decrypted bytes (stunnel, hitch, HAProxy " +
 		"`mode tcp`, a cloud TLS/TCP load balancer, the sidecar) and it could not reach the WebSocket server behind " +
 		"it. Check that the backend process runs and listens on the address the terminator forwards to (stunnel " +
@@ -47,7 +47,7 @@ const (
 	tlsPortAdvice              = "This port speaks TLS: probe it with wss://, or use the plain ws:// port if the endpoint has one."
 	keyMismatchHandshakeAdvice = "The server cannot use its certificate for any handshake. Most likely its private key " +
 		"does not belong to its certificate (OpenSSL servers such as nginx load e.g. an EC key beside an RSA " +
-		"certificate and then refuse every ClientHello); otherwise the key type fits none of its configured suites or " +
+		"certificate, or a certificate file that starts with an intermediate, and then refuse every ClientHello); otherwise the key type fits none of its configured suites or " +
 		"signature algorithms. Run `wss-operator inspect --cert tls.crt --key tls.key` on the files the server loads, " +
 		"put the matching pair in place, and reload the server."
 	http10Advice = "The WebSocket server refused the upgrade as it arrived, which is what happens when a proxy in front " +
@@ -146,7 +146,7 @@ func (p *prober) refine(phase string, err error, f *failure) *failure {
 		if isReset(err) {
 			how = "reset"
 		}
-		f.message = "the server read the ClientHello and " + how + " the connection without sending a single byte: it could not complete a TLS handshake at all (typically it cannot load its certificate or key: they do not match, or the key is encrypted without a passphrase); check the server's error log (" + err.Error() + ")"
+		f.message = "the server read the ClientHello and " + how + " the connection without sending a single byte: it could not complete a TLS handshake at all (typically it cannot load its certificate or key: they do not match, the certificate file does not start with the leaf, or the key is encrypted without a passphrase); check the server's error log (" + err.Error() + ")"
 		f.advice = silentServerAdvice
 	case phase == PhaseUpgrade && closed && generic && p.t.secure && p.st.requestSent && p.st.httpRead == 0:
 		how := "closed"

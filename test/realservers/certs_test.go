@@ -1,6 +1,7 @@
 package realservers
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -10,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"os/exec"
 	"sync"
 	"testing"
 	"time"
@@ -31,6 +33,7 @@ type pki struct {
 	rootKey, interKey, clientCAKey  crypto.Signer
 	good, incomplete, expired       pemSet
 	wrongHost, ecKeyRSACert, rsaKey pemSet
+	misordered, encryptedKey        pemSet
 	clientCAPEM                     []byte
 	client                          pemSet // a client certificate issued by clientCA
 	untrustedClient                 pemSet // a client certificate from another CA
@@ -140,10 +143,25 @@ func newPKI(t *testing.T) *pki {
 	p.ecKeyRSACert = pemSet{name: "EC key beside an RSA certificate", cert: certPEM(leaf, p.inter), key: keyPEM(t, ecKey(t)), root: rootPEM}
 	p.rsaKey = pemSet{name: "RSA key of another certificate", cert: certPEM(leaf, p.inter), key: keyPEM(t, rsaKey(t)), root: rootPEM}
 
+	p.misordered = pemSet{name: "misordered chain", cert: certPEM(p.inter, leaf), key: keyPEM(t, lk), root: rootPEM}
+	p.encryptedKey = pemSet{name: "encrypted key", cert: certPEM(leaf, p.inter), key: encrypt(t, keyPEM(t, lk)), root: rootPEM}
+
 	cliKey := ecKey(t)
 	p.client = pemSet{name: "client", cert: certPEM(issue(t, leafTemplate("client", x509.ExtKeyUsageClientAuth), cliKey.Public(), p.clientCA, ck)), key: keyPEM(t, cliKey)}
 	otherCA := ecKey(t)
 	other := issue(t, caTemplate("Stranger CA"), otherCA.Public(), nil, otherCA)
 	p.untrustedClient = pemSet{name: "untrusted client", cert: certPEM(issue(t, leafTemplate("client", x509.ExtKeyUsageClientAuth), cliKey.Public(), other, otherCA)), key: keyPEM(t, cliKey)}
 	return p
+}
+
+// encrypt protects a PEM key with a passphrase, as `openssl pkey -aes256`
+// does for people who then forget to configure it.
+func encrypt(t *testing.T, key []byte) []byte {
+	cmd := exec.Command("openssl", "pkey", "-aes256", "-passout", "pass:corpus")
+	cmd.Stdin = bytes.NewReader(key)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("openssl pkey -aes256 (make test-deps installs openssl): %v", err)
+	}
+	return out
 }

@@ -83,7 +83,7 @@ type server struct {
 	dir  string
 }
 
-// start runs argv in dir in its own process group, waits until it accepts
+// start runs argv in dir in its own session and process group, waits until it accepts
 // TCP connections on port, and kills the whole group at the end of the test
 // (and at once if it never comes up). logs are extra files whose content is
 // printed when the test fails.
@@ -93,7 +93,10 @@ func start(t *testing.T, dir string, port int, argv []string, logs ...string) *s
 	cmd.Dir = dir
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	// A new session: its own process group (killed as one), and no
+	// controlling terminal, so a server that wants a key passphrase fails
+	// instead of waiting for one.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %v: %v", argv, err)
 	}
