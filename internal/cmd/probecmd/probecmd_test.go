@@ -186,3 +186,19 @@ func TestWriteText(t *testing.T) {
 		g.Expect(len(line)).To(BeNumerically("<=", 78), line)
 	}
 }
+
+func TestWriteTextIdle(t *testing.T) {
+	r := &probe.Result{
+		URL: "wss://echo.test/ws", Reason: wssv1.ReasonIdleTimeout, Phase: probe.PhaseIdle,
+		Message: "the WebSocket was healthy and was cut after 2s without traffic",
+		Timings: probe.Timings{ConnectMs: 1, TLSMs: 2, UpgradeMs: 1, PingMs: 0.5, IdleMs: 2000, TotalMs: 2004.5},
+	}
+	var b strings.Builder
+	writeText(&b, r)
+	out := b.String()
+	g := NewWithT(t)
+	g.Expect(out).To(HavePrefix("UNHEALTHY IdleTimeout (phase idle): the WebSocket was healthy"))
+	g.Expect(out).To(ContainSubstring("timings (ms):   connect 1.00, tls 2.00, upgrade 1.00, ping 0.50, idle 2000.00, total 2004.50\n"))
+	g.Expect(out).To(ContainSubstring("proxy_read_timeout"))
+	g.Expect(out).To(ContainSubstring("timeout tunnel"))
+}
