@@ -35,11 +35,13 @@ func (c *countingConn) Write(b []byte) (int, error) {
 // Advice for failures whose facts point to a cause the reason's general
 // advice does not name.
 const (
-	silentServerAdvice = "The server accepted the TCP connection and read the ClientHello, then closed or reset it " +
+	silentServerAdvice = "The server accepted the TCP connection and got the ClientHello, then closed or reset it " +
 		"without sending a single byte: it could not complete a TLS handshake at all. Look at the server's error log " +
 		"at the probe's time. The usual cause is that it cannot load its certificate or key per connection: the key " +
 		"does not belong to the certificate, the certificate file does not start with the leaf, the key is encrypted and no " +
-		"passphrase is configured, or a file is unreadable. Check them with `wss-operator inspect --cert tls.crt --key tls.key`."
+		"passphrase is configured, or a file is unreadable. Check them with `wss-operator inspect --cert tls.crt --key tls.key`. If the server logs nothing " +
+		"at that time, something in front of it dropped the connection instead, e.g. a load balancer that expects " +
+		"PROXY protocol."
 	terminatorAdvice = "TLS is terminated by something that forwards the decrypted bytes (stunnel, hitch, HAProxy " +
 		"`mode tcp`, a cloud TLS/TCP load balancer, the sidecar) and it could not reach the WebSocket server behind " +
 		"it. Check that the backend process runs and listens on the address the terminator forwards to (stunnel " +
@@ -146,7 +148,7 @@ func (p *prober) refine(phase string, err error, f *failure) *failure {
 		if isReset(err) {
 			how = "reset"
 		}
-		f.message = "the server read the ClientHello and " + how + " the connection without sending a single byte: it could not complete a TLS handshake at all (typically it cannot load its certificate or key: they do not match, the certificate file does not start with the leaf, or the key is encrypted without a passphrase); check the server's error log (" + err.Error() + ")"
+		f.message = "after the ClientHello was sent, the server " + how + " the connection without sending a single byte: it could not complete a TLS handshake at all (typically it cannot load its certificate or key: they do not match, the certificate file does not start with the leaf, or the key is encrypted without a passphrase); check the server's error log (" + err.Error() + ")"
 		f.advice = silentServerAdvice
 	case phase == PhaseUpgrade && closed && generic && p.t.secure && p.st.requestSent && p.st.httpRead == 0:
 		how := "closed"
