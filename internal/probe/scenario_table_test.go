@@ -371,7 +371,10 @@ func (f *fixtures) scenarios() []scenario {
 					_, _ = c.Write([]byte{0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28}) // fatal handshake_failure
 				})}
 			},
-			check: func(g Gomega, r *probe.Result) { g.Expect(r.Message).To(ContainSubstring("wss://")) }},
+			check: func(g Gomega, r *probe.Result) {
+				g.Expect(r.Message).To(ContainSubstring("wss://"))
+				g.Expect(r.Advice()).To(ContainSubstring("This port speaks TLS"))
+			}},
 		{name: "ws:// to a Go TLS server", reason: wssv1.ReasonUpgradeRejected, phase: probe.PhaseUpgrade,
 			setup: func(t *testing.T) probeCase {
 				return probeCase{url: "ws://echo.test/", connectTo: echo(t, serverTLS(leaf(t)), nil)}

@@ -148,7 +148,8 @@ func (p *prober) upgrade(conn net.Conn) (*wsConn, *failure) {
 	p.st.requestSent = true
 	br := bufio.NewReader(readCounter{conn, &p.st.httpRead})
 	if b, err := br.Peek(1); err == nil && !p.t.secure && (b[0] == 0x15 || b[0] == 0x16) {
-		return nil, fail(wssv1.ReasonUnknown, PhaseUpgrade, "the server answered the upgrade with a TLS record: this port speaks TLS, probe it with wss://")
+		return nil, &failure{reason: wssv1.ReasonUnknown, phase: PhaseUpgrade, advice: tlsPortAdvice,
+			message: "the server answered the upgrade with a TLS record: this port speaks TLS, probe it with wss://"}
 	}
 	resp, err := parseUpgradeResponse(br)
 	if err != nil {
