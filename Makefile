@@ -64,8 +64,28 @@ lint: golangci-lint ## Run golangci-lint.
 envtest: ## Build (once, cached by version) kube-apiserver, etcd and kubectl from source for the tests.
 	@hack/envtest-bins.sh >/dev/null
 
+# Debian packages of the real-server corpus (test/realservers): binary:package.
+TEST_DEPS := nginx:nginx haproxy:haproxy stunnel4:stunnel4 php:php-cli openssl:openssl
+
+.PHONY: test-deps
+test-deps: ## Install the real servers of test/realservers (nginx, HAProxy, stunnel, PHP, openssl) with apt-get when missing.
+	@missing=(); for dep in $(TEST_DEPS); do \
+		bin=$${dep%%:*}; pkg=$${dep##*:}; \
+		PATH="$$PATH:/usr/sbin:/sbin" command -v $$bin >/dev/null || missing+=($$pkg); \
+	done; \
+	if (($${#missing[@]})); then \
+		echo "test-deps: installing $${missing[*]}"; \
+		[[ $$(id -u) == 0 ]] && sudo= || sudo=sudo; \
+		$$sudo apt-get update -qq; \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends "$${missing[@]}" >/dev/null; \
+	fi
+
+.PHONY: test-realservers
+test-realservers: test-deps ## Only the real-server corpus: probe and inspect against nginx, HAProxy, stunnel and PHP on loopback (~10s).
+	$(GO) test ./test/realservers/ -count=1 $(TEST_ARGS)
+
 .PHONY: test
-test: envtest helm vet ## Run all tests against a real kube-apiserver + etcd and real cert-manager controllers.
+test: envtest helm vet test-deps ## Run all tests against a real kube-apiserver + etcd and real cert-manager controllers.
 	KUBEBUILDER_ASSETS="$$(hack/envtest-bins.sh)" $(GO) test ./... -count=1 -timeout 30m $(TEST_ARGS)
 
 .PHONY: verify

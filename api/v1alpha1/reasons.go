@@ -6,6 +6,17 @@ package v1alpha1
 // label of metrics. The list is closed so that metric label sets stay bounded;
 // see docs in README.md ("Reasons") for the fix that goes with each.
 
+// Live probe phases (Result.Phase of wss-operator probe), in probe order.
+const (
+	PhaseDNS     = "dns"
+	PhaseConnect = "connect"
+	PhaseTLS     = "tls"
+	PhaseUpgrade = "upgrade"
+	PhasePing    = "ping"
+	// PhaseIdle is the optional hold after a healthy ping (probe --idle).
+	PhaseIdle = "idle"
+)
+
 // Live probe reasons (wss-operator probe, condition HandshakeHealthy).
 const (
 	// ReasonHealthy means TLS verified, the upgrade returned 101 with a correct
@@ -61,6 +72,10 @@ const (
 	ReasonSubprotocolMismatch = "SubprotocolMismatch"
 	// ReasonPingTimeout means the upgrade succeeded but no pong came back.
 	ReasonPingTimeout = "PingTimeout"
+	// ReasonIdleTimeout means a healthy WebSocket was closed, reset or cut
+	// while it carried no traffic (probe --idle): an idle timeout on the path,
+	// typically a proxy's (phase idle).
+	ReasonIdleTimeout = "IdleTimeout"
 	// ReasonStaleCertificate means a pod serves a different leaf than the
 	// Secret holds (operator only).
 	ReasonStaleCertificate = "StaleCertificate"
@@ -129,7 +144,7 @@ var ProbeReasons = []string{
 	ReasonHostnameMismatch, ReasonChainIncomplete, ReasonUnknownAuthority,
 	ReasonInsecureSignatureAlgorithm, ReasonKeyMismatch, ReasonUpgradeRejected,
 	ReasonBackendUnavailable, ReasonBadAcceptKey, ReasonSubprotocolMismatch,
-	ReasonPingTimeout, ReasonStaleCertificate, ReasonUnknown,
+	ReasonPingTimeout, ReasonIdleTimeout, ReasonStaleCertificate, ReasonUnknown,
 }
 
 // InspectReasons lists every offline-inspection reason.

@@ -64,6 +64,7 @@ var advice = map[string]string{
 	wssv1.ReasonPingTimeout: "The upgrade succeeded but no pong came back in time: the server does not read from the " +
 		"connection (pongs are sent by a server that reads), or something in between buffers frames. Make sure the " +
 		"server reads and answers control frames.",
+	wssv1.ReasonIdleTimeout: idleAdvice,
 	wssv1.ReasonStaleCertificate: "A pod still serves an older certificate than the Secret holds: the sidecar has not " +
 		"reloaded it. Check the sidecar's certificate reload metrics and logs, or restart the pod.",
 	wssv1.ReasonUnknown: "The probe could not name the problem; the message carries the raw error. Reproduce with " +

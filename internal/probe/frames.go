@@ -138,7 +138,7 @@ func (p *prober) ping(ws *wsConn) *failure {
 	for {
 		f, err := readFrame(ws.r)
 		if pe, ok := errors.AsType[*protocolError](err); ok {
-			return &failure{wssv1.ReasonUnknown, PhasePing, pe.Error()}
+			return fail(wssv1.ReasonUnknown, PhasePing, pe.Error())
 		}
 		if err != nil {
 			return p.classify(PhasePing, err)
@@ -154,7 +154,7 @@ func (p *prober) ping(ws *wsConn) *failure {
 			}
 		case opClose:
 			code, reason := closePayload(f.payload)
-			return &failure{wssv1.ReasonUnknown, PhasePing, fmt.Sprintf("the server closed the WebSocket with code %d %q before answering the ping", code, truncate(reason, 123))}
+			return fail(wssv1.ReasonUnknown, PhasePing, fmt.Sprintf("the server closed the WebSocket with code %d %q before answering the ping", code, truncate(reason, 123)))
 		}
 	}
 }

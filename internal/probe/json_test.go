@@ -31,7 +31,7 @@ func TestJSONShape(t *testing.T) {
 	g.Expect(keys(doc)).To(Equal([]string{"healthy", "message", "phase", "reason", "timings", "tls", "url", "websocket"}))
 	g.Expect(keys(doc["tls"])).To(Equal([]string{"alpn", "cipherSuite", "peerCertificates", "verified", "version"}))
 	g.Expect(keys(doc["websocket"])).To(Equal([]string{"status", "subprotocol"}))
-	g.Expect(keys(doc["timings"])).To(Equal([]string{"connectMs", "pingMs", "tlsMs", "totalMs", "upgradeMs"}))
+	g.Expect(keys(doc["timings"])).To(Equal([]string{"connectMs", "idleMs", "pingMs", "tlsMs", "totalMs", "upgradeMs"}))
 	certs := doc["tls"].(map[string]any)["peerCertificates"].([]any)
 	g.Expect(certs).To(HaveLen(1))
 	g.Expect(keys(certs[0])).To(Equal([]string{"dnsNames", "issuer", "notAfter", "notBefore", "sha256", "subject"}))

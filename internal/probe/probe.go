@@ -18,13 +18,15 @@ import (
 // DefaultTimeout bounds a whole probe when Options.Timeout is zero.
 const DefaultTimeout = 5 * time.Second
 
-// Phases of a probe, as reported in Result.Phase.
+// Phases of a probe, as reported in Result.Phase (the api/v1alpha1
+// constants).
 const (
-	PhaseDNS     = "dns"
-	PhaseConnect = "connect"
-	PhaseTLS     = "tls"
-	PhaseUpgrade = "upgrade"
-	PhasePing    = "ping"
+	PhaseDNS     = wssv1.PhaseDNS
+	PhaseConnect = wssv1.PhaseConnect
+	PhaseTLS     = wssv1.PhaseTLS
+	PhaseUpgrade = wssv1.PhaseUpgrade
+	PhasePing    = wssv1.PhasePing
+	PhaseIdle    = wssv1.PhaseIdle
 )
 
 // DialFunc opens a TCP connection; net.Dialer.DialContext has this shape.
@@ -58,8 +60,13 @@ type Options struct {
 	Subprotocols []string
 	// Origin, if set, is sent as the Origin header.
 	Origin string
-	// Timeout bounds the whole probe (default DefaultTimeout).
+	// Timeout bounds the whole probe (default DefaultTimeout), not counting
+	// Idle.
 	Timeout time.Duration
+	// Idle, if positive, holds the connection silent for this long after a
+	// healthy ping and then pings again (phase idle): a close, reset or EOF
+	// meanwhile is IdleTimeout. The probe's deadline is Timeout + Idle.
+	Idle time.Duration
 }
 
 // Result is what a probe found. It marshals to the `probe --output json`
@@ -71,7 +78,7 @@ type Result struct {
 	Healthy bool `json:"healthy"`
 	// Reason is one of the live-probe reasons of api/v1alpha1.
 	Reason string `json:"reason"`
-	// Phase is where the probe failed: dns, connect, tls, upgrade, ping; ""
+	// Phase is where the probe failed: dns, connect, tls, upgrade, ping, idle; ""
 	// when healthy (or when the options themselves were invalid).
 	Phase string `json:"phase"`
 	// Message explains Reason with the facts observed.
@@ -82,6 +89,22 @@ type Result struct {
 	WebSocket WebSocketInfo `json:"websocket"`
 	// Timings are the durations of each phase.
 	Timings Timings `json:"timings"`
+
+	// advice, when set, replaces Advice(Reason) for this result: the fix
+	// that the facts of this failure point to.
+	advice string
+}
+
+// Advice is what to do about r: the advice specific to what this probe
+// observed when there is one, else Advice(r.Reason); "" when healthy.
+func (r *Result) Advice() string {
+	if r.Healthy {
+		return ""
+	}
+	if r.advice != "" {
+		return r.advice
+	}
+	return Advice(r.Reason)
 }
 
 // TLSInfo describes the TLS session, as far as the handshake got.
@@ -114,7 +137,10 @@ type Timings struct {
 	TLSMs     float64 `json:"tlsMs"`
 	UpgradeMs float64 `json:"upgradeMs"`
 	PingMs    float64 `json:"pingMs"`
-	TotalMs   float64 `json:"totalMs"`
+	// IdleMs is how long the connection was held silent (probe --idle):
+	// until the cut, or the whole Idle when it survived.
+	IdleMs  float64 `json:"idleMs"`
+	TotalMs float64 `json:"totalMs"`
 }
 
 // target is a parsed probe URL.
@@ -150,6 +176,9 @@ func (o Options) Validate() error {
 	}
 	if o.Timeout < 0 {
 		return fmt.Errorf("timeout %s is negative", o.Timeout)
+	}
+	if o.Idle < 0 {
+		return fmt.Errorf("idle %s is negative", o.Idle)
 	}
 	return nil
 }
@@ -198,9 +227,11 @@ func isToken(s string) bool {
 	return true
 }
 
-// failure is a classified probe failure.
+// failure is a classified probe failure; advice, when set, is specific to
+// what was observed and replaces the reason's general advice.
 type failure struct {
 	reason, phase, message string
+	advice                 string
 }
 
 // Run probes o.URL once and reports what it found. It never returns nil.
@@ -225,11 +256,11 @@ func Run(ctx context.Context, o Options) *Result {
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < budget {
 		budget = time.Until(dl).Round(time.Millisecond)
 	}
-	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout+o.Idle)
 	defer cancel()
 	p := &prober{o: o, t: t, r: r, ctx: ctx, start: start, budget: budget}
 	if f := p.run(); f != nil {
-		r.Reason, r.Phase, r.Message = f.reason, f.phase, f.message
+		r.Reason, r.Phase, r.Message, r.advice = f.reason, f.phase, f.message, f.advice
 		return r
 	}
 	r.Healthy, r.Reason = true, wssv1.ReasonHealthy
@@ -244,6 +275,8 @@ type prober struct {
 	r   *Result
 	ctx context.Context
 	st  tlsState
+	// tcp counts the bytes of the probe's TCP connection.
+	tcp *countingConn
 	// start is when the probe began; budget is the time it was given.
 	start  time.Time
 	budget time.Duration
@@ -256,6 +289,8 @@ func (p *prober) run() *failure {
 	if f != nil {
 		return f
 	}
+	p.tcp = &countingConn{Conn: conn}
+	conn = p.tcp
 	// One deadline for the whole probe, on the TCP connection under any TLS;
 	// cancelling the parent context (e.g. SIGINT) moves it to the past so
 	// that any blocked read or write returns.
@@ -284,11 +319,17 @@ func (p *prober) run() *failure {
 		return f
 	}
 
-	phaseStart = time.Now()
+	upgraded := time.Now()
+	phaseStart = upgraded
 	f = p.ping(ws)
 	p.r.Timings.PingMs = ms(time.Since(phaseStart))
 	if f != nil {
 		return f
+	}
+	if p.o.Idle > 0 {
+		if f := p.idle(ws, upgraded); f != nil {
+			return f
+		}
 	}
 	// The verdict is in: the polite close below is not part of the timings.
 	p.r.Timings.TotalMs = ms(time.Since(p.start))
@@ -317,7 +358,7 @@ func (p *prober) connect() (net.Conn, *failure) {
 			if p.ctx.Err() != nil || isTimeout(err) {
 				return nil, p.classify(PhaseDNS, err)
 			}
-			return nil, &failure{wssv1.ReasonDNSFailure, PhaseDNS, fmt.Sprintf("cannot resolve %q: %v", host, err)}
+			return nil, fail(wssv1.ReasonDNSFailure, PhaseDNS, fmt.Sprintf("cannot resolve %q: %v", host, err))
 		}
 	}
 	dial := p.o.Dial
@@ -350,22 +391,34 @@ func (p *prober) healthyMessage() string {
 		fmt.Fprintf(&b, " (subprotocol %q)", p.r.WebSocket.Subprotocol)
 	}
 	fmt.Fprintf(&b, ", ping answered in %.2f ms", p.r.Timings.PingMs)
+	if p.o.Idle > 0 {
+		fmt.Fprintf(&b, "; the connection stayed open through %s without traffic and answered a ping again", p.o.Idle)
+	}
 	return b.String()
 }
 
 // classify names a failure in phase from err and what the handshake saw.
 func (p *prober) classify(phase string, err error) *failure {
 	if errors.Is(err, context.Canceled) || (p.ctx.Err() == context.Canceled && isTimeout(err)) {
-		return &failure{wssv1.ReasonUnknown, phase, fmt.Sprintf("probe cancelled during the %s phase", phase)}
+		return fail(wssv1.ReasonUnknown, phase, fmt.Sprintf("probe cancelled during the %s phase", phase))
 	}
 	reason, rphase, msg := classifyError(phase, err, &p.st, p.o)
 	if reason == wssv1.ReasonTimeout {
 		msg = fmt.Sprintf("no answer within %s: timed out in the %s phase (%s)", p.budget, phase, msg)
 	}
-	return &failure{reason, rphase, msg}
+	f := p.refine(phase, err, fail(reason, rphase, msg))
+	if a, ok := remoteAlert(err); ok && f.reason == wssv1.ReasonNoSharedCipher && (a == alertHandshakeFailure || a == alertInsufficientSecurity) {
+		f = p.diagnoseNoShared(f)
+	}
+	return f
 }
 
 // ms converts d to fractional milliseconds, rounded to microseconds.
 func ms(d time.Duration) float64 {
 	return float64(d.Microseconds()) / 1000
+}
+
+// fail is a failure with the reason's general advice.
+func fail(reason, phase, message string) *failure {
+	return &failure{reason: reason, phase: phase, message: message}
 }

@@ -65,7 +65,7 @@ func (f *fixtures) scenarios() []scenario {
 			})
 		})
 	}
-	return []scenario{
+	return append([]scenario{
 		{name: "healthy TLS 1.3", reason: wssv1.ReasonHealthy, phase: phaseNone,
 			setup: func(t *testing.T) probeCase { return wssCase(echo(t, serverTLS(leaf(t)), nil), f.root.cert) },
 			check: func(g Gomega, r *probe.Result) {
@@ -335,6 +335,34 @@ func (f *fixtures) scenarios() []scenario {
 				pc.timeout = stall
 				return pc
 			}},
+		{name: "idle cut: closed 300ms after the ping", reason: wssv1.ReasonIdleTimeout, phase: probe.PhaseIdle,
+			setup: func(t *testing.T) probeCase {
+				pc := wssCase(raw(t, func(conn net.Conn, r *http.Request) {
+					_, _ = io.WriteString(conn, accept101(r))
+					br := bufio.NewReader(conn)
+					answerPing(conn, br) // the probe's ping, then silence until the cut
+					time.Sleep(300 * time.Millisecond)
+					_ = conn.Close()
+				}), f.root.cert)
+				pc.idle = 2 * time.Second
+				return pc
+			},
+			check: func(g Gomega, r *probe.Result) {
+				g.Expect(r.Message).To(ContainSubstring("without traffic"))
+				g.Expect(r.Message).To(ContainSubstring("EOF"))
+				g.Expect(r.Timings.IdleMs).To(BeNumerically("~", 300, 250))
+				g.Expect(r.Advice()).To(ContainSubstring("proxy_read_timeout"))
+			}},
+		{name: "idle held: healthy after --idle", reason: wssv1.ReasonHealthy, phase: phaseNone,
+			setup: func(t *testing.T) probeCase {
+				pc := wssCase(echo(t, serverTLS(leaf(t)), nil), f.root.cert)
+				pc.idle = 400 * time.Millisecond
+				return pc
+			},
+			check: func(g Gomega, r *probe.Result) {
+				g.Expect(r.Timings.IdleMs).To(BeNumerically(">=", 400))
+				g.Expect(r.Message).To(ContainSubstring("without traffic"))
+			}},
 		{name: "ws:// to a port that answers with a TLS alert", reason: wssv1.ReasonUnknown, phase: probe.PhaseUpgrade,
 			setup: func(t *testing.T) probeCase {
 				return probeCase{url: "ws://echo.test/", connectTo: startRaw(t, func(c net.Conn) {
@@ -343,7 +371,10 @@ func (f *fixtures) scenarios() []scenario {
 					_, _ = c.Write([]byte{0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28}) // fatal handshake_failure
 				})}
 			},
-			check: func(g Gomega, r *probe.Result) { g.Expect(r.Message).To(ContainSubstring("wss://")) }},
+			check: func(g Gomega, r *probe.Result) {
+				g.Expect(r.Message).To(ContainSubstring("wss://"))
+				g.Expect(r.Advice()).To(ContainSubstring("This port speaks TLS"))
+			}},
 		{name: "ws:// to a Go TLS server", reason: wssv1.ReasonUpgradeRejected, phase: probe.PhaseUpgrade,
 			setup: func(t *testing.T) probeCase {
 				return probeCase{url: "ws://echo.test/", connectTo: echo(t, serverTLS(leaf(t)), nil)}
@@ -360,5 +391,5 @@ func (f *fixtures) scenarios() []scenario {
 			check: func(g Gomega, r *probe.Result) {
 				g.Expect(r.Message).To(ContainSubstring("closed the connection after the upgrade"))
 			}},
-	}
+	}, f.classScenarios()...)
 }

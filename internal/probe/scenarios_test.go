@@ -37,6 +37,7 @@ type probeCase struct {
 	subprotocols []string
 	origin       string
 	timeout      time.Duration
+	idle         time.Duration
 	resolver     func(ctx context.Context, host string) ([]string, error)
 }
 
@@ -50,7 +51,7 @@ func (pc probeCase) options(t testing.TB) probe.Options {
 	g := NewWithT(t)
 	o := probe.Options{
 		URL: pc.url, ConnectTo: pc.connectTo, ClientCert: pc.clientCert, Subprotocols: pc.subprotocols,
-		Origin: pc.origin, Timeout: pc.timeout, Resolver: pc.resolver,
+		Origin: pc.origin, Timeout: pc.timeout, Idle: pc.idle, Resolver: pc.resolver,
 	}
 	if o.Timeout == 0 {
 		o.Timeout = 10 * time.Second
@@ -105,6 +106,9 @@ func (pc probeCase) args(t *testing.T) []string {
 	add("--cipher-suites", strings.Join(pc.suites, ","))
 	add("--curves", strings.Join(pc.curves, ","))
 	add("--origin", pc.origin)
+	if pc.idle > 0 {
+		add("--idle", pc.idle.String())
+	}
 	for _, s := range pc.subprotocols {
 		add("--subprotocol", s)
 	}

@@ -130,3 +130,24 @@ func closedPort(t testing.TB) string {
 	}
 	return addr
 }
+
+// answerPing reads one masked client frame (the probe's ping) from br and
+// answers it with an unmasked pong carrying the same payload.
+func answerPing(conn net.Conn, br *bufio.Reader) {
+	var hdr [2]byte
+	if _, err := io.ReadFull(br, hdr[:]); err != nil {
+		return
+	}
+	var mask [4]byte
+	payload := make([]byte, hdr[1]&0x7f)
+	if _, err := io.ReadFull(br, mask[:]); err != nil {
+		return
+	}
+	if _, err := io.ReadFull(br, payload); err != nil {
+		return
+	}
+	for i := range payload {
+		payload[i] ^= mask[i%4]
+	}
+	_, _ = conn.Write(append([]byte{0x8a, byte(len(payload))}, payload...))
+}

@@ -24,6 +24,10 @@ type tlsState struct {
 	// peerCerts are the certificates the server sent, captured in
 	// VerifyConnection so that they survive a later handshake failure.
 	peerCerts []*x509.Certificate
+	// requestSent is true once the upgrade request was written, httpRead
+	// counts the bytes of the answer read since.
+	requestSent bool
+	httpRead    int64
 }
 
 // tlsConfig builds the client configuration. Verification is skipped here
@@ -91,7 +95,7 @@ func (p *prober) noteState(cs tls.ConnectionState) {
 func (p *prober) verify(now time.Time) *failure {
 	certs := p.st.peerCerts
 	if len(certs) == 0 {
-		return &failure{wssv1.ReasonUnknown, PhaseTLS, "the server sent no certificate"}
+		return fail(wssv1.ReasonUnknown, PhaseTLS, "the server sent no certificate")
 	}
 	opts := x509.VerifyOptions{
 		Roots:         p.o.Roots,
@@ -104,7 +108,7 @@ func (p *prober) verify(now time.Time) *failure {
 	}
 	if _, err := certs[0].Verify(opts); err != nil {
 		reason, msg := classifyVerify(err, certs, now)
-		return &failure{reason, PhaseTLS, msg}
+		return fail(reason, PhaseTLS, msg)
 	}
 	return nil
 }

@@ -8,8 +8,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httputil"
 	"net/textproto"
 	"slices"
 	"strconv"
@@ -143,9 +145,11 @@ func (p *prober) upgrade(conn net.Conn) (*wsConn, *failure) {
 	if _, err := conn.Write(p.upgradeRequest(key)); err != nil {
 		return nil, p.classify(PhaseUpgrade, err)
 	}
-	br := bufio.NewReader(conn)
+	p.st.requestSent = true
+	br := bufio.NewReader(readCounter{conn, &p.st.httpRead})
 	if b, err := br.Peek(1); err == nil && !p.t.secure && (b[0] == 0x15 || b[0] == 0x16) {
-		return nil, &failure{wssv1.ReasonUnknown, PhaseUpgrade, "the server answered the upgrade with a TLS record: this port speaks TLS, probe it with wss://"}
+		return nil, &failure{reason: wssv1.ReasonUnknown, phase: PhaseUpgrade, advice: tlsPortAdvice,
+			message: "the server answered the upgrade with a TLS record: this port speaks TLS, probe it with wss://"}
 	}
 	resp, err := parseUpgradeResponse(br)
 	if err != nil {
@@ -158,55 +162,103 @@ func (p *prober) upgrade(conn net.Conn) (*wsConn, *failure) {
 	return &wsConn{Conn: conn, r: br}, nil
 }
 
+// readCounter counts what is read through it into n.
+type readCounter struct {
+	r io.Reader
+	n *int64
+}
+
+func (c readCounter) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	*c.n += int64(n)
+	return n, err
+}
+
 // checkUpgrade judges a parsed upgrade answer.
 func (p *prober) checkUpgrade(resp *upgradeResponse, key string, br *bufio.Reader) *failure {
 	switch resp.Status {
 	case http.StatusSwitchingProtocols:
 	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return &failure{wssv1.ReasonBackendUnavailable, PhaseUpgrade, fmt.Sprintf("the server answered %q%s: the TLS side is up but the WebSocket server behind it is not", resp.StatusLine, bodyHint(br))}
+		return fail(wssv1.ReasonBackendUnavailable, PhaseUpgrade, fmt.Sprintf("the server answered %q%s: the TLS side is up but the WebSocket server behind it is not", resp.StatusLine, bodyHint(resp, br)))
+	case http.StatusBadRequest, 495, 496:
+		if p.t.secure && p.st.certRequested {
+			// nginx with ssl_verify_client on completes the handshake without
+			// an (acceptable) client certificate and refuses at HTTP.
+			what := "none was given (--cert/--key)"
+			if p.st.clientCertSent {
+				what = "the one sent was not accepted"
+			}
+			return fail(wssv1.ReasonClientCertificateRequired, PhaseTLS, fmt.Sprintf("the server requested a client certificate during the TLS handshake, %s, and refused at HTTP level: it answered %q%s", what, resp.StatusLine, bodyHint(resp, br)))
+		}
+		return p.rejected(resp, br)
 	default:
-		return &failure{wssv1.ReasonUpgradeRejected, PhaseUpgrade, fmt.Sprintf("the server answered %q instead of 101 Switching Protocols%s", resp.StatusLine, bodyHint(br))}
+		return p.rejected(resp, br)
 	}
 	got := resp.Header.Get("Sec-WebSocket-Accept")
 	if want := acceptKey(key); got != want {
 		if got == "" {
-			return &failure{wssv1.ReasonBadAcceptKey, PhaseUpgrade, "the 101 answer has no Sec-WebSocket-Accept header"}
+			return fail(wssv1.ReasonBadAcceptKey, PhaseUpgrade, "the 101 answer has no Sec-WebSocket-Accept header")
 		}
-		return &failure{wssv1.ReasonBadAcceptKey, PhaseUpgrade, fmt.Sprintf("the 101 answer has Sec-WebSocket-Accept %q, want %q for the key sent", truncate(got, 64), want)}
+		return fail(wssv1.ReasonBadAcceptKey, PhaseUpgrade, fmt.Sprintf("the 101 answer has Sec-WebSocket-Accept %q, want %q for the key sent", truncate(got, 64), want))
 	}
 	if !headerHasToken(resp.Header, "Upgrade", "websocket") || !headerHasToken(resp.Header, "Connection", "upgrade") {
-		return &failure{wssv1.ReasonUnknown, PhaseUpgrade, fmt.Sprintf("the 101 answer lacks Upgrade: websocket / Connection: Upgrade (Upgrade %q, Connection %q)",
-			truncate(resp.Header.Get("Upgrade"), 64), truncate(resp.Header.Get("Connection"), 64))}
+		return fail(wssv1.ReasonUnknown, PhaseUpgrade, fmt.Sprintf("the 101 answer lacks Upgrade: websocket / Connection: Upgrade (Upgrade %q, Connection %q)",
+			truncate(resp.Header.Get("Upgrade"), 64), truncate(resp.Header.Get("Connection"), 64)))
 	}
 	chosen := resp.Header.Get("Sec-WebSocket-Protocol")
 	p.r.WebSocket.Subprotocol = chosen
 	switch {
 	case len(p.o.Subprotocols) > 0 && chosen == "":
-		return &failure{wssv1.ReasonSubprotocolMismatch, PhaseUpgrade, fmt.Sprintf("subprotocols %s were offered and the server chose none of them", strings.Join(p.o.Subprotocols, ", "))}
+		return fail(wssv1.ReasonSubprotocolMismatch, PhaseUpgrade, fmt.Sprintf("subprotocols %s were offered and the server chose none of them", strings.Join(p.o.Subprotocols, ", ")))
 	case chosen != "" && !slices.Contains(p.o.Subprotocols, chosen):
-		return &failure{wssv1.ReasonSubprotocolMismatch, PhaseUpgrade, fmt.Sprintf("the server chose subprotocol %q, which was not offered (offered: %q)", truncate(chosen, 64), p.o.Subprotocols)}
+		return fail(wssv1.ReasonSubprotocolMismatch, PhaseUpgrade, fmt.Sprintf("the server chose subprotocol %q, which was not offered (offered: %q)", truncate(chosen, 64), p.o.Subprotocols))
 	}
 	return nil
 }
 
+// rejected is UpgradeRejected for resp, with advice on HTTP/1.0 proxies
+// for the statuses a WebSocket server gives a request that lost its
+// Upgrade/Connection headers or its HTTP/1.1.
+func (p *prober) rejected(resp *upgradeResponse, br *bufio.Reader) *failure {
+	f := fail(wssv1.ReasonUpgradeRejected, PhaseUpgrade, fmt.Sprintf("the server answered %q instead of 101 Switching Protocols%s", resp.StatusLine, bodyHint(resp, br)))
+	switch resp.Status {
+	case http.StatusBadRequest, http.StatusUpgradeRequired, http.StatusHTTPVersionNotSupported:
+		if server := resp.Header.Get("Server"); server != "" {
+			f.message += fmt.Sprintf(" (Server: %q)", truncate(server, 64))
+		}
+		f.advice = http10Advice
+	}
+	return f
+}
+
 // bodyHint quotes the start of a response body, from what is already
-// buffered only (it never waits for more).
-func bodyHint(br *bufio.Reader) string {
-	n := min(br.Buffered(), 200)
+// buffered only (it never waits for more), without chunked framing.
+func bodyHint(resp *upgradeResponse, br *bufio.Reader) string {
+	n := min(br.Buffered(), 512)
 	if n == 0 {
 		return ""
 	}
 	b, _ := br.Peek(n)
+	if headerHasToken(resp.Header, "Transfer-Encoding", "chunked") {
+		b = unchunk(b)
+	}
 	s := strings.TrimSpace(strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
 			return ' '
 		}
 		return r
 	}, string(b)))
+	s = strings.Join(strings.Fields(s), " ")
 	if s == "" {
 		return ""
 	}
-	return fmt.Sprintf(" with body %q", s)
+	return fmt.Sprintf(" with body %q", truncate(s, 200))
+}
+
+// unchunk decodes as much of a chunked body as b holds.
+func unchunk(b []byte) []byte {
+	out, _ := io.ReadAll(httputil.NewChunkedReader(bytes.NewReader(b)))
+	return out
 }
 
 func headerHasToken(h http.Header, name, token string) bool {

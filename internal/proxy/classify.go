@@ -75,6 +75,14 @@ func classifyHandshakeError(err error, gotBytes bool) string {
 		strings.Contains(msg, "no ECDHE curve"),
 		strings.Contains(msg, "incompatible point formats"):
 		return wssv1.ReasonNoSharedCipher
+	case strings.Contains(msg, "bad record MAC"):
+		// An OpenSSL-based TLS 1.3 client (curl, Python, Node.js, s_client)
+		// that refuses the server's certificate sends its alert in plaintext
+		// (it has no handshake keys yet while it checks the Certificate
+		// message), which crypto/tls, expecting an encrypted record, reports
+		// as a bad record MAC. The alert code is lost; by far the most common
+		// refusal is an untrusted issuer.
+		return wssv1.ReasonUnknownAuthority
 	case strings.Contains(msg, "didn't provide a certificate"),
 		strings.Contains(msg, "client certificate"):
 		return wssv1.ReasonClientCertificateRequired

@@ -45,7 +45,7 @@ type flags struct {
 	cipherSuites, curves     string
 	serverName, origin, out  string
 	subprotocols             []string
-	timeout                  time.Duration
+	timeout, idle            time.Duration
 }
 
 func newFlagSet(f *flags) *pflag.FlagSet {
@@ -64,6 +64,7 @@ func newFlagSet(f *flags) *pflag.FlagSet {
 	fs.StringArrayVar(&f.subprotocols, "subprotocol", nil, "WebSocket subprotocol `NAME` to request (repeatable)")
 	fs.StringVar(&f.origin, "origin", "", "Origin header `URL` to send")
 	fs.DurationVar(&f.timeout, "timeout", probe.DefaultTimeout, "bound on the whole probe")
+	fs.DurationVar(&f.idle, "idle", 0, "after a healthy ping, hold the connection silent this long, then ping again: a cut meanwhile is IdleTimeout (e.g. 75s; adds to --timeout)")
 	fs.StringVar(&f.out, "output", "text", "output `FORMAT`: text or json")
 	return fs
 }
@@ -116,7 +117,7 @@ func (c Command) Run(ctx context.Context, args []string, stdout, stderr io.Write
 func (c Command) options(f *flags, args []string) (probe.Options, error) {
 	o := probe.Options{
 		ConnectTo: f.connectTo, ServerName: f.serverName, Subprotocols: f.subprotocols,
-		Origin: f.origin, Timeout: f.timeout, Resolver: c.Resolver, Dial: c.Dial,
+		Origin: f.origin, Timeout: f.timeout, Idle: f.idle, Resolver: c.Resolver, Dial: c.Dial,
 	}
 	switch {
 	case len(args) == 0:
@@ -127,6 +128,8 @@ func (c Command) options(f *flags, args []string) (probe.Options, error) {
 		return o, fmt.Errorf("--output %q: want text or json", f.out)
 	case f.timeout <= 0:
 		return o, fmt.Errorf("--timeout %s: must be positive", f.timeout)
+	case f.idle < 0:
+		return o, fmt.Errorf("--idle %s: must not be negative", f.idle)
 	case (f.cert == "") != (f.key == ""):
 		return o, errors.New("--cert and --key must be given together")
 	}

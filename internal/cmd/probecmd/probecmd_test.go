@@ -73,7 +73,7 @@ func TestHelp(t *testing.T) {
 	g.Expect(code).To(Equal(ExitHealthy))
 	g.Expect(stderr).To(BeEmpty())
 	for _, flag := range []string{"--connect-to", "--ca", "--cert", "--key", "--min-tls", "--max-tls", "--cipher-suites",
-		"--curves", "--server-name", "--subprotocol", "--origin", "--timeout", "--output"} {
+		"--curves", "--server-name", "--subprotocol", "--origin", "--timeout", "--idle", "--output"} {
 		g.Expect(stdout).To(ContainSubstring(flag))
 	}
 	g.Expect(stdout).To(ContainSubstring("Exit status: 0 healthy, 1 unhealthy, 2 usage error"))
@@ -106,6 +106,7 @@ func TestUsageErrors(t *testing.T) {
 		{"bad output", []string{"wss://a.test", "--output", "yaml"}, `--output "yaml"`},
 		{"zero timeout", []string{"wss://a.test", "--timeout", "0s"}, "--timeout"},
 		{"unparseable timeout", []string{"wss://a.test", "--timeout", "soon"}, "--timeout"},
+		{"negative idle", []string{"wss://a.test", "--idle", "-1s"}, "--idle"},
 		{"bad connect-to", []string{"wss://a.test", "--connect-to", "127.0.0.1"}, "connect-to"},
 		{"bad subprotocol", []string{"wss://a.test", "--subprotocol", "a b"}, "not an HTTP token"},
 	}
@@ -184,4 +185,20 @@ func TestWriteText(t *testing.T) {
 	for _, line := range strings.Split(out[strings.Index(out, "What to do:"):], "\n") {
 		g.Expect(len(line)).To(BeNumerically("<=", 78), line)
 	}
+}
+
+func TestWriteTextIdle(t *testing.T) {
+	r := &probe.Result{
+		URL: "wss://echo.test/ws", Reason: wssv1.ReasonIdleTimeout, Phase: probe.PhaseIdle,
+		Message: "the WebSocket was healthy and was cut after 2s without traffic",
+		Timings: probe.Timings{ConnectMs: 1, TLSMs: 2, UpgradeMs: 1, PingMs: 0.5, IdleMs: 2000, TotalMs: 2004.5},
+	}
+	var b strings.Builder
+	writeText(&b, r)
+	out := b.String()
+	g := NewWithT(t)
+	g.Expect(out).To(HavePrefix("UNHEALTHY IdleTimeout (phase idle): the WebSocket was healthy"))
+	g.Expect(out).To(ContainSubstring("timings (ms):   connect 1.00, tls 2.00, upgrade 1.00, ping 0.50, idle 2000.00, total 2004.50\n"))
+	g.Expect(out).To(ContainSubstring("proxy_read_timeout"))
+	g.Expect(out).To(ContainSubstring("timeout tunnel"))
 }

@@ -45,9 +45,13 @@ func writeText(w io.Writer, r *probe.Result) {
 		fmt.Fprintf(w, "subprotocol:    %s\n", orDash(r.WebSocket.Subprotocol))
 	}
 	t := r.Timings
-	fmt.Fprintf(w, "timings (ms):   connect %.2f, tls %.2f, upgrade %.2f, ping %.2f, total %.2f\n",
-		t.ConnectMs, t.TLSMs, t.UpgradeMs, t.PingMs, t.TotalMs)
-	if advice := probe.Advice(r.Reason); !r.Healthy && advice != "" {
+	idle := ""
+	if t.IdleMs > 0 {
+		idle = fmt.Sprintf(", idle %.2f", t.IdleMs)
+	}
+	fmt.Fprintf(w, "timings (ms):   connect %.2f, tls %.2f, upgrade %.2f, ping %.2f%s, total %.2f\n",
+		t.ConnectMs, t.TLSMs, t.UpgradeMs, t.PingMs, idle, t.TotalMs)
+	if advice := r.Advice(); advice != "" {
 		fmt.Fprintf(w, "\nWhat to do:\n%s\n", wrap(advice, 78, "  "))
 	}
 }
