@@ -258,6 +258,8 @@ func TestTwoEndpointsOneWorkload(t *testing.T) {
 	start := getDeployment(g, ctx, ns, "race").Generation
 	a, b := endpoint(ns, "race-a", wssv1.TLS{SecretName: "mine"}), endpoint(ns, "race-b", wssv1.TLS{SecretName: "mine"})
 	a.Spec.WorkloadRef.Name, b.Spec.WorkloadRef.Name = "race", "race"
+	// The Secret covers echo's Service name; so must theirs.
+	a.Spec.TLS.Hosts, b.Spec.TLS.Hosts = []string{"echo." + ns + ".svc"}, []string{"echo." + ns + ".svc"}
 	g.Expect(env.Client.Create(ctx, a)).To(Succeed())
 	g.Expect(env.Client.Create(ctx, b)).To(Succeed())
 	var winner, loser string

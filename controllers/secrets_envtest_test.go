@@ -2,6 +2,7 @@ package controllers_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -81,4 +82,35 @@ func TestSecretDeleted(t *testing.T) {
 	g.Expect(st.Findings[0].Reason).To(Equal(wssv1.ReasonMissingData))
 	g.Expect(st.Findings[0].Message).To(And(ContainSubstring("does not exist"), ContainSubstring(sha)))
 	g.Expect(sidecar.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).NotTo(BeNil(), "the injection stays")
+}
+
+// TestPastedCABundle: a tls.crt of the leaf followed by a whole CA bundle
+// (about 1 MB, over 1,700 certificates) is refused before anything serves
+// it, with the count and the bytes in the message.
+func TestPastedCABundle(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t, g)
+	applyUserDeployment(g, ctx, ns, "echo")
+	root := certtest.NewCA(certtest.Options{})
+	leaf := root.Issue(certtest.Options{Hosts: []string{"echo." + ns + ".svc", "echo." + ns + ".svc.cluster.local"}})
+	bundle := append([]byte{}, leaf.CertPEM...)
+	n := 1
+	for len(bundle) < 1_000_000 {
+		bundle = append(bundle, certtest.NewCA(certtest.Options{}).CertPEM...)
+		n++
+	}
+	createTLSSecret(g, ctx, ns, "pasted", bundle, leaf.KeyPEM, root.CertPEM)
+
+	g.Expect(env.Client.Create(ctx, endpoint(ns, "echo", wssv1.TLS{SecretName: "pasted"}))).To(Succeed())
+	got := expectCondition(t, g, ns, "echo", wssv1.ConditionCertificateReady, metav1.ConditionFalse, wssv1.ReasonChainTooLarge)
+	msg := cond(got, wssv1.ConditionCertificateReady).Message
+	g.Expect(msg).To(ContainSubstring(fmt.Sprintf("%d certificates", n)))
+	g.Expect(msg).To(MatchRegexp(`\d{6,} bytes`))
+	g.Expect(got.Status.Certificate.ChainLength).To(Equal(int32(n)), "no silent truncation")
+	g.Expect(got.Status.Certificate.Findings).To(ContainElement(HaveField("Reason", wssv1.ReasonChainExtraCertificates)))
+	g.Consistently(func(g Gomega) {
+		g.Expect(sidecar.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).To(BeNil())
+	}).WithTimeout(2 * time.Second).WithPolling(500 * time.Millisecond).Should(Succeed(), "a refused certificate is never rolled out")
 }

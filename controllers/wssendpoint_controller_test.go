@@ -104,7 +104,12 @@ func TestEndpointLifecycle(t *testing.T) {
 	g.Expect(got.Status.Handshake).NotTo(BeNil())
 	g.Expect(got.Status.Handshake.Reason).To(Equal(wssv1.ReasonHealthy))
 	g.Expect(got.Status.Handshake.TLSVersion).To(Equal("TLS 1.3"))
-	g.Expect(got.Status.Handshake.Pods).To(ConsistOf(wssv1.PodHandshake{Name: "echo-1", Reason: wssv1.ReasonHealthy, ServedSHA256: got.Status.Certificate.SHA256}))
+	// The first round may have run before the pod was listed; the pod's
+	// own round follows.
+	g.Eventually(func(g Gomega) {
+		got := getEndpoint(g, ctx, ns, "echo")
+		g.Expect(got.Status.Handshake.Pods).To(ConsistOf(wssv1.PodHandshake{Name: "echo-1", Reason: wssv1.ReasonHealthy, ServedSHA256: got.Status.Certificate.SHA256}))
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
 
 	// A real wss:// round trip through the sidecar, trusting the Secret's CA.
 	roundTrip(t, g, px.Addr().String(), "echo.example.test", secret.Data["ca.crt"])
