@@ -17,7 +17,7 @@ var (
 	}, []string{"namespace", "name"})
 	handshakeDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "wss_endpoint_handshake_duration_seconds",
-		Help:    "Duration of each phase of the live probe through the Service (connect, tls, upgrade, ping, total).",
+		Help:    "Duration of each phase of the live probe through the Service (connect, tls, upgrade, ping, idle, total).",
 		Buckets: []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5},
 	}, []string{"phase"})
 	handshakeFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -40,7 +40,8 @@ func ObserveProbe(_ types.NamespacedName, r *probe.Result) {
 		return
 	}
 	for phase, ms := range map[string]float64{
-		"connect": r.Timings.ConnectMs, "tls": r.Timings.TLSMs, "upgrade": r.Timings.UpgradeMs, "ping": r.Timings.PingMs, "total": r.Timings.TotalMs,
+		"connect": r.Timings.ConnectMs, "tls": r.Timings.TLSMs, "upgrade": r.Timings.UpgradeMs, "ping": r.Timings.PingMs,
+		"idle": r.Timings.IdleMs, "total": r.Timings.TotalMs,
 	} {
 		if ms > 0 {
 			handshakeDuration.WithLabelValues(phase).Observe(ms / 1000)

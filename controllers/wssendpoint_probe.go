@@ -102,6 +102,7 @@ func (r *WSSEndpointReconciler) probeTarget(ctx context.Context, s *scope) (prob
 		ClientCertRequired: ep.Spec.TLS.ClientAuth != nil && ep.Spec.TLS.ClientAuth.Mode == wssv1.ClientAuthRequire,
 		Interval:           durationOr(hc.Interval, 30*time.Second),
 		Timeout:            durationOr(hc.Timeout, 5*time.Second),
+		Idle:               durationOr(hc.IdleTimeout, 0),
 	}
 	if hc.PerPod == nil || *hc.PerPod {
 		pods := &corev1.PodList{}

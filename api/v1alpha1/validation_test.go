@@ -99,6 +99,8 @@ func TestAPIServerRejectsInvalidWSSEndpoints(t *testing.T) {
 		{"timeout above default interval", `healthCheck: {timeout: 1m}`, "healthCheck.timeout must be shorter than healthCheck.interval", ""},
 		{"interval below 5s", `healthCheck: {interval: 2s, timeout: 1s}`, "healthCheck.interval must be at least 5s", ""},
 		{"interval not a duration", `healthCheck: {interval: soon}`, "spec.healthCheck.interval", ""},
+		{"idleTimeout below 10s", `healthCheck: {idleTimeout: 5s}`, "healthCheck.idleTimeout must be between 10s and 1h", ""},
+		{"idleTimeout above 1h", `healthCheck: {idleTimeout: 2h}`, "healthCheck.idleTimeout must be between 10s and 1h", ""},
 		{"bad workload kind", `workloadRef: {kind: Pod}`, `Unsupported value: "Pod"`, ""},
 		{"missing workload name", `workloadRef: {name: null}`, "spec.workloadRef.name: Required value", ""},
 		{"bad min TLS version", `tls: {minVersion: "1.1"}`, `Unsupported value: "1.1"`, ""},

@@ -257,6 +257,7 @@ type Service struct {
 // HealthCheck configures the live probe of the endpoint.
 // +kubebuilder:validation:XValidation:rule="!has(self.interval) || duration(self.interval) >= duration('5s')",message="healthCheck.interval must be at least 5s"
 // +kubebuilder:validation:XValidation:rule="!has(self.timeout) || !has(self.interval) || duration(self.timeout) < duration(self.interval)",message="healthCheck.timeout must be shorter than healthCheck.interval"
+// +kubebuilder:validation:XValidation:rule="!has(self.idleTimeout) || (duration(self.idleTimeout) >= duration('10s') && duration(self.idleTimeout) <= duration('1h'))",message="healthCheck.idleTimeout must be between 10s and 1h"
 type HealthCheck struct {
 	// enabled turns the live probe on (the default) or off.
 	// +optional
@@ -292,6 +293,18 @@ type HealthCheck struct {
 	// +optional
 	// +kubebuilder:default=true
 	PerPod *bool `json:"perPod,omitempty"`
+
+	// idleTimeout, when set, makes the probe through the Service hold its
+	// connection silent this long after a healthy upgrade and ping, then
+	// ping again: a proxy on the way that cuts idle WebSockets (nginx's
+	// proxy_read_timeout, a load balancer's idle timeout) is IdleTimeout.
+	// Off by default; 10s to 1h. It runs on one connection per endpoint,
+	// at most once per interval (a round lasts timeout + idleTimeout).
+	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$`
+	IdleTimeout *metav1.Duration `json:"idleTimeout,omitempty"`
 
 	// failureThreshold is how many consecutive failed probes turn
 	// HandshakeHealthy False. Defaults to 3.
@@ -432,7 +445,7 @@ type HandshakeStatus struct {
 	// reason of the last probe, from the reason vocabulary.
 	// +optional
 	Reason string `json:"reason,omitempty"`
-	// phase in which the last probe failed: dns, connect, tls, upgrade, ping.
+	// phase in which the last probe failed: dns, connect, tls, upgrade, ping, idle.
 	// +optional
 	Phase string `json:"phase,omitempty"`
 	// message of the last probe.

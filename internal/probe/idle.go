@@ -26,6 +26,9 @@ const idleAdvice = "Something on the path closes connections that carry no traff
 func (p *prober) idle(ws *wsConn, upgraded time.Time) *failure {
 	start := time.Now()
 	defer func() { p.r.Timings.IdleMs = ms(time.Since(start)) }()
+	if p.o.IdleStarted != nil {
+		p.o.IdleStarted()
+	}
 	if err := p.ctx.Err(); err != nil {
 		return p.classify(PhaseIdle, err)
 	}

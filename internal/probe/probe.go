@@ -67,6 +67,10 @@ type Options struct {
 	// healthy ping and then pings again (phase idle): a close, reset or EOF
 	// meanwhile is IdleTimeout. The probe's deadline is Timeout + Idle.
 	Idle time.Duration
+	// IdleStarted, if set, is called once when the silent wait begins, so a
+	// caller that bounds concurrent probes can release the slot: a parked
+	// connection costs no CPU.
+	IdleStarted func()
 }
 
 // Result is what a probe found. It marshals to the `probe --output json`

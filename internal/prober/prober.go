@@ -55,6 +55,10 @@ type Target struct {
 	ClientCertRequired bool
 	// Interval between rounds (jittered by up to +10%) and Timeout per probe.
 	Interval, Timeout time.Duration
+	// Idle, when positive, holds the service probe's connection silent this
+	// long after a healthy ping and pings again (healthCheck.idleTimeout):
+	// one connection per endpoint, once per round.
+	Idle time.Duration
 }
 
 // fingerprint identifies everything about a target that changes what a
@@ -66,8 +70,8 @@ func (t Target) fingerprint() string {
 	}
 	sort.Strings(pods)
 	h := sha256.New()
-	fmt.Fprintf(h, "%s|%s|%s|%s|%s|%v|%v|%s|%s", t.URL, t.ServiceAddr, strings.Join(pods, ","), t.RootsID,
-		t.ExpectedSHA256, t.Subprotocols, t.ClientCertRequired, t.Interval, t.Timeout)
+	fmt.Fprintf(h, "%s|%s|%s|%s|%s|%v|%v|%s|%s|%s", t.URL, t.ServiceAddr, strings.Join(pods, ","), t.RootsID,
+		t.ExpectedSHA256, t.Subprotocols, t.ClientCertRequired, t.Interval, t.Timeout, t.Idle)
 	return hex.EncodeToString(h.Sum(nil))
 }
 

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -127,4 +128,131 @@ func TestSchedule(t *testing.T) {
 	g.Expect(p.Targets()).To(Equal(0))
 	cancel()
 	g.Eventually(done).WithTimeout(10 * time.Second).Should(Receive(BeNil()))
+}
+
+// idleCutter is a TCP relay that cuts a connection after `after` without a
+// byte in either direction, as nginx's proxy_read_timeout or a cloud load
+// balancer's idle timeout does.
+func idleCutter(t *testing.T, backend string, after time.Duration) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				b, err := net.Dial("tcp", backend)
+				if err != nil {
+					_ = c.Close()
+					return
+				}
+				var last atomic.Int64
+				last.Store(time.Now().UnixNano())
+				relay := func(dst, src net.Conn) {
+					buf := make([]byte, 32<<10)
+					for {
+						_ = src.SetReadDeadline(time.Now().Add(after / 4))
+						n, err := src.Read(buf)
+						if n > 0 {
+							last.Store(time.Now().UnixNano())
+							if _, werr := dst.Write(buf[:n]); werr != nil {
+								break
+							}
+						}
+						if ne, ok := err.(net.Error); ok && ne.Timeout() {
+							if time.Since(time.Unix(0, last.Load())) < after {
+								continue
+							}
+						}
+						if err != nil {
+							break
+						}
+					}
+					_ = c.Close()
+					_ = b.Close()
+				}
+				go relay(b, c)
+				relay(c, b)
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// TestIdleProbe: with Target.Idle the service probe holds its connection
+// silent and pings again. A relay that cuts idle connections is
+// IdleTimeout in phase idle; a quiet connection that survives is Healthy.
+// The silent wait does not hold a slot of the concurrency limit: with one
+// slot, another endpoint is probed while the first one waits.
+func TestIdleProbe(t *testing.T) {
+	g := NewWithT(t)
+	ca := certtest.NewCA(certtest.Options{})
+	leaf := ca.Issue(certtest.Options{Hosts: []string{"echo.test.svc"}})
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(testenv.EchoHandler))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{leaf.TLSCertificate()}}
+	srv.StartTLS()
+	defer srv.Close()
+	direct := srv.Listener.Addr().String()
+	cutting := idleCutter(t, direct, 300*time.Millisecond)
+
+	p := New(Options{
+		MaxConcurrent: 1,
+		Resolver: func(_ context.Context, host string) ([]string, error) {
+			if host == "cut.test.svc" {
+				return []string{"127.0.0.3"}, nil
+			}
+			return []string{"127.0.0.1"}, nil
+		},
+		Dial: func(ctx context.Context, network, a string) (net.Conn, error) {
+			switch a {
+			case "127.0.0.3:443":
+				a = cutting
+			case "127.0.0.1:443":
+				a = direct
+			}
+			return (&net.Dialer{}).DialContext(ctx, network, a)
+		},
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = p.Start(ctx) }()
+	target := func(name, svc string, idle time.Duration) Target {
+		return Target{
+			Key: types.NamespacedName{Namespace: "test", Name: name}, URL: "wss://echo.test.svc:443/", ServiceAddr: svc,
+			Roots: ca.Pool(), RootsID: "ca", ExpectedSHA256: certinfo.Fingerprint(leaf.Cert),
+			Interval: time.Hour, Timeout: 5 * time.Second, Idle: idle,
+		}
+	}
+
+	// A quiet connection that survives 4s; meanwhile, with the only slot
+	// free again, another endpoint is probed.
+	long := target("long", "echo.test.svc:443", 4*time.Second)
+	p.Upsert(long)
+	time.Sleep(500 * time.Millisecond)
+	p.Upsert(target("quick", "quick.test.svc:443", 0))
+	if r, ok := p.Latest(long.Key); ok {
+		t.Fatalf("the 4s idle probe finished early: %s %s: %s", r.Reason, r.Phase, r.Message)
+	}
+
+	g.Eventually(func() bool {
+		_, ok := p.Latest(types.NamespacedName{Namespace: "test", Name: "quick"})
+		return ok
+	}).WithTimeout(3*time.Second).Should(BeTrue(), "the idle wait does not hold the only slot")
+	g.Eventually(func() string { r, _ := p.Latest(long.Key); return r.Reason }).WithTimeout(10 * time.Second).Should(Equal(wssv1.ReasonHealthy))
+	r, _ := p.Latest(long.Key)
+	g.Expect(r.Service.Timings.IdleMs).To(BeNumerically(">=", 4000))
+
+	// Through a relay that cuts after 300ms of silence.
+	cut := target("cut", "cut.test.svc:443", 2*time.Second)
+	p.Upsert(cut)
+	g.Eventually(func() string { r, _ := p.Latest(cut.Key); return r.Reason }).WithTimeout(10 * time.Second).Should(Equal(wssv1.ReasonIdleTimeout))
+	r, _ = p.Latest(cut.Key)
+	g.Expect(r.Phase).To(Equal(wssv1.PhaseIdle))
+	g.Expect(r.Message).To(ContainSubstring("idle"))
 }

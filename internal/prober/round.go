@@ -22,13 +22,13 @@ func (p *Prober) round(ctx context.Context, t Target) Result {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		service = p.probeOne(ctx, t, t.ServiceAddr)
+		service = p.probeOne(ctx, t, t.ServiceAddr, t.Idle)
 	}()
 	for i, pod := range t.Pods {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := p.probeOne(ctx, t, pod.Addr)
+			r := p.probeOne(ctx, t, pod.Addr, 0)
 			pods[i] = podResult(t, pod.Name, r)
 		}()
 	}
@@ -41,15 +41,10 @@ func (p *Prober) round(ctx context.Context, t Target) Result {
 }
 
 // probeOne runs one probe of t's URL through addr, holding a slot of the
-// global concurrency limit.
-func (p *Prober) probeOne(ctx context.Context, t Target, addr string) *probe.Result {
-	select {
-	case p.sem <- struct{}{}:
-		defer func() { <-p.sem }()
-	case <-ctx.Done():
-		return &probe.Result{URL: t.URL, Reason: wssv1.ReasonTimeout, Message: "probe cancelled before it started"}
-	}
-	r := probe.Run(ctx, probe.Options{
+// global concurrency limit (an idle probe holds it only while it is
+// handshaking: the silent wait costs nothing but one parked connection).
+func (p *Prober) probeOne(ctx context.Context, t Target, addr string, idle time.Duration) *probe.Result {
+	opts := probe.Options{
 		URL:          t.URL,
 		ConnectTo:    addr,
 		Dial:         p.opts.Dial,
@@ -57,7 +52,18 @@ func (p *Prober) probeOne(ctx context.Context, t Target, addr string) *probe.Res
 		Roots:        t.Roots,
 		Subprotocols: t.Subprotocols,
 		Timeout:      t.Timeout,
-	})
+		Idle:         idle,
+	}
+	select {
+	case p.sem <- struct{}{}:
+		var once sync.Once
+		release := func() { once.Do(func() { <-p.sem }) }
+		defer release()
+		opts.IdleStarted = release
+	case <-ctx.Done():
+		return &probe.Result{URL: t.URL, Reason: wssv1.ReasonTimeout, Message: "probe cancelled before it started"}
+	}
+	r := probe.Run(ctx, opts)
 	if t.ClientCertRequired && r.Reason == wssv1.ReasonClientCertificateRequired {
 		// The sidecar requires client certificates and the prober has none:
 		// getting that far proves TLS is served with the expected policy.
