@@ -118,7 +118,9 @@ func (f *faultInjector) kindOf(obj runtime.Object) string {
 func (f *faultInjector) wrap(c client.Client) client.Client { return &faultClient{Client: c, f: f} }
 
 // wrapReader returns r with faults injected (the manager's APIReader).
-func (f *faultInjector) wrapReader(r client.Reader) client.Reader { return &faultReader{Reader: r, f: f} }
+func (f *faultInjector) wrapReader(r client.Reader) client.Reader {
+	return &faultReader{Reader: r, f: f}
+}
 
 type faultReader struct {
 	client.Reader

@@ -112,5 +112,5 @@ func TestPastedCABundle(t *testing.T) {
 	g.Expect(got.Status.Certificate.Findings).To(ContainElement(HaveField("Reason", wssv1.ReasonChainExtraCertificates)))
 	g.Consistently(func(g Gomega) {
 		g.Expect(sidecar.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).To(BeNil())
-	}).WithTimeout(2 * time.Second).WithPolling(500 * time.Millisecond).Should(Succeed(), "a refused certificate is never rolled out")
+	}).WithTimeout(2*time.Second).WithPolling(500*time.Millisecond).Should(Succeed(), "a refused certificate is never rolled out")
 }

@@ -262,4 +262,3 @@ func (r *WSSEndpointReconciler) warnWithin() time.Duration {
 	}
 	return 7 * 24 * time.Hour
 }
-

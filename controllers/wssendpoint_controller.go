@@ -94,8 +94,8 @@ type scope struct {
 
 	pendingCert *certFacts // recorded by reconcileCertificate, completed by reconcileSecretCheck
 	caBundle    []byte     // the Secret's ca.crt (trust for the probe)
-	hosts    []string // the names the certificate must cover
-	result   ctrl.Result
+	hosts       []string   // the names the certificate must cover
+	result      ctrl.Result
 }
 
 // requeueAfter keeps the earliest requested requeue.

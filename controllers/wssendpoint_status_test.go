@@ -29,10 +29,10 @@ func healthyFacts(t *testing.T) facts {
 		t.Fatalf("test certificate is not healthy: %+v", report.Findings)
 	}
 	return facts{
-		cert:    &certFacts{secretName: "chat-tls", issued: true, report: &report},
-		service: &serviceFacts{name: "chat", port: 443, svcType: "ClusterIP"},
-		sidecar: &sidecarFacts{ref: wssv1.WorkloadReference{Kind: wssv1.WorkloadDeployment, Name: "chat"}, hash: "abc", rolledOut: true},
-		probe:   &probeFacts{url: "wss://chat.prod.svc:443/", threshold: 3, result: &prober.Result{Healthy: true, Reason: wssv1.ReasonHealthy, Message: "ok"}},
+		cert:     &certFacts{secretName: "chat-tls", issued: true, report: &report},
+		service:  &serviceFacts{name: "chat", port: 443, svcType: "ClusterIP"},
+		sidecar:  &sidecarFacts{ref: wssv1.WorkloadReference{Kind: wssv1.WorkloadDeployment, Name: "chat"}, hash: "abc", rolledOut: true},
+		probe:    &probeFacts{url: "wss://chat.prod.svc:443/", threshold: 3, result: &prober.Result{Healthy: true, Reason: wssv1.ReasonHealthy, Message: "ok"}},
 		complete: true,
 	}
 }
@@ -91,8 +91,8 @@ func TestStatusSetters(t *testing.T) {
 				*f = facts{cert: &certFacts{secretName: "chat-tls", issued: true, secretMissing: true, notReady: "cert-manager: Pending: issuer not found"},
 					waiting: &waiting{Message: "waiting for cert-manager to write Secret chat-tls"}}
 			},
-			before: func(ep *wssv1.WSSEndpoint) { ep.Status = wssv1.WSSEndpointStatus{} },
-			want:   map[string]string{"Ready": "False/CertificateNotReady", "CertificateReady": "False/CertificateNotReady", "SidecarReady": "", "Reconciling": "True/Progressing"},
+			before:               func(ep *wssv1.WSSEndpoint) { ep.Status = wssv1.WSSEndpointStatus{} },
+			want:                 map[string]string{"Ready": "False/CertificateNotReady", "CertificateReady": "False/CertificateNotReady", "SidecarReady": "", "Reconciling": "True/Progressing"},
 			readyMessageContains: "CertificateReady: Secret chat-tls does not exist yet",
 		},
 		{
@@ -144,9 +144,11 @@ func TestStatusSetters(t *testing.T) {
 			want:  map[string]string{"Ready": "False/SidecarConflict", "Stalled": "True/SidecarConflict", "Reconciling": "True/ProgressingWithRetry"},
 		},
 		{
-			name:  "rollout in progress",
-			facts: func(f *facts) { f.sidecar.rolledOut, f.sidecar.rollout = false, "1 of 2 replicas updated with the sidecar" },
-			want:  map[string]string{"Ready": "False/RolloutInProgress", "SidecarReady": "False/RolloutInProgress", "Reconciling": "True/Progressing"},
+			name: "rollout in progress",
+			facts: func(f *facts) {
+				f.sidecar.rolledOut, f.sidecar.rollout = false, "1 of 2 replicas updated with the sidecar"
+			},
+			want: map[string]string{"Ready": "False/RolloutInProgress", "SidecarReady": "False/RolloutInProgress", "Reconciling": "True/Progressing"},
 		},
 		{
 			name:   "probe pending is unknown",
