@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"sync"
 	"time"
@@ -165,6 +166,8 @@ type checkEntry struct {
 	hour            int64
 	report          certcheck.Report
 	ca              []byte
+	// clientCert is the pair of a monitor's clientCertSecretName.
+	clientCert *tls.Certificate
 }
 
 func newCheckCache() *checkCache { return &checkCache{entries: map[checkKey]checkEntry{}} }
@@ -176,7 +179,7 @@ func (r *WSSEndpointReconciler) reconcileSecretCheck(ctx context.Context, s *sco
 	ep := s.ep
 	c := s.pendingCert
 	c.now = r.now()
-	entry, found, err := r.checkSecret(ctx, ep.Namespace, c.secretName, "tls", fmt.Sprint(s.hosts), func(data map[string][]byte) certcheck.Report {
+	entry, found, err := r.checkSecret(ctx, ep.Namespace, c.secretName, "tls", fmt.Sprint(s.hosts), func(data map[string][]byte) checkEntry {
 		in := certcheck.Input{
 			Cert: data[corev1.TLSCertKey], Key: data[corev1.TLSPrivateKeyKey],
 			CertName: "Secret " + c.secretName + " tls.crt", KeyName: "Secret " + c.secretName + " tls.key",
@@ -188,7 +191,7 @@ func (r *WSSEndpointReconciler) reconcileSecretCheck(ctx context.Context, s *sco
 		if in.Key == nil {
 			in.Key = []byte{}
 		}
-		return certcheck.Check(in)
+		return checkEntry{report: certcheck.Check(in), ca: data["ca.crt"]}
 	})
 	if err != nil {
 		return err
@@ -205,8 +208,8 @@ func (r *WSSEndpointReconciler) reconcileSecretCheck(ctx context.Context, s *sco
 	c.report, s.caBundle = &report, entry.ca
 
 	if ca := ep.Spec.TLS.ClientAuth; ca != nil && ca.Mode != "" && ca.Mode != wssv1.ClientAuthNone && ca.CASecretName != "" {
-		caEntry, found, err := r.checkSecret(ctx, ep.Namespace, ca.CASecretName, "client-ca", "", func(data map[string][]byte) certcheck.Report {
-			return certcheck.CheckClientCA(data[sidecar.CAKey], "Secret "+ca.CASecretName+" "+sidecar.CAKey, c.now)
+		caEntry, found, err := r.checkSecret(ctx, ep.Namespace, ca.CASecretName, "client-ca", "", func(data map[string][]byte) checkEntry {
+			return checkEntry{report: certcheck.CheckClientCA(data[sidecar.CAKey], "Secret "+ca.CASecretName+" "+sidecar.CAKey, c.now)}
 		})
 		if err != nil {
 			return err
@@ -224,7 +227,7 @@ func (r *WSSEndpointReconciler) reconcileSecretCheck(ctx context.Context, s *sco
 // checkSecret returns the inspection of Secret name, read in full only when
 // its metadata (resourceVersion), the inputs (key) or the hour changed;
 // found is false when the Secret does not exist.
-func (r *WSSEndpointReconciler) checkSecret(ctx context.Context, namespace, name, purpose, key string, check func(map[string][]byte) certcheck.Report) (checkEntry, bool, error) {
+func (r *WSSEndpointReconciler) checkSecret(ctx context.Context, namespace, name, purpose, key string, check func(map[string][]byte) checkEntry) (checkEntry, bool, error) {
 	meta := &metav1.PartialObjectMetadata{}
 	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
 	err := r.Client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, meta)
@@ -249,7 +252,8 @@ func (r *WSSEndpointReconciler) checkSecret(ctx context.Context, namespace, name
 		}
 		return checkEntry{}, false, fmt.Errorf("reading Secret %s: %w", name, err)
 	}
-	cached = checkEntry{resourceVersion: meta.ResourceVersion, hostsKey: key, hour: hour, report: check(secret.Data), ca: secret.Data["ca.crt"]}
+	cached = check(secret.Data)
+	cached.resourceVersion, cached.hostsKey, cached.hour = meta.ResourceVersion, key, hour
 	r.checks.mu.Lock()
 	r.checks.entries[ck] = cached
 	r.checks.mu.Unlock()

@@ -118,6 +118,17 @@ func TestAPIServerRejectsInvalidWSSEndpoints(t *testing.T) {
 		{"renewBefore not shorter than duration", `tls: {duration: 24h, renewBefore: 48h}`, "renewBefore must be shorter than duration", ""},
 		{"failure threshold zero", `healthCheck: {failureThreshold: 0}`, "spec.healthCheck.failureThreshold: Invalid value: 0", ""},
 		{"bad host name", `tls: {hosts: ["Not A Host"]}`, "spec.tls.hosts[0]", ""},
+		// Monitor-only endpoints: exactly one of workloadRef or monitor.
+		{"both workloadRef and monitor", `{monitor: {url: "wss://chat.example.com/ws"}, backend: null, tls: null}`, "exactly one of workloadRef", ""},
+		{"neither workloadRef nor monitor", `{workloadRef: null, backend: null, tls: null}`, "exactly one of workloadRef", ""},
+		{"workloadRef without backend", `backend: null`, "backend and tls are required with workloadRef", ""},
+		{"monitor with backend and tls", `{workloadRef: null, monitor: {url: "wss://chat.example.com/ws"}}`, "backend and tls must not be set with monitor", ""},
+		{"monitor with tls", `{workloadRef: null, backend: null, monitor: {url: "wss://chat.example.com/ws"}}`, "backend and tls must not be set with monitor", ""},
+		{"monitor with a service port", `{workloadRef: null, backend: null, tls: null, monitor: {url: "wss://chat.example.com/ws"}, service: {port: 8443}}`, "service must not be set with monitor", ""},
+		{"monitor with service annotations", `{workloadRef: null, backend: null, tls: null, monitor: {url: "wss://chat.example.com/ws"}, service: {annotations: {a: b}}}`, "service must not be set with monitor", ""},
+		{"monitor with sidecar resources", `{workloadRef: null, backend: null, tls: null, monitor: {url: "wss://chat.example.com/ws"}, sidecar: {resources: {limits: {memory: 64Mi}}}}`, "sidecar must not be set with monitor", ""},
+		{"monitor with a drain timeout", `{workloadRef: null, backend: null, tls: null, monitor: {url: "wss://chat.example.com/ws"}, sidecar: {drainTimeout: 10s}}`, "sidecar must not be set with monitor", ""},
+		{"monitor URL not a WebSocket URL", `{workloadRef: null, backend: null, tls: null, monitor: {url: "https://chat.example.com/ws"}}`, "monitor.url must start with wss:// or ws://", ""},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -171,4 +182,27 @@ func TestAPIServerDefaultsMinimalSpec(t *testing.T) {
 	g.Expect(got.Spec.Backend.Path).To(Equal("/"))
 	g.Expect(got.Spec.TLS.SecretName).To(Equal("my-tls"))
 	g.Expect(got.Spec.TLS.IssuerRef).To(BeNil())
+}
+
+// TestAPIServerAcceptsMonitorOnly: a monitor-only endpoint is valid with the
+// CRD's defaults for service, healthCheck and sidecar, which then stay
+// unused; defaults that apply to it (healthCheck) are filled.
+func TestAPIServerAcceptsMonitorOnly(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	objs, err := testenv.ReadObjects(filepath.Join(env.Root, "config", "samples", "wss_v1alpha1_wssendpoint_monitor.yaml"))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(objs).To(HaveLen(1))
+	objs[0].SetNamespace("default")
+	g.Expect(env.Client.Create(ctx, objs[0])).To(Succeed())
+	got := &wssv1.WSSEndpoint{}
+	g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: objs[0].GetName()}, got)).To(Succeed())
+	g.Expect(got.Spec.Monitor).NotTo(BeNil())
+	g.Expect(got.Spec.Monitor.URL).To(HavePrefix("wss://"))
+	g.Expect(got.Spec.WorkloadRef).To(BeZero())
+	g.Expect(got.Spec.HealthCheck.Interval.Duration).To(Equal(30 * time.Second))
+
+	// Explicit defaults are fine too: they equal what the CRD fills in.
+	g.Expect(env.Client.Create(ctx, object(t, "monitor-defaults",
+		`{workloadRef: null, backend: null, tls: null, monitor: {url: "ws://chat.example.com/"}, service: {type: ClusterIP, port: 443}, sidecar: {drainTimeout: 25s}}`))).To(Succeed())
 }

@@ -333,22 +333,58 @@ type Sidecar struct {
 	DrainTimeout *metav1.Duration `json:"drainTimeout,omitempty"`
 }
 
+// Monitor is an endpoint that something else terminates (an Ingress
+// controller, a Gateway, a cloud load balancer): the operator only probes
+// it and reports what it finds, without a certificate, sidecar or Service.
+type Monitor struct {
+	// url is the wss:// (or ws://) URL to probe, as clients use it.
+	// +required
+	// +kubebuilder:validation:MinLength=6
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="self.startsWith('wss://') || self.startsWith('ws://')",message="monitor.url must start with wss:// or ws://"
+	URL string `json:"url"`
+
+	// caSecretName is a Secret in this namespace whose ca.crt holds the CA
+	// certificates to trust besides the system roots (a private CA).
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	CASecretName string `json:"caSecretName,omitempty"`
+
+	// clientCertSecretName is a kubernetes.io/tls Secret in this namespace
+	// (tls.crt, tls.key) presented when the server asks for a client
+	// certificate (mutual TLS).
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	ClientCertSecretName string `json:"clientCertSecretName,omitempty"`
+}
+
 // WSSEndpointSpec is the desired state: which workload serves plain
-// WebSocket, and how to put TLS in front of it.
-// +kubebuilder:validation:XValidation:rule="!has(self.tls.port) || self.tls.port != self.backend.port",message="tls.port must differ from backend.port"
+// WebSocket, and how to put TLS in front of it — or, with monitor, which
+// wss:// URL someone else serves and the operator only probes.
+// +kubebuilder:validation:XValidation:rule="has(self.workloadRef) != has(self.monitor)",message="exactly one of workloadRef (inject the TLS sidecar into a workload) or monitor (only probe a URL that something else terminates) must be set"
+// +kubebuilder:validation:XValidation:rule="has(self.monitor) || (has(self.backend) && has(self.tls))",message="backend and tls are required with workloadRef"
+// +kubebuilder:validation:XValidation:rule="!has(self.monitor) || (!has(self.backend) && !has(self.tls))",message="backend and tls must not be set with monitor: the operator injects nothing into a monitored endpoint"
+// +kubebuilder:validation:XValidation:rule="!has(self.monitor) || ((!has(self.service.type) || self.service.type == 'ClusterIP') && (!has(self.service.port) || self.service.port == 443) && !has(self.service.annotations))",message="service must not be set with monitor: the operator creates no Service for a monitored endpoint"
+// +kubebuilder:validation:XValidation:rule="!has(self.monitor) || (!has(self.sidecar.resources) && (!has(self.sidecar.drainTimeout) || duration(self.sidecar.drainTimeout) == duration('25s')))",message="sidecar must not be set with monitor: the operator injects no sidecar into a monitored endpoint"
+// +kubebuilder:validation:XValidation:rule="!has(self.tls) || !has(self.backend) || !has(self.tls.port) || self.tls.port != self.backend.port",message="tls.port must differ from backend.port"
 type WSSEndpointSpec struct {
 	// workloadRef names the Deployment, StatefulSet or DaemonSet that serves
-	// plain WebSocket.
-	// +required
-	WorkloadRef WorkloadReference `json:"workloadRef"`
+	// plain WebSocket. Exactly one of workloadRef or monitor.
+	// +optional
+	WorkloadRef WorkloadReference `json:"workloadRef,omitzero"`
 
-	// backend is the plain WebSocket server inside the pod.
-	// +required
-	Backend Backend `json:"backend"`
+	// monitor probes a wss:// URL that something else terminates, without
+	// injecting anything. Exactly one of workloadRef or monitor.
+	// +optional
+	Monitor *Monitor `json:"monitor,omitempty"`
 
-	// tls configures the certificate and TLS policy.
-	// +required
-	TLS TLS `json:"tls"`
+	// backend is the plain WebSocket server inside the pod (with workloadRef).
+	// +optional
+	Backend Backend `json:"backend,omitzero"`
+
+	// tls configures the certificate and TLS policy (with workloadRef).
+	// +optional
+	TLS TLS `json:"tls,omitzero"`
 
 	// service configures the Service that exposes the sidecar.
 	// +optional

@@ -87,6 +87,10 @@ type Result struct {
 	Phase string `json:"phase"`
 	// Message explains Reason with the facts observed.
 	Message string `json:"message"`
+	// ServedChain is what the server sent in its Certificate message, in
+	// order, also when verification failed (not in JSON: TLS.PeerCertificates
+	// carries its facts).
+	ServedChain []*x509.Certificate `json:"-"`
 	// TLS describes the handshake (empty for ws://).
 	TLS TLSInfo `json:"tls"`
 	// WebSocket describes the upgrade answer.

@@ -69,6 +69,7 @@ func (p *prober) handshake(conn net.Conn) (*tls.Conn, *failure) {
 	tc := tls.Client(conn, p.tlsConfig())
 	err := tc.Handshake()
 	p.r.TLS.PeerCertificates = certinfo.OfChain(p.st.peerCerts)
+	p.r.ServedChain = p.st.peerCerts
 	if err != nil {
 		return nil, p.classify(PhaseTLS, err)
 	}
