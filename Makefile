@@ -66,13 +66,13 @@ envtest: ## Build (once, cached by version) kube-apiserver, etcd and kubectl fro
 
 # The real clients of test/realclients: Debian packages (command:package)
 # and the npm package ws, installed into a cache outside the clone.
-CLIENT_DEBS ?= openssl:openssl sslscan:sslscan chromium:chromium node:nodejs npm:npm
+CLIENT_DEBS ?= openssl:openssl sslscan:sslscan chromium:chromium node:nodejs npm:npm curl:curl
 WS_NPM_VERSION ?= 8.23.0
 NPM_CACHE_DIR ?= $(or $(WSS_CACHE_DIR),$(HOME)/.cache/wss-operator)/npm
 export WSS_NPM_DIR := $(NPM_CACHE_DIR)
 
 .PHONY: test-deps-clients
-test-deps-clients: ## Install the real clients test/realclients uses when missing: openssl, sslscan, chromium, nodejs, npm (apt-get) and ws (npm, into ~/.cache/wss-operator/npm).
+test-deps-clients: ## Install the real clients test/realclients uses when missing: openssl, sslscan, chromium, nodejs, npm, curl (apt-get) and ws (npm, into ~/.cache/wss-operator/npm).
 	@missing=""; for cp in $(CLIENT_DEBS); do command -v "$${cp%%:*}" >/dev/null 2>&1 || missing="$$missing $${cp#*:}"; done; \
 	if [ -n "$$missing" ]; then \
 		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
