@@ -136,6 +136,10 @@ func TestHandshakeFailuresFromGoClients(t *testing.T) {
 	g.Expect(ca.Examples).To(HaveLen(1))
 	g.Expect(ca.Example).To(Equal(ca.Examples[0]))
 
+	// Logs name the client by its network only.
+	g.Expect(p.logs.String()).To(ContainSubstring(`"clientPrefix":"127.0.0.0/24"`))
+	g.Expect(p.logs.String()).NotTo(ContainSubstring(`"client":`))
+
 	// The metric agrees with the log, HostnameMismatch included.
 	g.Expect(metricValue(t, p.reg, MetricHandshakeErrors, map[string]string{"reason": wssv1.ReasonHostnameMismatch})).To(Equal(1.0))
 	g.Expect(metricValue(t, p.reg, MetricHandshakeErrors, map[string]string{"reason": wssv1.ReasonNotTLS})).To(Equal(1.0),

@@ -198,7 +198,7 @@ func (p *Proxy) acceptLoop() {
 			case p.slots <- struct{}{}:
 			default:
 				p.metrics.rejected.Inc()
-				p.log.V(1).Info("connection cap reached; closing new connection", "client", c.RemoteAddr().String(), "max", p.cfg.MaxConnections)
+				p.log.V(1).Info("connection cap reached; closing new connection", "clientPrefix", clientPrefix(c.RemoteAddr()), "max", p.cfg.MaxConnections)
 				_ = c.Close()
 				continue
 			}
@@ -270,7 +270,7 @@ func (p *Proxy) handshakeFailed(rc *rawConn, err error) {
 		_, _ = io.WriteString(rc.Conn, "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n")
 	}
 	if reason == "" {
-		p.log.V(2).Info("connection closed before a TLS handshake", "client", rc.RemoteAddr().String(), "error", err.Error())
+		p.log.V(2).Info("connection closed before a TLS handshake", "clientPrefix", clientPrefix(rc.RemoteAddr()), "error", err.Error())
 		return
 	}
 	if hello := rc.hello.Load(); hello != nil {
@@ -281,7 +281,7 @@ func (p *Proxy) handshakeFailed(rc *rawConn, err error) {
 		p.handshakes.add(reason, ex)
 	}
 	p.metrics.handshakeErrors.WithLabelValues(reason).Inc()
-	p.log.V(1).Info("TLS handshake failed", "client", rc.RemoteAddr().String(), "reason", reason, "error", err.Error())
+	p.log.V(1).Info("TLS handshake failed", "clientPrefix", clientPrefix(rc.RemoteAddr()), "reason", reason, "error", err.Error())
 }
 
 func looksLikeHTTP(hdr [5]byte) bool {
