@@ -186,7 +186,7 @@ func refineFailure(reason string, err error, h *clientHello, remote net.Addr, no
 		ex.Alert = alertName(alert)
 	}
 	msg := err.Error()
-	if reason == wssv1.ReasonUnknown && !hasAlert && undecryptable(err) && slices.Contains(chi.SupportedVersions, tls.VersionTLS13) {
+	if !hasAlert && undecryptable(err) && slices.Contains(chi.SupportedVersions, tls.VersionTLS13) {
 		reason = wssv1.ReasonUnknownAuthority
 		msg = "the client answered our certificate with a record the proxy could not decrypt (" + msg +
 			"): OpenSSL 3 clients send their unknown_ca alert this way when they do not trust the issuer"

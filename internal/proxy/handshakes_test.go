@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -229,4 +231,50 @@ func TestALPNHTTP10(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	defer resp.Body.Close()
 	g.Expect(resp.StatusCode).To(Equal(http.StatusOK))
+}
+
+// TestRefineFailure pins how the ClientHello sharpens a reason, whatever
+// the classifier said about the error itself.
+func TestRefineFailure(t *testing.T) {
+	cs := newCertSetup(t, false)
+	st, err := loadCertState(cs.dir, &tls.Config{MinVersion: tls.VersionTLS12}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	badMAC := &net.OpError{Op: "local error", Err: errors.New("tls: bad record MAC")}
+	remote := &net.OpError{Op: "remote error", Err: fakeAlert(alertBadCertificate)}
+	v13 := []uint16{tls.VersionTLS13, tls.VersionTLS12}
+	v12 := []uint16{tls.VersionTLS12}
+	cases := []struct {
+		name, reason string
+		err          error
+		versions     []uint16
+		sni          string
+		want, alert  string
+		msg          string
+	}{
+		{"encrypted alert under TLS 1.3", wssv1.ReasonUnknown, badMAC, v13, "localhost", wssv1.ReasonUnknownAuthority, "", "unknown_ca"},
+		{"encrypted alert, whatever the classifier said", wssv1.ReasonConnectionReset, badMAC, v13, "", wssv1.ReasonUnknownAuthority, "", "unknown_ca"},
+		{"bad MAC without TLS 1.3 is left alone", wssv1.ReasonUnknown, badMAC, v12, "localhost", wssv1.ReasonUnknown, "", "bad record MAC"},
+		{"encrypted alert, uncovered SNI", wssv1.ReasonUnknown, badMAC, v13, "chat.example.com", wssv1.ReasonHostnameMismatch, "", `add "chat.example.com" to spec.tls.hosts`},
+		{"bad_certificate, uncovered SNI", wssv1.ReasonUnknownAuthority, remote, v13, "chat.example.com", wssv1.ReasonHostnameMismatch, "bad_certificate", "does not cover"},
+		{"bad_certificate, covered SNI", wssv1.ReasonUnknownAuthority, remote, v13, "localhost", wssv1.ReasonUnknownAuthority, "bad_certificate", "remote error"},
+		{"reset, uncovered SNI", wssv1.ReasonConnectionReset, io.ErrUnexpectedEOF, v13, "chat.example.com", wssv1.ReasonHostnameMismatch, "", "chat.example.com"},
+		{"version mismatch keeps its reason", wssv1.ReasonProtocolVersionMismatch, errors.New("tls: client offered only unsupported versions"), []uint16{tls.VersionTLS11}, "chat.example.com", wssv1.ReasonProtocolVersionMismatch, "", "unsupported versions"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			h := &clientHello{info: &tls.ClientHelloInfo{SupportedVersions: tc.versions, ServerName: tc.sni,
+				CipherSuites: []uint16{tls.TLS_AES_128_GCM_SHA256}, SupportedCurves: []tls.CurveID{tls.X25519}}, cert: st}
+			addr := &net.TCPAddr{IP: net.ParseIP("2001:db8::1"), Port: 5}
+			got, ex := refineFailure(tc.reason, tc.err, h, addr, time.Now())
+			g.Expect(got).To(Equal(tc.want))
+			g.Expect(handshakeReasons).To(ContainElement(got))
+			g.Expect(ex.Alert).To(Equal(tc.alert))
+			g.Expect(ex.Message).To(ContainSubstring(tc.msg))
+			g.Expect(ex.ClientPrefix).To(Equal("2001:db8::/64"))
+			g.Expect(ex.SNI).To(Equal(tc.sni))
+		})
+	}
 }

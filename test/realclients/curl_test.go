@@ -22,6 +22,6 @@ func TestCurlHTTP10(t *testing.T) {
 	g.Expect(out).To(ContainSubstring("ALPN: offers http/1.0"))
 	g.Expect(out).To(MatchRegexp(`ALPN(: server accepted|, server accepted to use) http/1.0`))
 	g.Expect(out).To(ContainSubstring("hello over http/1.0"))
-	g.Expect(strings.Count(out, "HTTP/1.0 200")+strings.Count(out, "HTTP/1.1 200")).To(Equal(1))
+	g.Expect(strings.Count(out, "HTTP/1.0 200") + strings.Count(out, "HTTP/1.1 200")).To(Equal(1))
 	g.Expect(sc.handshakes(t).Failures).To(BeEmpty())
 }

@@ -51,6 +51,15 @@ func TestOpenSSLFailuresInHandshakes(t *testing.T) {
 			},
 		},
 		{
+			// The same under TLS 1.2, where the alert travels in the clear.
+			name: "distrusts our CA, TLS 1.2", args: []string{"-tls1_2", "-verify_return_error", "-CAfile", p.otherCAFile, "-servername", "localhost"},
+			reason: wssv1.ReasonUnknownAuthority,
+			check: func(g Gomega, ex proxy.HandshakeExample) {
+				g.Expect(ex.Alert).To(Equal("unknown_ca"))
+				g.Expect(ex.OfferedVersions).NotTo(ContainElement("TLS 1.3"))
+			},
+		},
+		{
 			name: "no suite in common", args: []string{"-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES256-SHA", "-servername", "localhost"},
 			reason: wssv1.ReasonNoSharedCipher,
 			check: func(g Gomega, ex proxy.HandshakeExample) {
@@ -102,22 +111,36 @@ func TestOpenSSLFailuresInHandshakes(t *testing.T) {
 		}
 		return total
 	}, 10*time.Second, 50*time.Millisecond).Should(Equal(len(clients)), "one failure per failing client, none for scanners")
-	for _, c := range clients {
+	for i, c := range clients {
 		t.Run(c.name, func(t *testing.T) {
 			g := NewWithT(t)
 			var f *proxy.HandshakeFailure
-			for i := range r.Failures {
-				if r.Failures[i].Reason == c.reason {
-					f = &r.Failures[i]
+			for j := range r.Failures {
+				if r.Failures[j].Reason == c.reason {
+					f = &r.Failures[j]
 				}
 			}
 			g.Expect(f).NotTo(BeNil(), "no %s in %+v", c.reason, r.Failures)
-			g.Expect(f.Count).To(Equal(uint64(1)))
-			g.Expect(f.Example.ClientPrefix).To(Equal("127.0.0.0/24"))
-			g.Expect(f.Example.OfferedVersions).NotTo(BeEmpty())
-			g.Expect(f.LastSeen).To(BeTemporally("~", time.Now(), time.Minute))
-			g.Expect(strings.TrimSpace(f.Example.Message)).NotTo(BeEmpty())
-			c.check(g, f.Example)
+			// Examples are newest first: this client's is behind those of
+			// the later clients with the same reason.
+			same, later := 0, 0
+			for j, o := range clients {
+				if o.reason == c.reason {
+					same++
+					if j > i {
+						later++
+					}
+				}
+			}
+			g.Expect(f.Count).To(Equal(uint64(same)))
+			g.Expect(f.Examples).To(HaveLen(same))
+			ex := f.Examples[later]
+			g.Expect(ex.ClientPrefix).To(Equal("127.0.0.0/24"))
+			g.Expect(ex.OfferedVersions).NotTo(BeEmpty())
+			g.Expect(ex.Time).To(BeTemporally("~", time.Now(), time.Minute))
+			g.Expect(f.LastSeen).To(Equal(f.Examples[0].Time))
+			g.Expect(strings.TrimSpace(ex.Message)).NotTo(BeEmpty())
+			c.check(g, ex)
 		})
 	}
 }
