@@ -1,10 +1,12 @@
 package proxy
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"slices"
@@ -152,6 +154,33 @@ func (l *handshakeLog) report() HandshakeReport {
 // Handshakes reports the TLS handshakes real clients failed (what GET
 // /handshakes serves).
 func (p *Proxy) Handshakes() HandshakeReport { return p.handshakes.report() }
+
+// maxReportBytes bounds what FetchHandshakes reads; a full report is a few
+// kilobytes.
+const maxReportBytes = 1 << 20
+
+// FetchHandshakes reads a sidecar's report from its admin endpoint, e.g.
+// FetchHandshakes(ctx, hc, "http://10.0.3.17:9090"). The client's transport
+// decides how the address is dialled (tests map it to loopback).
+func FetchHandshakes(ctx context.Context, hc *http.Client, adminBaseURL string) (HandshakeReport, error) {
+	var r HandshakeReport
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(adminBaseURL, "/")+HandshakesPath, nil)
+	if err != nil {
+		return r, fmt.Errorf("handshakes: %w", err)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return r, fmt.Errorf("handshakes: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return r, fmt.Errorf("handshakes: GET %s: %s", req.URL, resp.Status)
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxReportBytes)).Decode(&r); err != nil {
+		return r, fmt.Errorf("handshakes: GET %s: %w", req.URL, err)
+	}
+	return r, nil
+}
 
 func (p *Proxy) serveHandshakes(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")

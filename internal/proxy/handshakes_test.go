@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
@@ -19,20 +20,27 @@ import (
 	"github.com/wss-operator/wss-operator/internal/tlsnames"
 )
 
-// getHandshakes fetches GET /handshakes from the proxy's admin port.
+// getHandshakes fetches GET /handshakes from the proxy's admin port, and
+// checks it against the in-process report.
 func getHandshakes(t testing.TB, p *testProxy) HandshakeReport {
 	t.Helper()
+	r, err := FetchHandshakes(context.Background(), http.DefaultClient, "http://"+p.AdminAddr().String()+"/")
+	if err != nil {
+		t.Fatal(err)
+	}
 	resp, err := http.Get("http://" + p.AdminAddr().String() + HandshakesPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json" {
-		t.Fatalf("GET %s: %s %s", HandshakesPath, resp.Status, resp.Header.Get("Content-Type"))
+	var raw map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&raw); err != nil || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("GET %s: %v %s", HandshakesPath, err, resp.Header.Get("Content-Type"))
 	}
-	var r HandshakeReport
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		t.Fatal(err)
+	for _, k := range []string{"since", "failures"} {
+		if _, ok := raw[k]; !ok {
+			t.Fatalf("GET %s: no %q in %v", HandshakesPath, k, raw)
+		}
 	}
 	return r
 }
@@ -67,6 +75,8 @@ func TestHandshakeFailuresFromGoClients(t *testing.T) {
 
 	start := time.Now().UTC().Truncate(time.Second)
 	g.Expect(getHandshakes(t, p).Failures).To(BeEmpty())
+	_, err := FetchHandshakes(context.Background(), http.DefaultClient, "http://"+p.AdminAddr().String()+"/nope")
+	g.Expect(err).To(MatchError(ContainSubstring("404")))
 
 	// Port scanner and health-check shapes: connect+close, connect+garbage,
 	// connect+reset. None sent a ClientHello.
@@ -85,7 +95,7 @@ func TestHandshakeFailuresFromGoClients(t *testing.T) {
 	}
 
 	// A TLS 1.0/1.1 client.
-	err := tlsDial(p, &tls.Config{RootCAs: cs.ca.pool(), MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11, ServerName: "localhost"})
+	err = tlsDial(p, &tls.Config{RootCAs: cs.ca.pool(), MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11, ServerName: "localhost"})
 	g.Expect(err).To(HaveOccurred())
 	// A TLS 1.2 client with only a CBC suite: nothing in common with intermediate.
 	err = tlsDial(p, &tls.Config{RootCAs: cs.ca.pool(), MaxVersion: tls.VersionTLS12, ServerName: "localhost",

@@ -10,7 +10,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"math/big"
@@ -216,13 +215,8 @@ func startSidecar(t *testing.T, p *pki, backendAddr, profile string) *sidecar {
 
 func (s *sidecar) handshakes(t *testing.T) proxy.HandshakeReport {
 	t.Helper()
-	resp, err := http.Get(s.adminURL + proxy.HandshakesPath)
+	r, err := proxy.FetchHandshakes(context.Background(), http.DefaultClient, s.adminURL)
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var r proxy.HandshakeReport
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
 		t.Fatal(err)
 	}
 	return r
