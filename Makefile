@@ -84,8 +84,26 @@ test-deps: ## Install the real servers of test/realservers (nginx, HAProxy, stun
 test-realservers: test-deps ## Only the real-server corpus: probe and inspect against nginx, HAProxy, stunnel and PHP on loopback (~10s).
 	$(GO) test ./test/realservers/ -count=1 $(TEST_ARGS)
 
+# The real clients of test/realclients: Debian packages (command:package)
+# and the npm package ws, installed into a cache outside the clone.
+CLIENT_DEBS ?= openssl:openssl sslscan:sslscan chromium:chromium node:nodejs npm:npm curl:curl
+WS_NPM_VERSION ?= 8.23.0
+NPM_CACHE_DIR ?= $(or $(WSS_CACHE_DIR),$(HOME)/.cache/wss-operator)/npm
+export WSS_NPM_DIR := $(NPM_CACHE_DIR)
+
+.PHONY: test-deps-clients
+test-deps-clients: ## Install the real clients test/realclients uses when missing: openssl, sslscan, chromium, nodejs, npm, curl (apt-get) and ws (npm, into ~/.cache/wss-operator/npm).
+	@missing=""; for cp in $(CLIENT_DEBS); do command -v "$${cp%%:*}" >/dev/null 2>&1 || missing="$$missing $${cp#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		echo "installing$$missing"; \
+		$$sudo apt-get update && $$sudo DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; fi
+	@if [ "$$(node -p "try{require('$(NPM_CACHE_DIR)/node_modules/ws/package.json').version}catch(e){''}" 2>/dev/null)" != "$(WS_NPM_VERSION)" ]; then \
+		mkdir -p $(NPM_CACHE_DIR) && \
+		npm install --prefix $(NPM_CACHE_DIR) --no-audit --no-fund --no-save ws@$(WS_NPM_VERSION); fi
+
 .PHONY: test
-test: envtest helm vet test-deps ## Run all tests against a real kube-apiserver + etcd and real cert-manager controllers.
+test: envtest helm vet test-deps test-deps-clients ## Run all tests against a real kube-apiserver + etcd, real cert-manager controllers, real servers and real clients.
 	KUBEBUILDER_ASSETS="$$(hack/envtest-bins.sh)" $(GO) test ./... -count=1 -timeout 30m $(TEST_ARGS)
 
 .PHONY: verify

@@ -11,6 +11,8 @@
 // chain that was actually served.
 //
 // Run is used by the `wss-operator probe` subcommand and by the controller's
-// periodic prober; Advice gives the fix for each reason, and tlsnames.go maps
+// periodic prober; Compat (compat.go) plays a table of client profiles
+// (TLS 1.3 browsers, Java 8, IE 11 on Windows 7, Android 4) against an
+// endpoint; Advice gives the fix for each reason, and tlsnames.go maps
 // user-facing TLS version, cipher-suite and curve names to crypto/tls values.
 package probe

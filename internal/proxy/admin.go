@@ -15,7 +15,7 @@ const readyDialTimeout = time.Second
 
 // newAdminServer serves /healthz (the process is up), /readyz (a good
 // certificate is loaded, the backend accepts TCP, and the proxy is not
-// draining) and /metrics on the plain-HTTP admin listener.
+// draining), /metrics and /handshakes (handshakes.go) on the plain-HTTP admin listener.
 func (p *Proxy) newAdminServer() *http.Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -28,6 +28,7 @@ func (p *Proxy) newAdminServer() *http.Server {
 		}
 		fmt.Fprintln(w, "ok")
 	})
+	mux.HandleFunc(HandshakesPath, p.serveHandshakes)
 	mux.Handle("/metrics", promhttp.HandlerFor(p.cfg.Registry, promhttp.HandlerOpts{}))
 	return &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute}
 }

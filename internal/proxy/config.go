@@ -9,6 +9,8 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wss-operator/wss-operator/internal/tlsnames"
 )
 
 // Defaults for the zero values of Config (and the proxy subcommand's flags).
@@ -44,11 +46,16 @@ type Config struct {
 	CertDir string
 	// ClientAuth is none (default), request or require.
 	ClientAuth string
-	// MinVersion is tls.VersionTLS12 (default) or tls.VersionTLS13.
+	// TLSProfile is modern, intermediate (default) or old
+	// (tlsnames.LookupProfile): the versions, suites and groups served.
+	// MinVersion, CipherSuites and Curves, when set, override its choices.
+	TLSProfile string
+	// MinVersion is the lowest TLS version served (tls.VersionTLS10 to
+	// tls.VersionTLS13); 0 means the profile's.
 	MinVersion uint16
-	// CipherSuites are the TLS 1.2 suites offered; nil means Go's defaults.
+	// CipherSuites are the suites offered below TLS 1.3; nil means the profile's.
 	CipherSuites []uint16
-	// Curves are the key-exchange groups in preference order; nil means Go's defaults.
+	// Curves are the key-exchange groups in preference order; nil means the profile's.
 	Curves []tls.CurveID
 	// AdminListen is the plain HTTP listener for /healthz, /readyz and
 	// /metrics. "-" disables it; empty means DefaultAdminListen.
@@ -80,6 +87,9 @@ type Config struct {
 	// collectors. Use a registry of your own (not the global one) so that
 	// several proxies can run in one process; nil creates a private one.
 	Registry *prometheus.Registry
+
+	// maxVersion is the profile's highest version (set by withDefaults).
+	maxVersion uint16
 }
 
 // AdminDisabled is the AdminListen value that turns the admin listener off.
@@ -97,8 +107,21 @@ func (c Config) withDefaults() (Config, error) {
 	if c.AdminListen == "" {
 		c.AdminListen = DefaultAdminListen
 	}
+	var errs []error
+	profile, err := tlsnames.LookupProfile(c.TLSProfile)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	c.TLSProfile = profile.Name
+	c.maxVersion = profile.MaxVersion
 	if c.MinVersion == 0 {
-		c.MinVersion = tls.VersionTLS12
+		c.MinVersion = profile.MinVersion
+	}
+	if c.CipherSuites == nil {
+		c.CipherSuites = profile.CipherSuites
+	}
+	if c.Curves == nil {
+		c.Curves = profile.Curves
 	}
 	setDuration(&c.DrainTimeout, DefaultDrainTimeout)
 	setDuration(&c.HandshakeTimeout, DefaultHandshakeTimeout)
@@ -112,15 +135,14 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Registry == nil {
 		c.Registry = prometheus.NewRegistry()
 	}
-	var errs []error
 	if c.CertDir == "" {
 		errs = append(errs, errors.New("cert dir: required"))
 	}
 	if _, _, err := net.SplitHostPort(c.Backend); err != nil {
 		errs = append(errs, fmt.Errorf("backend %q: want host:port: %w", c.Backend, err))
 	}
-	if c.MinVersion != tls.VersionTLS12 && c.MinVersion != tls.VersionTLS13 {
-		errs = append(errs, fmt.Errorf("min version %#x: want TLS 1.2 or 1.3", c.MinVersion))
+	if c.MinVersion < tls.VersionTLS10 || c.MinVersion > tls.VersionTLS13 {
+		errs = append(errs, fmt.Errorf("min version %#x: want TLS 1.0 to 1.3", c.MinVersion))
 	}
 	if _, err := ParseClientAuth(c.ClientAuth); err != nil {
 		errs = append(errs, err)

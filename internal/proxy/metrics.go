@@ -31,12 +31,14 @@ const (
 	MetricBytes               = "wss_proxy_bytes_total"
 )
 
-// handshakeReasons is every reason classifyHandshakeError can return: the
-// closed label set of wss_proxy_tls_handshake_errors_total.
+// handshakeReasons is every reason classifyHandshakeError and
+// refineFailure can return: the closed label set of
+// wss_proxy_tls_handshake_errors_total.
 var handshakeReasons = []string{
 	wssv1.ReasonNotTLS, wssv1.ReasonProtocolVersionMismatch, wssv1.ReasonNoSharedCipher,
 	wssv1.ReasonClientCertificateRequired, wssv1.ReasonUnknownAuthority, wssv1.ReasonCertificateExpired,
 	wssv1.ReasonKeyMismatch, wssv1.ReasonTimeout, wssv1.ReasonConnectionReset, wssv1.ReasonUnknown,
+	wssv1.ReasonHostnameMismatch,
 }
 
 type metrics struct {

@@ -25,7 +25,9 @@ type Proxy struct {
 	cfg     Config
 	log     logr.Logger
 	metrics *metrics
-	baseTLS *tls.Config // policy from Config; cloned per certificate pair
+	// handshakes logs real clients' failed handshakes (GET /handshakes).
+	handshakes *handshakeLog
+	baseTLS    *tls.Config // policy from Config; cloned per certificate pair
 	// serverTLS is what every handshake starts with: it picks the current
 	// pair's config. One shared instance keeps session tickets valid
 	// across certificate reloads.
@@ -69,13 +71,18 @@ func New(cfg Config) (*Proxy, error) {
 		log:   cfg.Logger,
 		conns: map[*rawConn]struct{}{},
 		ws:    map[*wsConn]struct{}{},
+
+		handshakes: newHandshakeLog(time.Now()),
 	}
 	p.baseTLS = &tls.Config{
 		MinVersion:       cfg.MinVersion,
+		MaxVersion:       cfg.maxVersion,
 		CipherSuites:     cfg.CipherSuites,
 		CurvePreferences: cfg.Curves,
-		NextProtos:       []string{"http/1.1"},
-		ClientAuth:       clientAuth,
+		// http/1.0 for clients that offer nothing else (curl --http1.0);
+		// net/http serves both.
+		NextProtos: []string{"http/1.1", "http/1.0"},
+		ClientAuth: clientAuth,
 	}
 	p.serverTLS = &tls.Config{GetConfigForClient: p.configForClient}
 	st, err := loadCertState(cfg.CertDir, p.baseTLS, time.Now())
@@ -191,7 +198,7 @@ func (p *Proxy) acceptLoop() {
 			case p.slots <- struct{}{}:
 			default:
 				p.metrics.rejected.Inc()
-				p.log.V(1).Info("connection cap reached; closing new connection", "client", c.RemoteAddr().String(), "max", p.cfg.MaxConnections)
+				p.log.V(1).Info("connection cap reached; closing new connection", "clientPrefix", clientPrefix(c.RemoteAddr()), "max", p.cfg.MaxConnections)
 				_ = c.Close()
 				continue
 			}
@@ -242,13 +249,16 @@ func (p *Proxy) handshake(rc *rawConn) {
 		return
 	}
 	_ = rc.SetDeadline(time.Time{})
+	rc.hello.Store(nil)
 	if !p.queue.push(tc) {
 		_ = tc.Close()
 	}
 }
 
-func (p *Proxy) configForClient(*tls.ClientHelloInfo) (*tls.Config, error) {
-	return p.cert.Load().config, nil
+func (p *Proxy) configForClient(chi *tls.ClientHelloInfo) (*tls.Config, error) {
+	st := p.cert.Load()
+	noteClientHello(chi, st)
+	return st.config, nil
 }
 
 func (p *Proxy) handshakeFailed(rc *rawConn, err error) {
@@ -260,11 +270,18 @@ func (p *Proxy) handshakeFailed(rc *rawConn, err error) {
 		_, _ = io.WriteString(rc.Conn, "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n")
 	}
 	if reason == "" {
-		p.log.V(2).Info("connection closed before a TLS handshake", "client", rc.RemoteAddr().String(), "error", err.Error())
+		p.log.V(2).Info("connection closed before a TLS handshake", "clientPrefix", clientPrefix(rc.RemoteAddr()), "error", err.Error())
 		return
 	}
+	if hello := rc.hello.Load(); hello != nil {
+		// A real client's attempt: sharpen the reason with what it
+		// offered and keep it for /handshakes.
+		var ex HandshakeExample
+		reason, ex = refineFailure(reason, err, hello, rc.RemoteAddr(), time.Now())
+		p.handshakes.add(reason, ex)
+	}
 	p.metrics.handshakeErrors.WithLabelValues(reason).Inc()
-	p.log.V(1).Info("TLS handshake failed", "client", rc.RemoteAddr().String(), "reason", reason, "error", err.Error())
+	p.log.V(1).Info("TLS handshake failed", "clientPrefix", clientPrefix(rc.RemoteAddr()), "reason", reason, "error", err.Error())
 }
 
 func looksLikeHTTP(hdr [5]byte) bool {

@@ -56,6 +56,9 @@ type rawConn struct {
 	gotBytes atomic.Bool
 	nonBlock atomic.Bool
 	closed   sync.Once
+	// hello is the client's ClientHello while the handshake runs (nil
+	// before it arrives and after the handshake succeeded).
+	hello atomic.Pointer[clientHello]
 }
 
 func newRawConn(c net.Conn, release func(*rawConn)) *rawConn {

@@ -46,6 +46,7 @@ type flags struct {
 	serverName, origin, out  string
 	subprotocols             []string
 	timeout, idle            time.Duration
+	compat                   bool
 }
 
 func newFlagSet(f *flags) *pflag.FlagSet {
@@ -66,6 +67,7 @@ func newFlagSet(f *flags) *pflag.FlagSet {
 	fs.DurationVar(&f.timeout, "timeout", probe.DefaultTimeout, "bound on the whole probe")
 	fs.DurationVar(&f.idle, "idle", 0, "after a healthy ping, hold the connection silent this long, then ping again: a cut meanwhile is IdleTimeout (e.g. 75s; adds to --timeout)")
 	fs.StringVar(&f.out, "output", "text", "output `FORMAT`: text or json")
+	fs.BoolVar(&f.compat, "compat", false, "instead of one probe, handshake as each client profile (old Android, Java 8, IE 11, current browsers, ...) and print who gets in; exit 0 when at least one does (--min-tls, --max-tls, --cipher-suites and --curves do not apply)")
 	return fs
 }
 
@@ -95,6 +97,9 @@ func (c Command) Run(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		fmt.Fprintf(stderr, "wss-operator probe: %v\nRun 'wss-operator probe --help' for usage.\n", err)
 		return ExitUsage
+	}
+	if f.compat {
+		return runCompat(ctx, o, f.out, stdout, stderr)
 	}
 	r := probe.Run(ctx, o)
 	if f.out == "json" {

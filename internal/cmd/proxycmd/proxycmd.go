@@ -19,6 +19,7 @@ import (
 type options struct {
 	listen, backend, certDir, clientAuth, adminListen string
 	minTLS, cipherSuites, curves, logLevel            string
+	tlsProfile                                        string
 	drainTimeout, handshakeTimeout, headerTimeout     time.Duration
 	idleTimeout, backendTimeout, reloadInterval       time.Duration
 	maxConnections                                    int
@@ -33,9 +34,10 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.backend, "backend", proxy.DefaultBackend, "the plain ws:// (and HTTP) server to forward to (host:port)")
 	fs.StringVar(&o.certDir, "cert-dir", "", "directory with tls.crt, tls.key and optional ca.crt, as a mounted Secret volume lays them out (required); watched and re-read on change")
 	fs.StringVar(&o.clientAuth, "client-auth", proxy.ClientAuthNone, "client certificates: none, request (verify one if offered) or require; verified against DIR/ca.crt")
-	fs.StringVar(&o.minTLS, "min-tls", "1.2", "minimum TLS version: 1.2 or 1.3")
-	fs.StringVar(&o.cipherSuites, "cipher-suites", "", "comma-separated TLS 1.2 cipher suites by Go's crypto/tls names (default: Go's secure defaults; TLS 1.3 suites are not configurable)")
-	fs.StringVar(&o.curves, "curves", "", "comma-separated key-exchange groups in preference order: "+strings.Join(tlsnames.CurveNames(), ",")+" (default: Go's defaults)")
+	fs.StringVar(&o.tlsProfile, "tls-profile", tlsnames.DefaultProfile, "TLS versions, suites and groups after Mozilla's guidelines: modern (TLS 1.3 only), intermediate (TLS 1.2+1.3, ECDHE AEAD suites only) or old (TLS 1.0+, adds ECDHE CBC suites); --min-tls, --cipher-suites and --curves override it")
+	fs.StringVar(&o.minTLS, "min-tls", "", "minimum TLS version: 1.0, 1.1, 1.2 or 1.3 (default: the profile's)")
+	fs.StringVar(&o.cipherSuites, "cipher-suites", "", "comma-separated TLS 1.2 cipher suites by Go's crypto/tls names (default: the profile's; TLS 1.3 suites are not configurable)")
+	fs.StringVar(&o.curves, "curves", "", "comma-separated key-exchange groups in preference order: "+strings.Join(tlsnames.CurveNames(), ",")+" (default: the profile's)")
 	fs.StringVar(&o.adminListen, "admin-listen", proxy.DefaultAdminListen, `plain-HTTP listener for /healthz, /readyz and /metrics ("" disables it)`)
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", proxy.DefaultDrainTimeout, "on SIGTERM/SIGINT: stop accepting, send close 1001 to every WebSocket, let HTTP requests finish, wait at most this long, then close the rest and exit 0")
 	fs.DurationVar(&o.handshakeTimeout, "handshake-timeout", proxy.DefaultHandshakeTimeout, "time a client has to complete the TLS handshake")
@@ -110,7 +112,7 @@ func (o *options) config() (proxy.Config, int, error) {
 		Listen: o.listen, Backend: o.backend, CertDir: o.certDir, ClientAuth: o.clientAuth,
 		AdminListen: o.adminListen, DrainTimeout: o.drainTimeout, HandshakeTimeout: o.handshakeTimeout,
 		HeaderTimeout: o.headerTimeout, IdleTimeout: o.idleTimeout, BackendTimeout: o.backendTimeout,
-		ReloadInterval: o.reloadInterval, MaxConnections: o.maxConnections,
+		ReloadInterval: o.reloadInterval, MaxConnections: o.maxConnections, TLSProfile: o.tlsProfile,
 	}
 	var errs []error
 	if o.certDir == "" {
@@ -134,8 +136,13 @@ func (o *options) config() (proxy.Config, int, error) {
 		errs = append(errs, fmt.Errorf("--client-auth: %w", err))
 	}
 	var err error
-	if cfg.MinVersion, err = tlsnames.ParseVersion(o.minTLS); err != nil {
-		errs = append(errs, fmt.Errorf("--min-tls: %w", err))
+	if _, err := tlsnames.LookupProfile(o.tlsProfile); err != nil {
+		errs = append(errs, fmt.Errorf("--tls-profile: %w", err))
+	}
+	if o.minTLS != "" {
+		if cfg.MinVersion, err = tlsnames.ParseAnyVersion(o.minTLS); err != nil {
+			errs = append(errs, fmt.Errorf("--min-tls: %w", err))
+		}
 	}
 	if cfg.CipherSuites, err = tlsnames.ParseCipherSuites(o.cipherSuites, false); err != nil {
 		errs = append(errs, fmt.Errorf("--cipher-suites: %w", err))

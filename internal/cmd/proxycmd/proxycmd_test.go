@@ -65,7 +65,7 @@ func TestHelpDocumentsEveryFlag(t *testing.T) {
 		g.Expect(help).To(ContainSubstring("--"+f.Name+" "), f.Name)
 		g.Expect(len(f.Usage)).To(BeNumerically(">", 20), f.Name)
 	})
-	for _, contract := range []string{"listen", "backend", "cert-dir", "client-auth", "min-tls", "cipher-suites", "curves", "admin-listen", "drain-timeout"} {
+	for _, contract := range []string{"listen", "backend", "cert-dir", "client-auth", "min-tls", "cipher-suites", "curves", "admin-listen", "drain-timeout", "tls-profile"} {
 		g.Expect(help).To(ContainSubstring("--"+contract+" "), "design.md flag %s", contract)
 	}
 	g.Expect(n).To(BeNumerically(">=", 16))
@@ -80,7 +80,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{}, "--cert-dir: required"},
 		{[]string{"--cert-dir", dir, "--bogus"}, "unknown flag: --bogus"},
 		{[]string{"--cert-dir", dir, "extra"}, `unexpected argument "extra"`},
-		{[]string{"--cert-dir", dir, "--min-tls", "1.1"}, "--min-tls"},
+		{[]string{"--cert-dir", dir, "--min-tls", "1.4"}, "--min-tls"},
+		{[]string{"--cert-dir", dir, "--tls-profile", "paranoid"}, "--tls-profile: unknown TLS profile"},
 		{[]string{"--cert-dir", dir, "--cipher-suites", "TLS_NOPE"}, "--cipher-suites"},
 		{[]string{"--cert-dir", dir, "--cipher-suites", "TLS_AES_128_GCM_SHA256"}, "TLS 1.3 suite"},
 		{[]string{"--cert-dir", dir, "--curves", "P224"}, "--curves"},
@@ -264,4 +265,31 @@ func TestSIGTERMDrainsAndExitsZero(t *testing.T) {
 		g.Eventually(backendCloses, 10*time.Second).Should(Receive(Equal(websocket.StatusGoingAway)))
 	}
 	t.Logf("drained %d WebSockets and exited 0 in %s", childClients, took.Round(time.Millisecond))
+}
+
+func TestTLSProfileFlags(t *testing.T) {
+	cases := []struct {
+		args      []string
+		profile   string
+		minTLS    uint16
+		hasSuites bool
+	}{
+		{nil, "intermediate", 0, false},
+		{[]string{"--tls-profile", "old"}, "old", 0, false},
+		{[]string{"--tls-profile", "Modern", "--min-tls", "1.2"}, "Modern", tls.VersionTLS12, false},
+		{[]string{"--tls-profile", "old", "--min-tls", "1.0", "--cipher-suites", "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"}, "old", tls.VersionTLS10, true},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			g := NewWithT(t)
+			var o options
+			fs := newFlagSet(&o)
+			g.Expect(fs.Parse(append([]string{"--cert-dir", t.TempDir()}, tc.args...))).To(Succeed())
+			cfg, _, err := o.config()
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(cfg.TLSProfile).To(Equal(tc.profile))
+			g.Expect(cfg.MinVersion).To(Equal(tc.minTLS), "0 leaves the choice to the profile")
+			g.Expect(cfg.CipherSuites != nil).To(Equal(tc.hasSuites), "explicit suites win over the profile's")
+		})
+	}
 }

@@ -1,0 +1,261 @@
+package realclients
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wss-operator/wss-operator/internal/proxy"
+)
+
+// depsHint is what a skipped test tells the reader to run.
+const depsHint = "run `make test-deps-clients` to install the real clients"
+
+// needTool returns the path of a client binary or skips the test.
+func needTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Skipf("%s not installed: %s", name, depsHint)
+	}
+	return p
+}
+
+// pki is a CA and a server certificate it issued for localhost and
+// 127.0.0.1, written as PEM files: dir holds tls.crt and tls.key (the
+// sidecar's --cert-dir), caFile the CA, otherCAFile an unrelated CA.
+type pki struct {
+	dir, caFile, otherCAFile string
+	leaf                     *x509.Certificate
+}
+
+func newPKI(t *testing.T) *pki {
+	t.Helper()
+	dir := t.TempDir()
+	caKey, caCert := selfSignedCA(t, "realclients CA")
+	_, other := selfSignedCA(t, "some other CA")
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "localhost"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, _ := x509.ParseCertificate(der)
+	kder, _ := x509.MarshalPKCS8PrivateKey(key)
+	p := &pki{dir: filepath.Join(dir, "certs"), caFile: filepath.Join(dir, "ca.pem"), otherCAFile: filepath.Join(dir, "other.pem"), leaf: leaf}
+	if err := os.Mkdir(p.dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for path, b := range map[string][]byte{
+		filepath.Join(p.dir, "tls.crt"): certPEM(der),
+		filepath.Join(p.dir, "tls.key"): pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}),
+		p.caFile:                        certPEM(caCert.Raw),
+		p.otherCAFile:                   certPEM(other.Raw),
+	} {
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return p
+}
+
+// spkiHash is the base64 SHA-256 of the leaf's public key, as Chromium's
+// --ignore-certificate-errors-spki-list wants it.
+func (p *pki) spkiHash() string {
+	sum := sha256.Sum256(p.leaf.RawSubjectPublicKeyInfo)
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+func selfSignedCA(t *testing.T, cn string) (*ecdsa.PrivateKey, *x509.Certificate) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := x509.ParseCertificate(der)
+	return key, c
+}
+
+func certPEM(der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+// backend is the plain ws:// server behind the sidecar: / serves the
+// browser test page, /echo echoes with permessage-deflate enabled, /wait
+// answers once an echo connection has received "done" (so that a page
+// that loads /wait finishes loading only after its exchange).
+type backend struct {
+	addr       string
+	extensions chan string // Sec-WebSocket-Extensions offered by each client
+	done       chan struct{}
+	doneOnce   sync.Once
+}
+
+func startBackend(t *testing.T, page string) *backend {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &backend{addr: ln.Addr().String(), extensions: make(chan string, 16), done: make(chan struct{})}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte(page))
+	})
+	mux.HandleFunc("/wait", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-b.done:
+		case <-time.After(20 * time.Second):
+		case <-r.Context().Done():
+		}
+		w.Header().Set("Content-Type", "image/svg+xml")
+		_, _ = w.Write([]byte(`<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>`))
+	})
+	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case b.extensions <- r.Header.Get("Sec-WebSocket-Extensions"):
+		default:
+		}
+		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+			CompressionMode: websocket.CompressionContextTakeover, InsecureSkipVerify: true,
+		})
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		c.SetReadLimit(1 << 20)
+		for {
+			typ, msg, err := c.Read(r.Context())
+			if err != nil {
+				return
+			}
+			if string(msg) == "done" {
+				b.doneOnce.Do(func() { close(b.done) })
+				continue
+			}
+			if err := c.Write(r.Context(), typ, msg); err != nil {
+				return
+			}
+		}
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return b
+}
+
+// sidecar is the real proxy, in this process, on loopback.
+type sidecar struct {
+	*proxy.Proxy
+	tlsAddr, adminURL string
+}
+
+func startSidecar(t *testing.T, p *pki, backendAddr, profile string) *sidecar {
+	t.Helper()
+	px, err := proxy.New(proxy.Config{
+		Listen: "127.0.0.1:0", AdminListen: "127.0.0.1:0", Backend: backendAddr, CertDir: p.dir,
+		TLSProfile: profile, Registry: prometheus.NewRegistry(), HandshakeTimeout: 5 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- px.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Error("sidecar did not stop")
+		}
+	})
+	return &sidecar{Proxy: px, tlsAddr: px.Addr().String(), adminURL: "http://" + px.AdminAddr().String()}
+}
+
+func (s *sidecar) handshakes(t *testing.T) proxy.HandshakeReport {
+	t.Helper()
+	r, err := proxy.FetchHandshakes(context.Background(), http.DefaultClient, s.adminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// run starts a client process in its own process group with stdin,
+// waits at most timeout, and returns its combined output. The whole group
+// is killed (by the group id, which is the child's pid) when it overruns,
+// and again after it exits, so that no helper process (Chromium's zygote
+// and renderers) outlives the test.
+func run(t *testing.T, timeout time.Duration, stdin string, env []string, name string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Env = append(os.Environ(), env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	// Helpers that keep the output pipe open do not hold Wait up.
+	cmd.WaitDelay = 3 * time.Second
+	if err := cmd.Start(); err != nil {
+		return "", err
+	}
+	pgid := cmd.Process.Pid
+	kill := func() { _ = syscall.Kill(-pgid, syscall.SIGKILL) }
+	t.Cleanup(kill)
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-waited:
+	case <-time.After(timeout):
+		kill()
+		<-waited
+		err = errors.New(name + " did not finish within " + timeout.String())
+	}
+	kill()
+	if errors.Is(err, exec.ErrWaitDelay) {
+		err = nil
+	}
+	return out.String(), err
+}
