@@ -21,6 +21,7 @@ import (
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 	"github.com/wss-operator/wss-operator/controllers"
+	"github.com/wss-operator/wss-operator/internal/proxy"
 	"github.com/wss-operator/wss-operator/internal/sidecar"
 	"github.com/wss-operator/wss-operator/internal/testenv"
 )
@@ -36,7 +37,7 @@ func nextPodIP() string {
 // makeHealthy takes endpoint ep (created by the caller, for workload
 // "echo") to Ready: the real sidecar serves the endpoint's Secret in front
 // of a real echo backend, the Service name and one pod are routed to it.
-func makeHealthy(t *testing.T, g Gomega, ns, name string) {
+func makeHealthy(t *testing.T, g Gomega, ns, name string) (*proxy.Proxy, string) {
 	t.Helper()
 	ctx := context.Background()
 	g.Eventually(func(g Gomega) {
@@ -49,9 +50,11 @@ func makeHealthy(t *testing.T, g Gomega, ns, name string) {
 	net0.Route(name+"."+ns+".svc:443", px.Addr().String())
 	ip := nextPodIP()
 	net0.Route(ip+":8443", px.Addr().String())
+	net0.Route(ip+":9090", px.AdminAddr().String())
 	rollOut(g, ctx, ns, "echo")
 	createPod(g, ctx, ns, "echo", "echo-"+name, ip)
 	expectCondition(t, g, ns, name, wssv1.ConditionReady, metav1.ConditionTrue, wssv1.ReasonSucceeded)
+	return px, backend.Addr
 }
 
 // eventsFor lists the events regarding one endpoint.

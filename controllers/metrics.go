@@ -24,6 +24,10 @@ var (
 		Name: "wss_endpoint_handshake_failures_total",
 		Help: "Failed live probes through the Service, by reason from the fixed vocabulary.",
 	}, []string{"reason"})
+	clientFailures = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "wss_endpoint_client_handshake_failures",
+		Help: "Handshakes real clients failed with the sidecars in the last hour, by reason (status.clients).",
+	}, []string{"namespace", "name", "reason"})
 	certificateExpiration = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "wss_endpoint_certificate_expiration_timestamp_seconds",
 		Help: "notAfter of the certificate the WSSEndpoint serves, as a Unix timestamp.",
@@ -31,7 +35,7 @@ var (
 )
 
 func init() {
-	metrics.Registry.MustRegister(endpointReady, handshakeDuration, handshakeFailures, certificateExpiration)
+	metrics.Registry.MustRegister(endpointReady, handshakeDuration, handshakeFailures, certificateExpiration, clientFailures)
 }
 
 // ObserveProbe records one service probe; the prober calls it.
@@ -61,9 +65,16 @@ func recordEndpointMetrics(ep *wssv1.WSSEndpoint) {
 	if c := ep.Status.Certificate; c != nil && c.NotAfter != nil {
 		certificateExpiration.WithLabelValues(ep.Namespace, ep.Name).Set(float64(c.NotAfter.Unix()))
 	}
+	clientFailures.DeletePartialMatch(prometheus.Labels{"namespace": ep.Namespace, "name": ep.Name})
+	if c := ep.Status.Clients; c != nil {
+		for _, f := range c.Failures {
+			clientFailures.WithLabelValues(ep.Namespace, ep.Name, f.Reason).Set(float64(f.Count))
+		}
+	}
 }
 
 func forgetMetrics(key types.NamespacedName) {
 	endpointReady.DeleteLabelValues(key.Namespace, key.Name)
 	certificateExpiration.DeleteLabelValues(key.Namespace, key.Name)
+	clientFailures.DeletePartialMatch(prometheus.Labels{"namespace": key.Namespace, "name": key.Name})
 }

@@ -130,16 +130,28 @@ func startEcho(t *testing.T, addr string) *testenv.EchoServer {
 // Secret's files, as the kubelet would mount them, in front of backend.
 func runProxy(t *testing.T, secret *corev1.Secret, backend string) *proxy.Proxy {
 	t.Helper()
+	return startProxy(t, secret, proxy.Config{Backend: backend})
+}
+
+// runProxyWith runs the real sidecar with its configuration changed by edit.
+func runProxyWith(t *testing.T, secret *corev1.Secret, backend string, edit func(*proxy.Config)) *proxy.Proxy {
+	t.Helper()
+	c := proxy.Config{Backend: backend}
+	edit(&c)
+	return startProxy(t, secret, c)
+}
+
+func startProxy(t *testing.T, secret *corev1.Secret, c proxy.Config) *proxy.Proxy {
+	t.Helper()
 	dir := t.TempDir()
 	for _, k := range []string{corev1.TLSCertKey, corev1.TLSPrivateKeyKey} {
 		if err := os.WriteFile(filepath.Join(dir, k), secret.Data[k], 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	p, err := proxy.New(proxy.Config{
-		Listen: "127.0.0.1:0", Backend: backend, CertDir: dir, AdminListen: "127.0.0.1:0",
-		DrainTimeout: 2 * time.Second, ReloadInterval: time.Second,
-	})
+	c.Listen, c.CertDir, c.AdminListen = "127.0.0.1:0", dir, "127.0.0.1:0"
+	c.DrainTimeout, c.ReloadInterval = 2*time.Second, time.Second
+	p, err := proxy.New(c)
 	if err != nil {
 		t.Fatalf("starting the proxy: %v", err)
 	}

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
@@ -83,6 +84,7 @@ type WSSEndpointReconciler struct {
 	checks  *checkCache
 	applied appliedVersions
 	roots   rootPools
+	clients clientHistories
 }
 
 // scope is what one reconcile of one WSSEndpoint has seen so far. Each step
@@ -121,6 +123,9 @@ const (
 	stepService     = "service"
 	stepSidecar     = "sidecar"
 	stepProbe       = "probe"
+	// A monitor-only endpoint's steps.
+	stepLeaveInjection = "leaveInjection"
+	stepMonitor        = "monitor"
 )
 
 // Reconcile brings one WSSEndpoint's children in line with its spec and
@@ -130,6 +135,7 @@ func (r *WSSEndpointReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	if err := r.Client.Get(ctx, req.NamespacedName, ep); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.Prober.Forget(req.NamespacedName)
+			r.clients.forget(req.NamespacedName)
 			forgetMetrics(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -163,13 +169,21 @@ func (r *WSSEndpointReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		return ctrl.Result{}, nil
 	}
 
-	err := r.runSteps(ctx, s, []step{
+	steps := []step{
 		{stepCertificate, r.reconcileCertificate},
 		{stepSecretCheck, r.reconcileSecretCheck},
 		{stepService, r.reconcileService},
 		{stepSidecar, r.reconcileSidecar},
 		{stepProbe, r.reconcileProbe},
-	})
+	}
+	if ep.Spec.Monitor != nil {
+		s.f.monitor = true
+		steps = []step{
+			{stepLeaveInjection, r.reconcileLeaveInjection},
+			{stepMonitor, r.reconcileMonitor},
+		}
+	}
+	err := r.runSteps(ctx, s, steps)
 	computeStatus(ep, s.before, s.f, endpointURL(ep, r.clusterDomain()))
 	if st, ok := asStalling(err); ok {
 		return ctrl.Result{}, reconcile.TerminalError(st)
@@ -246,11 +260,48 @@ func (r *WSSEndpointReconciler) recordTransitions(before, after *wssv1.WSSEndpoi
 		}
 		r.Recorder.Eventf(after, nil, eventType, now.Reason, wssv1.ConditionReady, "%s", now.Message)
 	}
+	r.recordClientEvents(before, after)
 	sc := meta.FindStatusCondition(after.Status.Conditions, wssv1.ConditionSidecarReady)
 	if sc != nil && sc.Reason == wssv1.ReasonDrainExceedsGracePeriod {
 		if prev := meta.FindStatusCondition(before.Status.Conditions, wssv1.ConditionSidecarReady); prev == nil || prev.Reason != sc.Reason {
 			r.Recorder.Eventf(after, nil, corev1.EventTypeWarning, sc.Reason, wssv1.ConditionSidecarReady, "%s", sc.Message)
 		}
+	}
+}
+
+// recordClientEvents raises a Warning when real clients fail a handshake
+// for a reason (at most once per reason per hour), and when a change of
+// the TLS policy or certificate locks out a client generation that could
+// connect before.
+func (r *WSSEndpointReconciler) recordClientEvents(before, after *wssv1.WSSEndpoint) {
+	key := client.ObjectKeyFromObject(after)
+	if c := after.Status.Clients; c != nil {
+		prev := map[string]int64{}
+		if before.Status.Clients != nil {
+			for _, f := range before.Status.Clients.Failures {
+				prev[f.Reason] = f.Count
+			}
+		}
+		for _, f := range c.Failures {
+			if f.Count <= prev[f.Reason] || !r.clients.shouldAnnounce(key, f.Reason, r.now()) {
+				continue
+			}
+			msg := fmt.Sprintf("%d client handshakes failed with %s in the last hour", f.Count, f.Reason)
+			if ex := f.Example; ex != nil {
+				msg += fmt.Sprintf("; latest: offered %s, SNI %q", strings.Join(ex.OfferedVersions, "/"), ex.SNI)
+				if ex.Alert != "" {
+					msg += ", alert " + ex.Alert
+				}
+				if ex.Message != "" {
+					msg += ": " + ex.Message
+				}
+			}
+			r.Recorder.Eventf(after, nil, corev1.EventTypeWarning, wssv1.ReasonClientHandshakeFailures, "ClientHandshake", "%s", truncate(msg, 1024))
+		}
+	}
+	if out := lockedOut(before.Status.Compatibility, after.Status.Compatibility); len(out) > 0 {
+		r.Recorder.Eventf(after, nil, corev1.EventTypeWarning, wssv1.ReasonClientsLockedOut, "Compatibility",
+			"the current TLS policy or certificate locks out clients that could connect before: %s", strings.Join(out, "; "))
 	}
 }
 
@@ -261,6 +312,7 @@ func (r *WSSEndpointReconciler) recordTransitions(before, after *wssv1.WSSEndpoi
 func (r *WSSEndpointReconciler) reconcileDelete(ctx context.Context, ep *wssv1.WSSEndpoint) (ctrl.Result, error) {
 	key := client.ObjectKeyFromObject(ep)
 	r.Prober.Forget(key)
+	r.clients.forget(key)
 	forgetMetrics(key)
 	r.forgetApplied("Certificate", ep.Namespace, ep.Name)
 	r.forgetApplied("Service", ep.Namespace, ep.Name)
@@ -282,11 +334,43 @@ func (r *WSSEndpointReconciler) reconcileDelete(ctx context.Context, ep *wssv1.W
 
 // injectedWorkloads are the workloads that may carry ep's injection.
 func injectedWorkloads(ep *wssv1.WSSEndpoint) []wssv1.WorkloadReference {
-	refs := []wssv1.WorkloadReference{ep.Spec.WorkloadRef}
+	var refs []wssv1.WorkloadReference
+	if ep.Spec.Monitor == nil && ep.Spec.WorkloadRef.Name != "" {
+		refs = append(refs, ep.Spec.WorkloadRef)
+	}
 	if st := ep.Status.WorkloadRef; st != nil && *st != ep.Spec.WorkloadRef {
 		refs = append(refs, *st)
 	}
 	return refs
+}
+
+// reconcileLeaveInjection runs for a monitor-only endpoint that injected a
+// workload before spec.monitor replaced spec.workloadRef: it restores that
+// workload and deletes the Service and Certificate it owned.
+func (r *WSSEndpointReconciler) reconcileLeaveInjection(ctx context.Context, s *scope) error {
+	ep := s.ep
+	if ep.Status.WorkloadRef == nil {
+		return nil
+	}
+	if err := r.restoreWorkload(ctx, ep, *ep.Status.WorkloadRef); err != nil {
+		return err
+	}
+	for _, obj := range []client.Object{&corev1.Service{}, &cmv1.Certificate{}} {
+		err := r.Client.Get(ctx, client.ObjectKeyFromObject(ep), obj)
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if metav1.IsControlledBy(obj, ep) {
+			if err := r.Client.Delete(ctx, obj); client.IgnoreNotFound(err) != nil {
+				return err
+			}
+		}
+	}
+	s.f.leftInjection = true
+	return nil
 }
 
 func (r *WSSEndpointReconciler) now() time.Time {
@@ -325,12 +409,25 @@ func (r *WSSEndpointReconciler) SetupWithManager(ctx context.Context, mgr ctrl.M
 	idx := mgr.GetFieldIndexer()
 	if err := idx.IndexField(ctx, &wssv1.WSSEndpoint{}, indexWorkload, func(o client.Object) []string {
 		ep := o.(*wssv1.WSSEndpoint)
-		return []string{string(ep.Spec.WorkloadRef.Kind) + "/" + ep.Spec.WorkloadRef.Name}
+		var refs []string
+		for _, ref := range injectedWorkloads(ep) {
+			refs = append(refs, string(ref.Kind)+"/"+ref.Name)
+		}
+		return refs
 	}); err != nil {
 		return err
 	}
 	if err := idx.IndexField(ctx, &wssv1.WSSEndpoint{}, indexSecret, func(o client.Object) []string {
 		ep := o.(*wssv1.WSSEndpoint)
+		if m := ep.Spec.Monitor; m != nil {
+			var names []string
+			for _, n := range []string{m.CASecretName, m.ClientCertSecretName} {
+				if n != "" {
+					names = append(names, n)
+				}
+			}
+			return names
+		}
 		names := []string{certSecretName(ep)}
 		if ca := ep.Spec.TLS.ClientAuth; ca != nil && ca.CASecretName != "" {
 			names = append(names, ca.CASecretName)

@@ -35,6 +35,11 @@ type certFacts struct {
 	clientCA *clientCAFacts
 	// now is when the Secret was judged.
 	now time.Time
+	// monitor: report is the inspection of the chain a monitored server
+	// served (spec.monitor), not of a Secret.
+	monitor bool
+	// problem is a monitor's unusable trust or client-certificate Secret.
+	problem *certcheck.Finding
 }
 
 // clientCAFacts is what the client-CA Secret check saw.
@@ -97,10 +102,23 @@ type probeFacts struct {
 	result *prober.Result
 	// threshold is spec.healthCheck.failureThreshold.
 	threshold int32
+	// clients are real clients' failures in the last hour across pods (nil:
+	// not read in this reconcile), as of now.
+	clients []wssv1.ClientFailure
+	now     time.Time
+	// compatKey identifies the TLS policy and certificate the compatibility
+	// table must have been measured for.
+	compatKey string
 }
 
 // facts is everything one reconcile recorded.
 type facts struct {
+	// monitor: the endpoint is monitor-only (spec.monitor); SidecarReady
+	// and ServiceReady do not apply.
+	monitor bool
+	// leftInjection: a monitor-only endpoint restored the workload it had
+	// injected before spec.monitor replaced spec.workloadRef.
+	leftInjection bool
 	cert    *certFacts
 	service *serviceFacts
 	sidecar *sidecarFacts

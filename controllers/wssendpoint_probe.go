@@ -49,10 +49,12 @@ func (r *WSSEndpointReconciler) reconcileProbe(ctx context.Context, s *scope) er
 	if err != nil {
 		return err
 	}
-	p.url = target.URL
+	p.url, p.compatKey = target.URL, target.CompatKey
 	r.Prober.Upsert(target)
 	if res, ok := r.Prober.Latest(key); ok {
 		p.result = &res
+		p.now = r.now()
+		p.clients = r.clients.observe(key, &res, p.now)
 	}
 	s.f.probe = p
 	return nil
@@ -103,6 +105,7 @@ func (r *WSSEndpointReconciler) probeTarget(ctx context.Context, s *scope) (prob
 		Interval:           durationOr(hc.Interval, 30*time.Second),
 		Timeout:            durationOr(hc.Timeout, 5*time.Second),
 		Idle:               durationOr(hc.IdleTimeout, 0),
+		CompatKey:          compatKey(ep, leafSHA256(s.f.cert)),
 	}
 	if hc.PerPod == nil || *hc.PerPod {
 		pods := &corev1.PodList{}
@@ -114,7 +117,8 @@ func (r *WSSEndpointReconciler) probeTarget(ctx context.Context, s *scope) (prob
 			if p.Status.PodIP == "" || !p.DeletionTimestamp.IsZero() || !podReady(&p) {
 				continue
 			}
-			t.Pods = append(t.Pods, prober.PodTarget{Name: p.Name, Addr: net.JoinHostPort(p.Status.PodIP, tlsPort)})
+			t.Pods = append(t.Pods, prober.PodTarget{Name: p.Name, Addr: net.JoinHostPort(p.Status.PodIP, tlsPort),
+				AdminAddr: net.JoinHostPort(p.Status.PodIP, strconv.Itoa(sidecar.AdminPort))})
 		}
 		sort.Slice(t.Pods, func(i, j int) bool { return t.Pods[i].Name < t.Pods[j].Name })
 	}
@@ -238,4 +242,17 @@ func leafSHA256(c *certFacts) string {
 	}
 	sum := sha256.Sum256(c.report.Leaf.Raw)
 	return hex.EncodeToString(sum[:])
+}
+
+// compatKey identifies what decides which clients can connect: the TLS
+// policy of the spec and the served leaf. The compatibility table is
+// measured again only when it changes.
+func compatKey(ep *wssv1.WSSEndpoint, leaf string) string {
+	t := ep.Spec.TLS
+	mode := wssv1.ClientAuthNone
+	if t.ClientAuth != nil {
+		mode = t.ClientAuth.Mode
+	}
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s|%s|%v|%v|%s|%s", t.Profile, t.MinVersion, t.CipherSuites, t.Curves, mode, leaf)))
+	return hex.EncodeToString(sum[:8])
 }

@@ -71,8 +71,11 @@ func (r *WSSEndpointReconciler) reconcileService(ctx context.Context, s *scope) 
 }
 
 // endpointURL is status.url: wss://<first host or service DNS>:<port><path>
-// (a wildcard host is skipped: it names no single server).
+// (a wildcard host is skipped: it names no single server), or a monitor's URL.
 func endpointURL(ep *wssv1.WSSEndpoint, domain string) string {
+	if m := ep.Spec.Monitor; m != nil {
+		return m.URL
+	}
 	return fmt.Sprintf("wss://%s:%d%s", urlHost(ep, domain), servicePort(ep), backendPath(ep))
 }
 

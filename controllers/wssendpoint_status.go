@@ -23,6 +23,18 @@ func computeStatus(ep, before *wssv1.WSSEndpoint, f facts, url string) {
 	setWorkloadRefStatus(ep, f)
 	setHandshakeStatus(ep, before, f)
 	setHandshakeHealthyCondition(ep, before, f)
+	if f.probe != nil {
+		setClientsStatus(ep, f, f.probe.now)
+	}
+	setCompatibilityStatus(ep, f)
+	if f.monitor {
+		// Nothing is injected and no Service exists: not False, not shown.
+		meta.RemoveStatusCondition(&ep.Status.Conditions, wssv1.ConditionSidecarReady)
+		meta.RemoveStatusCondition(&ep.Status.Conditions, wssv1.ConditionServiceReady)
+		if f.leftInjection {
+			ep.Status.WorkloadRef = nil
+		}
+	}
 	setReadyCondition(ep, f)
 	setReconcilingStalledConditions(ep, f)
 	if f.err == nil {
@@ -56,6 +68,10 @@ func setCertificateReadyCondition(ep *wssv1.WSSEndpoint, f facts) {
 		return
 	}
 	typ := wssv1.ConditionCertificateReady
+	if c.problem != nil {
+		set(ep, typ, metav1.ConditionFalse, c.problem.Reason, c.problem.Message)
+		return
+	}
 	switch {
 	case c.secretMissing && c.issued:
 		msg := fmt.Sprintf("Secret %s does not exist yet; waiting for cert-manager to issue it", c.secretName)
@@ -91,6 +107,9 @@ func setCertificateReadyCondition(ep *wssv1.WSSEndpoint, f facts) {
 		return
 	}
 	msg := fmt.Sprintf("Secret %s passed inspection", c.secretName)
+	if c.monitor {
+		msg = fmt.Sprintf("the served chain (%d certificates) passed inspection", c.report.ChainLength)
+	}
 	if c.report != nil {
 		for _, fd := range c.report.Findings {
 			msg += fmt.Sprintf("; warning %s: %s", fd.Reason, fd.Message)
@@ -104,7 +123,7 @@ func setCertificateReadyCondition(ep *wssv1.WSSEndpoint, f facts) {
 // Unchanged when the Secret was not judged in this reconcile.
 func setCertificateStatus(ep *wssv1.WSSEndpoint, f facts) {
 	c := f.cert
-	if c == nil {
+	if c == nil || c.problem != nil {
 		return
 	}
 	st := &wssv1.CertificateStatus{SecretName: c.secretName}
@@ -259,6 +278,11 @@ var summaryOrder = []string{
 	wssv1.ConditionHandshakeHealthy,
 }
 
+// monitorSummaryOrder is summaryOrder for a monitor-only endpoint: the live
+// verdict first, then the served chain's inspection (which reports what
+// real clients would refuse even while our probe, trusting ca.crt, passes).
+var monitorSummaryOrder = []string{wssv1.ConditionHandshakeHealthy, wssv1.ConditionCertificateReady}
+
 // setReadyCondition sets Ready = CertificateReady ∧ SidecarReady ∧
 // ServiceReady ∧ HandshakeHealthy, naming the root cause when it is not
 // True: the stall of this reconcile if any; else the first condition that
@@ -269,8 +293,12 @@ func setReadyCondition(ep *wssv1.WSSEndpoint, f facts) {
 		set(ep, typ, metav1.ConditionFalse, st.Reason, st.Message)
 		return
 	}
+	order := summaryOrder
+	if f.monitor {
+		order = monitorSummaryOrder
+	}
 	var first *metav1.Condition
-	for _, t := range summaryOrder {
+	for _, t := range order {
 		c := meta.FindStatusCondition(ep.Status.Conditions, t)
 		if c == nil {
 			if first == nil {

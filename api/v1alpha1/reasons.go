@@ -131,6 +131,13 @@ const (
 	ReasonCertificateNotReady = "CertificateNotReady"
 	// ReasonRolloutInProgress means the workload is rolling out the sidecar.
 	ReasonRolloutInProgress = "RolloutInProgress"
+	// ReasonClientHandshakeFailures (event) means real clients failed TLS
+	// handshakes with the sidecar; see status.clients.
+	ReasonClientHandshakeFailures = "ClientHandshakeFailures"
+	// ReasonClientsLockedOut (event) means a change of the TLS policy or
+	// certificate locks out a client generation that could connect before;
+	// see status.compatibility.
+	ReasonClientsLockedOut = "ClientsLockedOut"
 	// ReasonDrainExceedsGracePeriod (warning) means spec.sidecar.drainTimeout
 	// is longer than the pod's terminationGracePeriodSeconds.
 	ReasonDrainExceedsGracePeriod = "DrainExceedsGracePeriod"

@@ -80,6 +80,18 @@ type IssuerReference struct {
 	Group string `json:"group,omitempty"`
 }
 
+// TLSProfile is a TLS policy after Mozilla's server-side TLS guidelines.
+// +kubebuilder:validation:Enum=Modern;Intermediate;Old;Custom
+type TLSProfile string
+
+// TLS profiles.
+const (
+	TLSProfileModern       TLSProfile = "Modern"
+	TLSProfileIntermediate TLSProfile = "Intermediate"
+	TLSProfileOld          TLSProfile = "Old"
+	TLSProfileCustom       TLSProfile = "Custom"
+)
+
 // TLSVersion is a TLS protocol version.
 // +kubebuilder:validation:Enum="1.2";"1.3"
 type TLSVersion string
@@ -149,6 +161,7 @@ type PrivateKey struct {
 
 // TLS configures the certificate and the TLS policy of the sidecar.
 // +kubebuilder:validation:XValidation:rule="has(self.issuerRef) != has(self.secretName)",message="exactly one of issuerRef or secretName must be set"
+// +kubebuilder:validation:XValidation:rule="!has(self.profile) || !(self.profile in ['Modern', 'Old']) || (!has(self.minVersion) && (!has(self.cipherSuites) || size(self.cipherSuites) == 0))",message="minVersion and cipherSuites cannot be combined with profile Modern or Old (the profile sets them); remove them, or use profile Custom"
 // +kubebuilder:validation:XValidation:rule="!has(self.cipherSuites) || size(self.cipherSuites) == 0 || !has(self.minVersion) || self.minVersion == '1.2'",message="cipherSuites can only be set when minVersion is 1.2 (TLS 1.3 suites are not configurable)"
 // +kubebuilder:validation:XValidation:rule="has(self.issuerRef) || (!has(self.privateKey) && !has(self.duration) && !has(self.renewBefore))",message="privateKey, duration and renewBefore apply only with issuerRef (a certificate from cert-manager)"
 // +kubebuilder:validation:XValidation:rule="!has(self.duration) || !has(self.renewBefore) || duration(self.renewBefore) < duration(self.duration)",message="renewBefore must be shorter than duration"
@@ -185,14 +198,25 @@ type TLS struct {
 	// +kubebuilder:validation:Maximum=65535
 	Port int32 `json:"port,omitempty"`
 
-	// minVersion is the lowest TLS version the sidecar accepts: "1.2" (the
-	// default) or "1.3".
+	// profile is the TLS policy, after Mozilla's server-side TLS guidelines:
+	// Modern (TLS 1.3 only), Intermediate (TLS 1.2 and 1.3, ECDHE with
+	// AES-GCM or ChaCha20 only; the default), Old (TLS 1.0 and up, adding
+	// ECDHE AES-CBC suites, for clients of the Android 4.x / Java 7 / IE 8-10
+	// generation), or Custom (minVersion, cipherSuites and curves as written,
+	// the rest from Intermediate). With Intermediate, explicit minVersion,
+	// cipherSuites and curves still win; Modern and Old take no minVersion
+	// or cipherSuites.
 	// +optional
-	// +kubebuilder:default="1.2"
+	// +kubebuilder:default=Intermediate
+	Profile TLSProfile `json:"profile,omitempty"`
+
+	// minVersion is the lowest TLS version the sidecar accepts: "1.2" or
+	// "1.3". Unset: the profile's (1.2 for Intermediate and Custom).
+	// +optional
 	MinVersion TLSVersion `json:"minVersion,omitempty"`
 
 	// cipherSuites restricts the TLS 1.2 suites, by Go's crypto/tls names.
-	// Only allowed with minVersion 1.2. Empty means Go's secure defaults.
+	// Only allowed with minVersion 1.2. Empty means the profile's.
 	// +optional
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=16
@@ -506,6 +530,94 @@ type HandshakeStatus struct {
 	Pods []PodHandshake `json:"pods,omitempty"`
 }
 
+// ClientHandshakeExample is what one real client that failed offered.
+type ClientHandshakeExample struct {
+	// offeredVersions are the TLS versions the client offered, e.g. "TLS 1.0".
+	// +optional
+	// +listType=atomic
+	OfferedVersions []string `json:"offeredVersions,omitempty"`
+	// sharedSuites is false when none of the client's cipher suites is ours.
+	// +optional
+	SharedSuites *bool `json:"sharedSuites,omitempty"`
+	// sharedGroups is false when none of the client's key-exchange groups is ours.
+	// +optional
+	SharedGroups *bool `json:"sharedGroups,omitempty"`
+	// sni is the server name the client asked for.
+	// +optional
+	SNI string `json:"sni,omitempty"`
+	// alpn are the protocols the client offered.
+	// +optional
+	// +listType=atomic
+	ALPN []string `json:"alpn,omitempty"`
+	// alert is the TLS alert the client sent, e.g. "unknown_ca".
+	// +optional
+	Alert string `json:"alert,omitempty"`
+	// clientPrefix is the client's network (/24 or /64), never its address.
+	// +optional
+	ClientPrefix string `json:"clientPrefix,omitempty"`
+	// message says what happened and what to do.
+	// +optional
+	Message string `json:"message,omitempty"`
+}
+
+// ClientFailure counts real clients' failed handshakes of one reason.
+type ClientFailure struct {
+	// reason from the probe vocabulary (ProtocolVersionMismatch, UnknownAuthority, ...).
+	Reason string `json:"reason"`
+	// count of failed handshakes in the last hour, across pods.
+	Count int64 `json:"count"`
+	// lastSeen is the latest such failure.
+	// +optional
+	LastSeen *metav1.Time `json:"lastSeen,omitempty"`
+	// example is the latest client that failed for this reason.
+	// +optional
+	Example *ClientHandshakeExample `json:"example,omitempty"`
+}
+
+// ClientsStatus is what real clients experienced, as the sidecars saw it.
+type ClientsStatus struct {
+	// summary is one line for kubectl: "UnknownAuthority 3, ProtocolVersionMismatch 1".
+	// +optional
+	Summary string `json:"summary,omitempty"`
+	// failures per reason over the last hour, most frequent first.
+	// +optional
+	// +listType=map
+	// +listMapKey=reason
+	// +kubebuilder:validation:MaxItems=32
+	Failures []ClientFailure `json:"failures,omitempty"`
+	// lastUpdateTime is when the failures last changed.
+	// +optional
+	LastUpdateTime *metav1.Time `json:"lastUpdateTime,omitempty"`
+}
+
+// ClientCompatibility says whether one client generation can connect.
+type ClientCompatibility struct {
+	// profile names the restricted client the probe played (see README).
+	Profile string `json:"profile"`
+	// ok is true when its handshake succeeded.
+	OK bool `json:"ok"`
+	// reason of the failure, from the probe vocabulary ("" when ok).
+	// +optional
+	Reason string `json:"reason,omitempty"`
+	// standsFor names the real clients of that generation.
+	// +optional
+	StandsFor string `json:"standsFor,omitempty"`
+}
+
+// CompatibilityStatus is which client generations can connect under the
+// current TLS policy and certificate.
+type CompatibilityStatus struct {
+	// clients, one per client profile.
+	// +optional
+	// +listType=map
+	// +listMapKey=profile
+	Clients []ClientCompatibility `json:"clients,omitempty"`
+	// lastUpdateTime is when the table was measured (on a policy or
+	// certificate change, not every interval).
+	// +optional
+	LastUpdateTime *metav1.Time `json:"lastUpdateTime,omitempty"`
+}
+
 // WSSEndpointStatus is the observed state.
 type WSSEndpointStatus struct {
 	// observedGeneration is the generation the status describes.
@@ -531,6 +643,15 @@ type WSSEndpointStatus struct {
 	// +optional
 	Handshake *HandshakeStatus `json:"handshake,omitempty"`
 
+	// clients counts the handshakes real clients failed, per reason over the
+	// last hour, as every ready pod's sidecar reports them.
+	// +optional
+	Clients *ClientsStatus `json:"clients,omitempty"`
+
+	// compatibility says which client generations can connect.
+	// +optional
+	Compatibility *CompatibilityStatus `json:"compatibility,omitempty"`
+
 	// workloadRef is the workload that carries this endpoint's sidecar: the
 	// one the controller restores when spec.workloadRef changes or the
 	// endpoint is deleted. Empty while nothing is injected.
@@ -549,6 +670,7 @@ type WSSEndpointStatus struct {
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="Expires",type=date,JSONPath=`.status.certificate.notAfter`
 // +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.status.url`
+// +kubebuilder:printcolumn:name="Client-Failures",type=string,JSONPath=`.status.clients.summary`,description="real clients' failed handshakes in the last hour, by reason"
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type WSSEndpoint struct {
 	metav1.TypeMeta   `json:",inline"`

@@ -3,6 +3,7 @@ package prober
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 	"github.com/wss-operator/wss-operator/internal/probe"
+	"github.com/wss-operator/wss-operator/internal/proxy"
 )
 
 // PodTarget is one pod to probe directly.
@@ -28,6 +30,9 @@ type PodTarget struct {
 	Name string
 	// Addr is podIP:tlsPort.
 	Addr string
+	// AdminAddr is podIP:adminPort: the sidecar's report of real clients'
+	// failed handshakes is read from it each round ("": not read).
+	AdminAddr string
 }
 
 // Target is what the reconciler asks to be probed for one endpoint.
@@ -36,7 +41,8 @@ type Target struct {
 	Key types.NamespacedName
 	// URL is wss://host:port/path; host is the name the certificate covers.
 	URL string
-	// ServiceAddr is the Service's host:port dialled for the service probe.
+	// ServiceAddr is the Service's host:port dialled for the service probe
+	// ("": resolve and dial the URL's host, as for a monitor-only endpoint).
 	ServiceAddr string
 	// Pods are probed directly (empty unless healthCheck.perPod).
 	Pods []PodTarget
@@ -48,6 +54,10 @@ type Target struct {
 	// ExpectedSHA256 is the leaf the Secret holds; a pod serving another one
 	// is StaleCertificate.
 	ExpectedSHA256 string
+	// ClientCert is presented when the server asks for one (a monitor's
+	// clientCertSecretName); ClientCertID identifies its content.
+	ClientCert   *tls.Certificate
+	ClientCertID string
 	// Subprotocols are offered on the upgrade.
 	Subprotocols []string
 	// ClientCertRequired: the sidecar requires client certificates, which
@@ -55,6 +65,10 @@ type Target struct {
 	ClientCertRequired bool
 	// Interval between rounds (jittered by up to +10%) and Timeout per probe.
 	Interval, Timeout time.Duration
+	// CompatKey identifies the TLS policy and certificate: when it changes,
+	// the next round also handshakes as every client profile
+	// (probe.Compat) through the Service ("": never).
+	CompatKey string
 	// Idle, when positive, holds the service probe's connection silent this
 	// long after a healthy ping and pings again (healthCheck.idleTimeout):
 	// one connection per endpoint, once per round.
@@ -66,12 +80,12 @@ type Target struct {
 func (t Target) fingerprint() string {
 	pods := make([]string, 0, len(t.Pods))
 	for _, p := range t.Pods {
-		pods = append(pods, p.Name+"="+p.Addr)
+		pods = append(pods, p.Name+"="+p.Addr+"/"+p.AdminAddr)
 	}
 	sort.Strings(pods)
 	h := sha256.New()
-	fmt.Fprintf(h, "%s|%s|%s|%s|%s|%v|%v|%s|%s|%s", t.URL, t.ServiceAddr, strings.Join(pods, ","), t.RootsID,
-		t.ExpectedSHA256, t.Subprotocols, t.ClientCertRequired, t.Interval, t.Timeout, t.Idle)
+	fmt.Fprintf(h, "%s|%s|%s|%s|%s|%v|%v|%s|%s|%s|%s|%s", t.URL, t.ServiceAddr, strings.Join(pods, ","), t.RootsID,
+		t.ExpectedSHA256, t.Subprotocols, t.ClientCertRequired, t.Interval, t.Timeout, t.Idle, t.ClientCertID, t.CompatKey)
 	return hex.EncodeToString(h.Sum(nil))
 }
 
@@ -81,6 +95,9 @@ type PodResult struct {
 	Reason       string
 	Message      string
 	ServedSHA256 string
+	// Handshakes is the pod's sidecar report of real clients' failed
+	// handshakes (nil when not read or unreachable).
+	Handshakes *proxy.HandshakeReport
 }
 
 // Result is one finished round for an endpoint.
@@ -99,6 +116,11 @@ type Result struct {
 	ConsecutiveFailures int32
 	// LastSuccess is when a round was last healthy (zero: never).
 	LastSuccess time.Time
+	// Compat is the compatibility table measured for CompatKey (carried
+	// over from the round that measured it), and CompatTime when.
+	Compat     []probe.CompatResult
+	CompatKey  string
+	CompatTime time.Time
 }
 
 // Options configure a Prober.
@@ -125,6 +147,9 @@ type entry struct {
 	// state carried across rounds
 	failures    int32
 	lastSuccess time.Time
+	compat      []probe.CompatResult
+	compatKey   string
+	compatTime  time.Time
 }
 
 // Prober schedules probes. It implements manager.Runnable and
@@ -243,6 +268,12 @@ func (p *Prober) launch(e *entry) {
 func (p *Prober) loop(ctx context.Context, e *entry, t Target) {
 	for {
 		r := p.round(ctx, t)
+		p.mu.Lock()
+		measured := e.compatKey
+		p.mu.Unlock()
+		if t.CompatKey != "" && t.CompatKey != measured && r.Service != nil && r.Service.TLS.Version != "" {
+			r.Compat, r.CompatKey, r.CompatTime = p.compat(ctx, t), t.CompatKey, p.opts.Now()
+		}
 		if ctx.Err() != nil {
 			return
 		}
@@ -273,7 +304,11 @@ func (p *Prober) record(e *entry, t Target, r Result) {
 	} else {
 		e.failures++
 	}
+	if r.CompatKey != "" {
+		e.compat, e.compatKey, e.compatTime = r.Compat, r.CompatKey, r.CompatTime
+	}
 	r.ConsecutiveFailures, r.LastSuccess = e.failures, e.lastSuccess
+	r.Compat, r.CompatKey, r.CompatTime = e.compat, e.compatKey, e.compatTime
 	p.results[t.Key] = r
 	p.mu.Unlock()
 

@@ -3,12 +3,15 @@ package prober
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"sort"
 	"sync"
 	"time"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 	"github.com/wss-operator/wss-operator/internal/probe"
+	"github.com/wss-operator/wss-operator/internal/proxy"
 )
 
 // round probes the Service and every pod of t once, concurrently within the
@@ -17,7 +20,8 @@ func (p *Prober) round(ctx context.Context, t Target) Result {
 	var (
 		wg      sync.WaitGroup
 		service *probe.Result
-		pods    = make([]PodResult, len(t.Pods))
+		pods       = make([]PodResult, len(t.Pods))
+		handshakes = make([]*proxy.HandshakeReport, len(t.Pods))
 	)
 	wg.Add(1)
 	go func() {
@@ -32,7 +36,22 @@ func (p *Prober) round(ctx context.Context, t Target) Result {
 			pods[i] = podResult(t, pod.Name, r)
 		}()
 	}
+	for i, pod := range t.Pods {
+		if pod.AdminAddr == "" {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if rep, err := p.handshakes(ctx, t, pod.AdminAddr); err == nil {
+				handshakes[i] = &rep
+			}
+		}()
+	}
 	wg.Wait()
+	for i := range pods {
+		pods[i].Handshakes = handshakes[i]
+	}
 	if p.opts.Observe != nil && ctx.Err() == nil {
 		p.opts.Observe(t.Key, service)
 	}
@@ -50,6 +69,7 @@ func (p *Prober) probeOne(ctx context.Context, t Target, addr string, idle time.
 		Dial:         p.opts.Dial,
 		Resolver:     p.opts.Resolver,
 		Roots:        t.Roots,
+		ClientCert:   t.ClientCert,
 		Subprotocols: t.Subprotocols,
 		Timeout:      t.Timeout,
 		Idle:         idle,
@@ -117,7 +137,11 @@ func Summarise(t Target, service *probe.Result, pods []PodResult, now time.Time)
 	case service == nil:
 		r.Healthy, r.Reason, r.Message = false, wssv1.ReasonUnknown, "no service probe result"
 	case !service.Healthy:
-		r.Healthy, r.Reason, r.Phase, r.Message = false, service.Reason, service.Phase, "through the Service: "+service.Message
+		via := "through the Service: "
+		if t.ServiceAddr == "" {
+			via = "" // a monitored URL, dialled as clients dial it
+		}
+		r.Healthy, r.Reason, r.Phase, r.Message = false, service.Reason, service.Phase, via+service.Message
 	default:
 		if stale, msg := isStale(t, service); stale {
 			r.Healthy, r.Reason, r.Phase, r.Message = false, wssv1.ReasonStaleCertificate, "tls", "through the Service: "+msg
@@ -134,4 +158,31 @@ func Summarise(t Target, service *probe.Result, pods []PodResult, now time.Time)
 		}
 	}
 	return r
+}
+
+// handshakes reads a pod's sidecar report of failed client handshakes.
+func (p *Prober) handshakes(ctx context.Context, t Target, adminAddr string) (proxy.HandshakeReport, error) {
+	dial := p.opts.Dial
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	hc := &http.Client{
+		Timeout:   t.Timeout,
+		Transport: &http.Transport{DialContext: dial, DisableKeepAlives: true, Proxy: nil},
+	}
+	return proxy.FetchHandshakes(ctx, hc, "http://"+adminAddr)
+}
+
+// compat handshakes through the Service as every client profile.
+func (p *Prober) compat(ctx context.Context, t Target) []probe.CompatResult {
+	select {
+	case p.sem <- struct{}{}:
+		defer func() { <-p.sem }()
+	case <-ctx.Done():
+		return nil
+	}
+	return probe.Compat(ctx, probe.Options{
+		URL: t.URL, ConnectTo: t.ServiceAddr, Dial: p.opts.Dial, Resolver: p.opts.Resolver,
+		Roots: t.Roots, ClientCert: t.ClientCert, Timeout: t.Timeout,
+	})
 }

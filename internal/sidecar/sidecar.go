@@ -125,25 +125,31 @@ func clientAuthFlag(m wssv1.ClientAuthMode) string {
 // Args returns the proxy subcommand's arguments for the endpoint's TLS policy:
 //
 //	proxy --listen=:<tls port> --backend=127.0.0.1:<backend port> --cert-dir=<CertDir>
-//	      --client-auth=none|request|require --min-tls=1.2|1.3 --admin-listen=:<AdminPort>
-//	      --drain-timeout=<duration> [--cipher-suites=A,B] [--curves=X25519,P256]
+//	      --client-auth=none|request|require --admin-listen=:<AdminPort> --drain-timeout=<duration>
+//	      [--tls-profile=modern|old] [--min-tls=1.3] [--cipher-suites=A,B] [--curves=X25519,P256]
 //
 // Cipher suites and curves keep the spec's order and the CRD's enum names,
 // which the proxy accepts as they are.
 func Args(ep *wssv1.WSSEndpoint) []string {
-	minTLS := ep.Spec.TLS.MinVersion
-	if minTLS == "" {
-		minTLS = wssv1.TLSVersion12
-	}
 	args := []string{
 		"proxy",
 		"--listen=:" + strconv.Itoa(int(TLSPort(ep))),
 		"--backend=127.0.0.1:" + strconv.Itoa(int(ep.Spec.Backend.Port)),
 		"--cert-dir=" + CertDir,
 		"--client-auth=" + clientAuthFlag(clientAuthMode(ep)),
-		"--min-tls=" + string(minTLS),
 		"--admin-listen=:" + strconv.Itoa(AdminPort),
 		"--drain-timeout=" + DrainTimeout(ep).String(),
+	}
+	// Intermediate is the proxy's default, and Custom is Intermediate with
+	// the explicit fields below.
+	switch p := ep.Spec.TLS.Profile; p {
+	case wssv1.TLSProfileModern, wssv1.TLSProfileOld:
+		args = append(args, "--tls-profile="+strings.ToLower(string(p)))
+	}
+	// Only what differs from the profile: minVersion "1.2" is what
+	// Intermediate and Custom start from, so "" and "1.2" run the same.
+	if v := ep.Spec.TLS.MinVersion; v != "" && v != wssv1.TLSVersion12 {
+		args = append(args, "--min-tls="+string(v))
 	}
 	if cs := ep.Spec.TLS.CipherSuites; len(cs) > 0 {
 		names := make([]string, len(cs))

@@ -52,7 +52,7 @@ func withClientAuth(mode wssv1.ClientAuthMode, ca string) func(*wssv1.WSSEndpoin
 func TestArgs(t *testing.T) {
 	base := []string{
 		"proxy", "--listen=:8443", "--backend=127.0.0.1:8080", "--cert-dir=/var/run/wss-operator/tls",
-		"--client-auth=none", "--min-tls=1.2", "--admin-listen=:9090", "--drain-timeout=25s",
+		"--client-auth=none", "--admin-listen=:9090", "--drain-timeout=25s",
 	}
 	// with replaces the flag with the same name in base.
 	with := func(flags ...string) []string {
@@ -82,6 +82,17 @@ func TestArgs(t *testing.T) {
 		}), want: base},
 		{name: "TLS 1.3", ep: endpoint(func(ep *wssv1.WSSEndpoint) { ep.Spec.TLS.MinVersion = wssv1.TLSVersion13 }),
 			want: with("--min-tls=1.3")},
+		{name: "explicit TLS 1.2 is Intermediate's own minimum", ep: endpoint(func(ep *wssv1.WSSEndpoint) { ep.Spec.TLS.MinVersion = wssv1.TLSVersion12 }),
+			want: base},
+		{name: "profile Intermediate is the proxy's default", ep: endpoint(func(ep *wssv1.WSSEndpoint) { ep.Spec.TLS.Profile = wssv1.TLSProfileIntermediate }),
+			want: base},
+		{name: "profile Modern", ep: endpoint(func(ep *wssv1.WSSEndpoint) { ep.Spec.TLS.Profile = wssv1.TLSProfileModern }),
+			want: with("--tls-profile=modern")},
+		{name: "profile Old", ep: endpoint(func(ep *wssv1.WSSEndpoint) { ep.Spec.TLS.Profile = wssv1.TLSProfileOld }),
+			want: with("--tls-profile=old")},
+		{name: "profile Custom is Intermediate with explicit fields", ep: endpoint(func(ep *wssv1.WSSEndpoint) {
+			ep.Spec.TLS.Profile, ep.Spec.TLS.MinVersion = wssv1.TLSProfileCustom, wssv1.TLSVersion13
+		}), want: with("--min-tls=1.3")},
 		{name: "cipher suites keep their order", ep: endpoint(func(ep *wssv1.WSSEndpoint) {
 			ep.Spec.TLS.CipherSuites = []wssv1.CipherSuite{
 				"TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
@@ -139,7 +150,7 @@ func defaultTemplateJSON(hash string) string {
       "name": "wss-proxy",
       "image": "` + testImage + `",
       "args": ["proxy", "--listen=:8443", "--backend=127.0.0.1:8080", "--cert-dir=/var/run/wss-operator/tls",
-               "--client-auth=none", "--min-tls=1.2", "--admin-listen=:9090", "--drain-timeout=25s"],
+               "--client-auth=none", "--admin-listen=:9090", "--drain-timeout=25s"],
       "restartPolicy": "Always",
       "ports": [
         {"name": "wss-tls", "containerPort": 8443, "protocol": "TCP"},
