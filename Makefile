@@ -137,10 +137,10 @@ demo: envtest ## Run the operator, cert-manager and the real sidecar on a local 
 	KUBEBUILDER_ASSETS="$$(hack/envtest-bins.sh)" $(GO) run -ldflags "$(LDFLAGS)" ./hack/demo
 
 .PHONY: bench
-bench: bench-datapath bench-controlplane ## Both benchmarks below, into BENCHMARKS.md and bench/results/ (~15 min).
+bench: bench-datapath bench-controlplane ## Both benchmarks below, into BENCHMARKS.md and bench/results/ (~40 min).
 
 .PHONY: bench-datapath
-bench-datapath: build ## Data path on loopback: the sidecar vs nginx vs HAProxy (installs them with apt-get if missing; ~10 min).
+bench-datapath: build ## Data path on loopback: the sidecar vs nginx, HAProxy, Caddy, hitch, stunnel; fan-out (apt-get installs missing ones; ~35 min).
 	BENCH_BIN=$(LOCALBIN)/wss-operator GO=$(GO) hack/bench/run.sh
 
 .PHONY: bench-controlplane

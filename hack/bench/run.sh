@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The data-path benchmark (make bench): wss-operator proxy, nginx and HAProxy
-# terminating TLS 1.3 in front of the same ws:// echo backend, and that
+# The data-path benchmark (make bench): wss-operator proxy, nginx, HAProxy,
+# Caddy, hitch and stunnel terminating TLS 1.3 in front of the same ws://
+# echo backend, and that
 # backend directly over ws:// as the baseline. Results: bench/results/<UTC
 # time>/ (JSON per run) and the "Data path" section of BENCHMARKS.md.
 #
@@ -8,14 +9,19 @@
 # server under test and the echo backend share CPU $BENCH_SERVER_CPU
 # (default 1), like a sidecar and its app in one pod. Each server gets one
 # core's worth of workers: GOMAXPROCS=1 for the proxy, the backend and the
-# load generator; worker_processes 1 for nginx; nbthread 1 for HAProxy.
+# load generator; worker_processes 1 for nginx; nbthread 1 for HAProxy;
+# GOMAXPROCS=1 for Caddy; workers = 1 for hitch; stunnel has no worker knob
+# (one thread per connection), pinned to the same CPU.
 # taskset pins every process; children (nginx's worker) inherit it.
 #
 # Knobs (environment): BENCH_REPS (3), BENCH_DURATION (5s), BENCH_WARMUP
 # (1s), BENCH_IDLE_COUNTS ("2000 10000"), BENCH_PORT_BASE (18400),
 # BENCH_CLIENT_CPU, BENCH_SERVER_CPU, BENCH_KEEP=1 keeps older results,
 # BENCH_BIN (the wss-operator binary, default bin/wss-operator),
-# BENCH_FIGURES (all by default: "limits handshake resume latency throughput idle").
+# BENCH_FIGURES (all by default: "limits handshake resume latency throughput
+# idle fanout"; the word new-peers limits the targets to direct, proxy,
+# caddy, hitch and stunnel), BENCH_TARGETS (default "direct proxy nginx
+# haproxy caddy hitch stunnel"), BENCH_FANOUT_COUNTS ("1000 10000").
 #
 # Everything is bounded: each load generator run has -duration and a hard
 # -timeout, and every server started here is stopped on exit.
@@ -32,15 +38,40 @@ PORT_BASE=${BENCH_PORT_BASE:-18400}
 CLIENT_CPU=${BENCH_CLIENT_CPU:-0}
 SERVER_CPU=${BENCH_SERVER_CPU:-1}
 BIN=${BENCH_BIN:-$ROOT/bin/wss-operator}
-FIGURES=${BENCH_FIGURES:-limits handshake resume latency throughput idle}
+FANOUT_COUNTS=${BENCH_FANOUT_COUNTS:-1000 10000}
+ALL_FIGURES="limits handshake resume latency throughput idle fanout"
+TARGETS=${BENCH_TARGETS:-direct proxy nginx haproxy caddy hitch stunnel}
+FIGURES=""
+for f in ${BENCH_FIGURES:-$ALL_FIGURES}; do
+	case $f in
+	new-peers) TARGETS="direct proxy caddy hitch stunnel" ;;
+	all) FIGURES+=" $ALL_FIGURES" ;;
+	limits | handshake | resume | latency | throughput | idle | fanout) FIGURES+=" $f" ;;
+	*) printf 'BENCH_FIGURES: unknown %q (want %s, all or new-peers)\n' "$f" "$ALL_FIGURES" >&2 && exit 2 ;;
+	esac
+done
+[[ -n $FIGURES ]] || FIGURES=$ALL_FIGURES
+for t in $TARGETS; do
+	case $t in
+	direct | proxy | nginx | haproxy | caddy | hitch | stunnel) ;;
+	*) printf 'BENCH_TARGETS: unknown target %q\n' "$t" >&2 && exit 2 ;;
+	esac
+done
 GO=${GO:-go}
 
 BACKEND_PORT=$PORT_BASE
 PROXY_PORT=$((PORT_BASE + 43))
 NGINX_PORT=$((PORT_BASE + 44))
 HAPROXY_PORT=$((PORT_BASE + 45))
+CADDY_PORT=$((PORT_BASE + 46))
+HITCH_PORT=$((PORT_BASE + 47))
+STUNNEL_PORT=$((PORT_BASE + 48))
 ADMIN_PORT=$((PORT_BASE + 90))
-TARGETS="direct proxy nginx haproxy"
+# Fan-out: the backend pushes FANOUT_SIZE bytes to every connection every
+# FANOUT_INTERVAL; FANOUT_SENDERS of the clients send as often.
+FANOUT_SIZE=64
+FANOUT_INTERVAL=100ms
+FANOUT_SENDERS=0.01
 
 log() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -49,9 +80,13 @@ die() { log "error: $*"; exit 1; }
 [[ -x $BIN ]] || die "$BIN not found: run 'make build' first (make bench does)"
 
 # --- tools -----------------------------------------------------------------
+want() { [[ " $TARGETS " == *" $1 "* ]]; }
 need_apt=()
-command -v nginx >/dev/null || need_apt+=(nginx)
-command -v haproxy >/dev/null || need_apt+=(haproxy)
+want nginx && ! command -v nginx >/dev/null && need_apt+=(nginx)
+want haproxy && ! command -v haproxy >/dev/null && need_apt+=(haproxy)
+want caddy && ! command -v caddy >/dev/null && need_apt+=(caddy)
+want hitch && ! command -v hitch >/dev/null && need_apt+=(hitch)
+want stunnel && ! command -v stunnel4 >/dev/null && need_apt+=(stunnel4)
 command -v taskset >/dev/null || need_apt+=(util-linux)
 command -v openssl >/dev/null || need_apt+=(openssl)
 if ((${#need_apt[@]})); then
@@ -61,8 +96,11 @@ if ((${#need_apt[@]})); then
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
-NGINX=$(command -v nginx)
-HAPROXY=$(command -v haproxy)
+NGINX=$(command -v nginx || true)
+HAPROXY=$(command -v haproxy || true)
+CADDY=$(command -v caddy || true)
+HITCH=$(command -v hitch || true)
+STUNNEL=$(command -v stunnel4 || true)
 
 # Command prefixes, not functions: a background job of a simple command is
 # the program itself (taskset and env exec it), so $! is the server's PID.
@@ -84,14 +122,20 @@ HARD_NOFILE=$(ulimit -Hn)
 if [[ $HARD_NOFILE == unlimited ]]; then HARD_NOFILE=1048576; fi
 ulimit -n "$HARD_NOFILE"
 MAX_IDLE=$(((HARD_NOFILE - 100) / 2 / 100 * 100))
-idle_counts=()
-for n in $IDLE_COUNTS; do
-	if ((n > MAX_IDLE)); then
-		log "RLIMIT_NOFILE hard limit $HARD_NOFILE holds $MAX_IDLE proxied connections, not $n: measuring $MAX_IDLE"
-		n=$MAX_IDLE
-	fi
-	idle_counts+=("$n")
-done
+fit() {
+	local n
+	for n in "$@"; do
+		if ((n > MAX_IDLE)); then
+			log "RLIMIT_NOFILE hard limit $HARD_NOFILE holds $MAX_IDLE proxied connections, not $n: measuring $MAX_IDLE"
+			n=$MAX_IDLE
+		fi
+		echo "$n"
+	done
+}
+# shellcheck disable=SC2086 # word splitting of the count lists is meant
+mapfile -t idle_counts < <(fit $IDLE_COUNTS)
+# shellcheck disable=SC2086
+mapfile -t fanout_counts < <(fit $FANOUT_COUNTS)
 MAXCONN=$((MAX_IDLE + 50))
 
 # --- workspace -----------------------------------------------------------------
@@ -120,7 +164,7 @@ trap 'exit 130' INT TERM
 
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 RES=$ROOT/bench/results/$STAMP
-mkdir -p "$RES/runs" "$WORK/bin" "$WORK/certs" "$WORK/nginx/logs" "$WORK/nginx/tmp"
+mkdir -p "$RES/runs" "$WORK/bin" "$WORK/certs" "$WORK/nginx/logs" "$WORK/nginx/tmp" "$WORK/caddy"
 
 log "building the benchmark programs"
 for p in loadgen echo handshakecost report; do
@@ -204,7 +248,81 @@ frontend wss
 backend echo
     server echo 127.0.0.1:$BACKEND_PORT
 EOF
-"$HAPROXY" -c -q -f "$WORK/haproxy.cfg" || die "haproxy rejects $WORK/haproxy.cfg"
+if want haproxy; then "$HAPROXY" -c -q -f "$WORK/haproxy.cfg" || die "haproxy rejects $WORK/haproxy.cfg"; fi
+
+# Caddy: the same restriction through its tls directive (Go's crypto/tls
+# picks TLS_AES_128_GCM_SHA256 on AES-NI hardware; TLS 1.3 suites are not
+# configurable in Go), HTTP/1.1 only, reverse_proxy's native WebSocket
+# support. No ACME (the certificate is given, auto_https off), no admin
+# endpoint, nothing bound off loopback, storage under the run's workspace.
+cat >"$WORK/caddy/Caddyfile" <<EOF
+{
+	admin off
+	auto_https off
+	storage file_system $WORK/caddy/data
+	servers {
+		protocols h1
+	}
+	log {
+		level ERROR
+	}
+}
+https://:$CADDY_PORT {
+	bind 127.0.0.1
+	tls $WORK/certs/tls.crt $WORK/certs/tls.key {
+		protocols tls1.3
+		curves x25519
+		alpn http/1.1
+	}
+	reverse_proxy 127.0.0.1:$BACKEND_PORT
+}
+EOF
+# Caddy reads $HOME and the XDG directories; keep them inside the workspace.
+CADDY_ENV=(HOME="$WORK/caddy" XDG_DATA_HOME="$WORK/caddy/data" XDG_CONFIG_HOME="$WORK/caddy/config" GOMAXPROCS=1)
+if want caddy; then
+	env "${CADDY_ENV[@]}" "$CADDY" validate --config "$WORK/caddy/Caddyfile" --adapter caddyfile >"$WORK/caddy/validate.log" 2>&1 ||
+		die "caddy rejects $WORK/caddy/Caddyfile: $(tail -n 1 "$WORK/caddy/validate.log")"
+fi
+
+# hitch and stunnel are L4: TLS in front of a TCP backend; the WebSocket
+# upgrade passes through them untouched. hitch refuses to run its workers
+# as root, so as root they run as nobody (the key is read before).
+cat >"$WORK/hitch.conf" <<EOF
+frontend = "[127.0.0.1]:$HITCH_PORT"
+backend = "[127.0.0.1]:$BACKEND_PORT"
+pem-file = "$WORK/haproxy.pem"
+workers = 1
+backlog = 4096
+daemon = off
+tls-protos = TLSv1.3
+ciphersuites = "TLS_AES_128_GCM_SHA256"
+ecdh-curve = "X25519"
+alpn-protos = "http/1.1"
+syslog = off
+log-level = 1
+EOF
+if [[ $(id -u) == 0 ]]; then printf 'user = "nobody"\ngroup = "nogroup"\n' >>"$WORK/hitch.conf"; fi
+if want hitch; then
+	"$HITCH" --test --config="$WORK/hitch.conf" >"$WORK/hitch-test.log" 2>&1 ||
+		die "hitch rejects $WORK/hitch.conf: $(tail -n 1 "$WORK/hitch-test.log")"
+fi
+# stunnel negotiates no ALPN (it has no server-side option for it).
+cat >"$WORK/stunnel.conf" <<EOF
+foreground = yes
+pid =
+output = $WORK/stunnel.log
+debug = warning
+[wss]
+accept = 127.0.0.1:$STUNNEL_PORT
+connect = 127.0.0.1:$BACKEND_PORT
+cert = $WORK/certs/tls.crt
+key = $WORK/certs/tls.key
+sslVersionMin = TLSv1.3
+sslVersionMax = TLSv1.3
+ciphersuites = TLS_AES_128_GCM_SHA256
+curves = X25519
+TIMEOUTidle = 3600
+EOF
 
 # --- servers -------------------------------------------------------------------
 port_of() {
@@ -213,10 +331,13 @@ port_of() {
 	proxy) echo "$PROXY_PORT" ;;
 	nginx) echo "$NGINX_PORT" ;;
 	haproxy) echo "$HAPROXY_PORT" ;;
+	caddy) echo "$CADDY_PORT" ;;
+	hitch) echo "$HITCH_PORT" ;;
+	stunnel) echo "$STUNNEL_PORT" ;;
 	esac
 }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for t in backend proxy nginx haproxy; do
+for t in backend proxy nginx haproxy caddy hitch stunnel; do
 	port_open "$(port_of $t)" && die "port $(port_of $t) is in use: set BENCH_PORT_BASE"
 done
 port_open "$ADMIN_PORT" && die "port $ADMIN_PORT is in use: set BENCH_PORT_BASE"
@@ -226,7 +347,8 @@ start() {
 	port_open "$(port_of "$name")" && die "port $(port_of "$name") is still in use before starting $name"
 	case $name in
 	backend)
-		"${PIN_SERVER[@]}" env GOMAXPROCS=1 "$WORK/bin/echo" -listen "127.0.0.1:$BACKEND_PORT" >"$WORK/backend.log" 2>&1 &
+		"${PIN_SERVER[@]}" env GOMAXPROCS=1 "$WORK/bin/echo" -listen "127.0.0.1:$BACKEND_PORT" \
+			-broadcast-size "$FANOUT_SIZE" -broadcast-interval "$FANOUT_INTERVAL" >"$WORK/backend.log" 2>&1 &
 		;;
 	proxy)
 		"${PIN_SERVER[@]}" env GOMAXPROCS=1 "$BIN" proxy --listen "127.0.0.1:$PROXY_PORT" \
@@ -240,6 +362,15 @@ start() {
 	haproxy)
 		"${PIN_SERVER[@]}" "$HAPROXY" -db -f "$WORK/haproxy.cfg" >"$WORK/haproxy.log" 2>&1 &
 		;;
+	caddy)
+		"${PIN_SERVER[@]}" env "${CADDY_ENV[@]}" "$CADDY" run --config "$WORK/caddy/Caddyfile" --adapter caddyfile >"$WORK/caddy.log" 2>&1 &
+		;;
+	hitch)
+		"${PIN_SERVER[@]}" "$HITCH" --config="$WORK/hitch.conf" >"$WORK/hitch.log" 2>&1 &
+		;;
+	stunnel)
+		"${PIN_SERVER[@]}" "$STUNNEL" "$WORK/stunnel.conf" >"$WORK/stunnel.out" 2>&1 &
+		;;
 	esac
 	PIDS[$name]=$!
 	local port
@@ -249,7 +380,7 @@ start() {
 		kill -0 "${PIDS[$name]}" 2>/dev/null || break
 		sleep 0.1
 	done
-	die "$name did not start listening on $port; its log: $(tail -5 "$WORK"/$name.log "$WORK"/nginx/*.log 2>/dev/null)"
+	die "$name did not start listening on $port; its log: $(tail -n 5 "$WORK"/$name.log "$WORK"/nginx/*.log 2>/dev/null)"
 }
 
 url_of() {
@@ -281,13 +412,19 @@ cat >"$RES/params.json" <<EOF
 	IFS=,
 	echo "${idle_counts[*]}"
 )], "requestedIdleCounts": [$(echo "$IDLE_COUNTS" | tr -s ' ' ',')],
+ "fanoutCounts": [$(
+	IFS=,
+	echo "${fanout_counts[*]}"
+)], "requestedFanoutCounts": [$(echo "$FANOUT_COUNTS" | tr -s ' ' ',')],
+ "fanoutSize": $FANOUT_SIZE, "fanoutIntervalMs": ${FANOUT_INTERVAL%ms}, "fanoutSenders": $FANOUT_SENDERS,
+ "targets": [$(printf '"%s",' $TARGETS | sed 's/,$//')], "figures": [$(printf '"%s",' $FIGURES | sed 's/,$//')],
  "handshakeConcurrency": 16, "latencyConnections": 1, "throughputMessage": 16384,
  "command": "make bench", "started": "$STAMP"}
 EOF
 "$WORK/bin/report" -machine -proxy-bin "$BIN" >"$RES/machine.json"
-cp "$WORK/nginx/nginx.conf" "$RES/nginx.conf"
-sed "s#$WORK#\$WORK#g" "$WORK/haproxy.cfg" >"$RES/haproxy.cfg"
-sed -i "s#$WORK#\$WORK#g" "$RES/nginx.conf"
+for f in nginx/nginx.conf haproxy.cfg caddy/Caddyfile hitch.conf stunnel.conf; do
+	sed "s#$WORK#\$WORK#g" "$WORK/$f" >"$RES/$(basename "$f")"
+done
 
 has() { [[ " $FIGURES " == *" $1 "* ]]; }
 
@@ -301,8 +438,8 @@ if has limits; then
 fi
 
 start backend
-for t in proxy nginx haproxy; do start "$t"; done
-log "servers up: backend ${PIDS[backend]}, proxy ${PIDS[proxy]}, nginx ${PIDS[nginx]}, haproxy ${PIDS[haproxy]}"
+for t in $TARGETS; do [[ $t == direct ]] || start "$t"; done
+log "servers up: $(for n in "${!PIDS[@]}"; do printf '%s %s, ' "$n" "${PIDS[$n]}"; done)"
 cat /proc/loadavg >"$RES/loadavg-start.txt"
 
 # Targets take turns within each repetition, so a disturbance on the shared
@@ -321,7 +458,7 @@ has resume && figure resume -mode resume -concurrency 16
 # Where the proxy's handshake CPU goes: an extra full-handshake run with perf
 # attached to the proxy (the same code built with its symbols; `make build`
 # strips them). Skipped without perf or with BENCH_PROFILE=0.
-if has handshake && [[ ${BENCH_PROFILE:-1} == 1 ]] && command -v perf >/dev/null; then
+if has handshake && want proxy && [[ ${BENCH_PROFILE:-1} == 1 ]] && command -v perf >/dev/null; then
 	log "profile: perf on wss-operator proxy during full handshakes"
 	CGO_ENABLED=0 $GO build -trimpath -o "$WORK/bin/wss-operator-sym" .
 	stop proxy
@@ -366,6 +503,24 @@ if has idle; then
 			sleep 1
 			loadgen "idle-$n" "$t" 1 -mode idle -count "$n" -concurrency 32 -duration 90s -settle 5s \
 				-sources 127.0.0.2-127.0.0.9
+		done
+	done
+fi
+# Fan-out: N connections to the backend's /broadcast; every 100 ms the
+# backend pushes a 64-byte timestamped message to each, and 1% of the
+# clients send one as often (echoed back). The targets take turns within
+# each repetition; a pause between runs lets the previous run's
+# connections leave the backend's hub.
+if has fanout; then
+	for n in "${fanout_counts[@]}"; do
+		log "fanout-$n"
+		for rep in $(seq "$REPS"); do
+			for t in $TARGETS; do
+				loadgen "fanout-$n" "$t" "$rep" -mode fanout -count "$n" -concurrency 32 -size "$FANOUT_SIZE" \
+					-senders "$FANOUT_SENDERS" -send-interval "$FANOUT_INTERVAL" -broadcast-interval "$FANOUT_INTERVAL" \
+					-sources 127.0.0.2-127.0.0.9 -open 90s -warmup "$WARMUP" -duration "$DURATION"
+				sleep 2
+			done
 		done
 	done
 fi

@@ -7,6 +7,12 @@
 //
 //	/source?size=N  streams unmasked binary messages of N bytes until the
 //	                client goes away (the one-way throughput figure)
+//	/broadcast      joins the fan-out hub: every --broadcast-interval
+//	                (100ms) the backend writes one --broadcast-size (64 B)
+//	                binary message to every /broadcast connection, its
+//	                first 8 bytes the time it was written (UnixNano,
+//	                big-endian) and the 9th 'B'; what the client sends is
+//	                echoed back as on any other path
 //	any other path  echoes every frame back unmasked with the same opcode
 //	                and FIN bit (fragmented messages come back fragmented);
 //	                answers ping with pong and close with close

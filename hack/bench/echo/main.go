@@ -9,19 +9,23 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/wss-operator/wss-operator/hack/bench/internal/echo"
 )
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:18400", "loopback address to listen on (host:port)")
+	size := flag.Int("broadcast-size", 64, "/broadcast: bytes per pushed message (at least 9: timestamp and kind)")
+	interval := flag.Duration("broadcast-interval", 100*time.Millisecond, "/broadcast: push a message to every member this often")
 	flag.Parse()
-	if err := run(*listen); err != nil {
+	hub := &echo.Hub{Size: *size, Interval: *interval}
+	if err := run(*listen, hub); err != nil {
 		log.Fatalf("echo: %v", err)
 	}
 }
 
-func run(listen string) error {
+func run(listen string, hub *echo.Hub) error {
 	host, _, err := net.SplitHostPort(listen)
 	if err != nil {
 		return fmt.Errorf("--listen %q: %w", listen, err)
@@ -53,7 +57,7 @@ func run(listen string) error {
 			log.Printf("accept: %v", err)
 			continue
 		}
-		go echo.Serve(c)
+		go echo.ServeHub(c, hub)
 	}
 }
 

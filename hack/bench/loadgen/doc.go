@@ -17,6 +17,12 @@
 //	idle        open -conns connections (from -sources, round robin), send
 //	            one message on each, then hold them quiet; the server's RSS
 //	            growth per connection
+//	fanout      open -count connections to the backend's /broadcast (from
+//	            -sources), which pushes a 64-byte timestamped message to
+//	            every one every 100 ms; -senders (1%) of them also send a
+//	            message every -send-interval, echoed back. Delivery latency
+//	            (the payload's timestamp against the client's clock),
+//	            messages received, and the server's CPU per 1,000 of them
 //
 // Every mode runs -warmup first, then measures for -duration, and stops
 // earlier once -count operations were measured. A hard -timeout ends the

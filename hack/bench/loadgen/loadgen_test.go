@@ -133,6 +133,7 @@ func echoServer(t *testing.T, config *tls.Config) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = ln.Close() })
+	hub := &echo.Hub{Size: 64, Interval: 20 * time.Millisecond}
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -142,7 +143,7 @@ func echoServer(t *testing.T, config *tls.Config) string {
 			if config != nil {
 				c = tls.Server(c, config)
 			}
-			go echo.Serve(c)
+			go echo.ServeHub(c, hub)
 		}
 	}()
 	return ln.Addr().String()
@@ -213,6 +214,24 @@ func TestModesAgainstEcho(t *testing.T) {
 			"-sources", "127.0.0.2-127.0.0.3", "-server-pids", itoa(os.Getpid())}, func(g Gomega, r *Result) {
 			g.Expect(r.Idle.Opened).To(Equal(20))
 			g.Expect(r.Idle.ServerAfterKiB).To(BeNumerically(">", 0))
+		}},
+		{"fanout over TLS", []string{"-mode", "fanout", "-url", "wss://" + secure, "-count", "20", "-senders", "0.1",
+			"-send-interval", "20ms", "-broadcast-interval", "20ms", "-sources", "127.0.0.2-127.0.0.3", "-server-pids", itoa(os.Getpid())}, func(g Gomega, r *Result) {
+			g.Expect(r.Fanout.Opened).To(Equal(20))
+			g.Expect(r.Fanout.Senders).To(Equal(2))
+			g.Expect(r.Fanout.Broadcasts).To(BeNumerically(">", 20))
+			g.Expect(r.Fanout.Echoes).To(BeNumerically(">", 0))
+			g.Expect(r.Fanout.DeliveredFraction).To(BeNumerically(">", 0.5))
+			g.Expect(r.Fanout.DeliveredFraction).To(BeNumerically("<", 1.2))
+			g.Expect(r.Fanout.ServerCPUMsPer1000).To(BeNumerically(">", 0))
+			g.Expect(r.Latency.P50Ms).To(BeNumerically(">", 0))
+			g.Expect(r.Fanout.EchoLatency.Samples).To(BeNumerically(">", 0))
+		}},
+		{"fanout plain without senders", []string{"-mode", "fanout", "-url", "ws://" + plain, "-count", "5", "-senders", "0",
+			"-broadcast-interval", "20ms"}, func(g Gomega, r *Result) {
+			g.Expect(r.Fanout.Senders).To(BeZero())
+			g.Expect(r.Fanout.Echoes).To(BeZero())
+			g.Expect(r.Fanout.Broadcasts).To(BeNumerically(">", 5))
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -17,28 +17,29 @@ import (
 
 // Result is the JSON object the load generator prints.
 type Result struct {
-	Mode            string      `json:"mode"`
-	Target          string      `json:"target"`
-	URL             string      `json:"url"`
-	Size            int         `json:"size,omitempty"`
-	Concurrency     int         `json:"concurrency"`
-	WarmupSec       float64     `json:"warmupSec"`
-	DurationSec     float64     `json:"durationSec"`
-	Count           int64       `json:"count"`
-	Rate            float64     `json:"rate"`
-	Bytes           int64       `json:"bytes,omitempty"`
-	MBPerSec        float64     `json:"mbPerSec,omitempty"`
-	ResumedFraction *float64    `json:"resumedFraction,omitempty"`
-	Errors          int64       `json:"errors"`
-	FirstError      string      `json:"firstError,omitempty"`
-	Latency         *Latency    `json:"latency,omitempty"`
-	TLS             *tlsFacts   `json:"tls,omitempty"`
-	Server          *ProcUse    `json:"server,omitempty"`
-	Aux             *ProcUse    `json:"aux,omitempty"`
-	Client          *ProcUse    `json:"client,omitempty"`
-	CPUBusy         []float64   `json:"cpuBusy,omitempty"`
-	Idle            *IdleResult `json:"idle,omitempty"`
-	Started         time.Time   `json:"started"`
+	Mode            string        `json:"mode"`
+	Target          string        `json:"target"`
+	URL             string        `json:"url"`
+	Size            int           `json:"size,omitempty"`
+	Concurrency     int           `json:"concurrency"`
+	WarmupSec       float64       `json:"warmupSec"`
+	DurationSec     float64       `json:"durationSec"`
+	Count           int64         `json:"count"`
+	Rate            float64       `json:"rate"`
+	Bytes           int64         `json:"bytes,omitempty"`
+	MBPerSec        float64       `json:"mbPerSec,omitempty"`
+	ResumedFraction *float64      `json:"resumedFraction,omitempty"`
+	Errors          int64         `json:"errors"`
+	FirstError      string        `json:"firstError,omitempty"`
+	Latency         *Latency      `json:"latency,omitempty"`
+	TLS             *tlsFacts     `json:"tls,omitempty"`
+	Server          *ProcUse      `json:"server,omitempty"`
+	Aux             *ProcUse      `json:"aux,omitempty"`
+	Client          *ProcUse      `json:"client,omitempty"`
+	CPUBusy         []float64     `json:"cpuBusy,omitempty"`
+	Idle            *IdleResult   `json:"idle,omitempty"`
+	Fanout          *FanoutResult `json:"fanout,omitempty"`
+	Started         time.Time     `json:"started"`
 }
 
 type options struct {
@@ -49,6 +50,8 @@ type options struct {
 	count                                         int
 	concurrency, size                             int
 	idleEcho                                      bool
+	senders                                       float64
+	sendInterval, broadcastInterval, open         time.Duration
 }
 
 func main() {
@@ -101,7 +104,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.SetOutput(stderr)
 	o := &options{}
 	var serverPids, auxPids string
-	fs.StringVar(&o.mode, "mode", "handshake", "handshake, resume, latency, throughput or idle")
+	fs.StringVar(&o.mode, "mode", "handshake", "handshake, resume, latency, throughput, idle or fanout")
 	fs.StringVar(&o.url, "url", "", "target: ws://HOST:PORT or wss://HOST:PORT, HOST a loopback IP or localhost (required)")
 	fs.StringVar(&o.label, "label", "", "name of the target in the result")
 	fs.StringVar(&o.serverName, "server-name", "bench.local", "TLS server name and Host header")
@@ -116,6 +119,10 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.size, "size", 64, "message size in bytes (latency, throughput)")
 	fs.DurationVar(&o.settle, "settle", 3*time.Second, "idle: wait after the last connection before measuring RSS")
 	fs.BoolVar(&o.idleEcho, "idle-echo", true, "idle: send one 64-byte message on each connection before it goes quiet")
+	fs.Float64Var(&o.senders, "senders", 0.01, "fanout: fraction of the connections that also send a -size message every -send-interval")
+	fs.DurationVar(&o.sendInterval, "send-interval", 100*time.Millisecond, "fanout: how often each sender sends")
+	fs.DurationVar(&o.broadcastInterval, "broadcast-interval", 100*time.Millisecond, "fanout: the backend's push interval (for the delivered fraction)")
+	fs.DurationVar(&o.open, "open", 90*time.Second, "fanout: time allowed to open the connections")
 	fs.DurationVar(&o.timeout, "timeout", 0, "hard limit for the whole process (default: warmup+duration+settle+60s)")
 	fs.StringVar(&o.out, "out", "", "write the JSON result to this file instead of stdout")
 	if err := fs.Parse(args); err != nil {
@@ -140,10 +147,21 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	if o.auxPids, err = parsePids(auxPids); err != nil {
 		return nil, fmt.Errorf("-aux-pids: %w", err)
 	}
-	def := map[string]int{"handshake": 16, "resume": 16, "latency": 1, "throughput": 1, "idle": 64}
+	def := map[string]int{"handshake": 16, "resume": 16, "latency": 1, "throughput": 1, "idle": 64, "fanout": 32}
 	d, ok := def[o.mode]
 	if !ok {
-		return nil, fmt.Errorf("-mode %q: want handshake, resume, latency, throughput or idle", o.mode)
+		return nil, fmt.Errorf("-mode %q: want handshake, resume, latency, throughput, idle or fanout", o.mode)
+	}
+	if o.mode == "fanout" {
+		if o.count > 100_000 {
+			return nil, fmt.Errorf("-count %d: fanout opens that many connections; want at most 100000", o.count)
+		}
+		if o.senders < 0 || o.senders > 1 || o.sendInterval <= 0 || o.open <= 0 {
+			return nil, errors.New("-senders must be in 0..1, -send-interval and -open positive")
+		}
+		if o.size < 9 {
+			return nil, fmt.Errorf("-size %d: fanout messages carry a 9-byte timestamp", o.size)
+		}
 	}
 	if o.concurrency <= 0 {
 		o.concurrency = d
@@ -156,13 +174,19 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	}
 	if o.timeout <= 0 {
 		o.timeout = o.warmup + o.duration + o.settle + time.Minute
+		if o.mode == "fanout" {
+			o.timeout += o.open
+		}
 	}
 	if o.label == "" {
 		o.label = o.url
 	}
 	o.path = "/echo"
-	if o.mode == "throughput" {
+	switch o.mode {
+	case "throughput":
 		o.path = "/source?size=" + strconv.Itoa(o.size)
+	case "fanout":
+		o.path = "/broadcast"
 	}
 	return o, nil
 }
@@ -203,6 +227,9 @@ func execute(ctx context.Context, o *options) (*Result, error) {
 		return res, runIdle(ctx, o, cl, sg, ag, res)
 	}
 	w := &window{serverG: sg, auxG: ag, warmup: o.warmup, length: o.duration, maxCount: int64(o.count)}
+	if o.mode == "fanout" {
+		w.maxCount = 0 // -count is the number of connections
+	}
 	switch o.mode {
 	case "handshake", "resume":
 		err = runHandshakes(ctx, o, cl, w, res)
@@ -210,6 +237,8 @@ func execute(ctx context.Context, o *options) (*Result, error) {
 		err = runLatency(ctx, o, cl, w, res)
 	case "throughput":
 		err = runThroughput(ctx, o, cl, w, res)
+	case "fanout":
+		err = runFanout(ctx, o, cl, w, res)
 	}
 	if err != nil {
 		return nil, err

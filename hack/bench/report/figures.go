@@ -239,7 +239,7 @@ func (w *renderer) idle() {
 			}
 		}
 		if len(parts) > 0 {
-			w.line("**Target ≤ 40 KiB, aim 20:** wss-operator proxy uses %s.", joinAnd(parts))
+			w.line("**Target ≤ %d KiB at the largest point:** wss-operator proxy uses %s.", goalIdleKiB, joinAnd(parts))
 			w.line("")
 		}
 		for i, n := range counts {

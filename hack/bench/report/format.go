@@ -8,12 +8,15 @@ import (
 
 // Targets, peers (the TLS proxies compared with each other) and their names.
 var (
-	peers   = []string{"proxy", "nginx", "haproxy"}
-	targets = []string{"proxy", "nginx", "haproxy", "direct"}
+	peers   = []string{"proxy", "nginx", "haproxy", "caddy", "hitch", "stunnel"}
+	targets = []string{"proxy", "nginx", "haproxy", "caddy", "hitch", "stunnel", "direct"}
 	names   = map[string]string{
-		"proxy": "wss-operator proxy", "nginx": "nginx", "haproxy": "HAProxy",
+		"proxy": "wss-operator proxy", "nginx": "nginx", "haproxy": "HAProxy", "caddy": "Caddy",
+		"hitch": "hitch (L4)", "stunnel": "stunnel (L4)",
 		"direct": "direct ws:// (baseline, no TLS)",
 	}
+	// openSSLServers are the peers whose TLS is OpenSSL's.
+	openSSLServers = []string{"nginx", "haproxy", "hitch", "stunnel"}
 )
 
 // table is a markdown table.

@@ -253,7 +253,7 @@ func (w *renderer) opensslShare(pcs map[string]float64) string {
 	prim := 1e6/o.SignPerSec + 2e6/o.X25519PerSec
 	var parts []string
 	most := true
-	for _, t := range []string{"nginx", "haproxy"} {
+	for _, t := range openSSLServers {
 		if v := pcs[t]; v > 0 {
 			parts = append(parts, fmt.Sprintf("%s %s µs", names[t], num(1e6/v, 0)))
 			most = most && prim < 0.5*1e6/v

@@ -49,7 +49,22 @@ type run struct {
 	Aux     *use      `json:"aux"`
 	Client  *use      `json:"client"`
 	CPUBusy []float64 `json:"cpuBusy"`
-	Idle    *struct {
+	Fanout  *struct {
+		Conns               int     `json:"conns"`
+		Opened              int     `json:"opened"`
+		Senders             int     `json:"senders"`
+		Broadcasts          int64   `json:"broadcasts"`
+		Echoes              int64   `json:"echoes"`
+		Sent                int64   `json:"sent"`
+		DeliveredFraction   float64 `json:"deliveredFraction"`
+		ServerCPUMsPer1000  float64 `json:"serverCpuMsPer1000"`
+		AuxCPUMsPer1000     float64 `json:"auxCpuMsPer1000"`
+		BroadcastIntervalMs float64 `json:"broadcastIntervalMs"`
+		EchoLatency         *struct {
+			P99Ms float64 `json:"p99Ms"`
+		} `json:"echoLatency"`
+	} `json:"fanout"`
+	Idle *struct {
 		Conns            int     `json:"conns"`
 		Opened           int     `json:"opened"`
 		OpenSec          float64 `json:"openSec"`
@@ -79,17 +94,23 @@ type handshakeCost struct {
 }
 
 type params struct {
-	Reps                int    `json:"reps"`
-	Duration            string `json:"duration"`
-	Warmup              string `json:"warmup"`
-	ClientCPU           int    `json:"clientCPU"`
-	ServerCPU           int    `json:"serverCPU"`
-	NoFileHard          int    `json:"nofileHard"`
-	IdleCounts          []int  `json:"idleCounts"`
-	RequestedIdleCounts []int  `json:"requestedIdleCounts"`
-	HandshakeConc       int    `json:"handshakeConcurrency"`
-	ThroughputMessage   int    `json:"throughputMessage"`
-	Started             string `json:"started"`
+	Reps                int      `json:"reps"`
+	Duration            string   `json:"duration"`
+	Warmup              string   `json:"warmup"`
+	ClientCPU           int      `json:"clientCPU"`
+	ServerCPU           int      `json:"serverCPU"`
+	NoFileHard          int      `json:"nofileHard"`
+	IdleCounts          []int    `json:"idleCounts"`
+	RequestedIdleCounts []int    `json:"requestedIdleCounts"`
+	FanoutCounts        []int    `json:"fanoutCounts"`
+	RequestedFanout     []int    `json:"requestedFanoutCounts"`
+	FanoutSize          int      `json:"fanoutSize"`
+	FanoutIntervalMs    float64  `json:"fanoutIntervalMs"`
+	FanoutSenders       float64  `json:"fanoutSenders"`
+	Targets             []string `json:"targets"`
+	HandshakeConc       int      `json:"handshakeConcurrency"`
+	ThroughputMessage   int      `json:"throughputMessage"`
+	Started             string   `json:"started"`
 }
 
 // opensslSpeed is what `openssl speed ecdsap256 ecdhx25519` printed.

@@ -21,6 +21,9 @@ type Machine struct {
 	Go          string  `json:"go"`
 	Nginx       string  `json:"nginx"`
 	HAProxy     string  `json:"haproxy"`
+	Caddy       string  `json:"caddy,omitempty"`
+	Hitch       string  `json:"hitch,omitempty"`
+	Stunnel     string  `json:"stunnel,omitempty"`
 	OpenSSL     string  `json:"openssl"`
 	Proxy       string  `json:"proxy"`
 	TCPTwReuse  string  `json:"tcpTwReuse"`
@@ -70,6 +73,27 @@ func collectMachine(proxyBin string) Machine {
 	for _, line := range strings.Split(command("haproxy", "-vv"), "\n") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "Running on OpenSSL version :"); ok {
 			m.HAProxy += " (running on " + strings.TrimSpace(v) + ")"
+		}
+	}
+	if v := firstLine(command("caddy", "version")); v != "" {
+		m.Caddy = "Caddy " + v
+		for _, line := range strings.Split(command("caddy", "build-info"), "\n") {
+			if f := strings.Fields(line); len(f) == 2 && f[0] == "go" {
+				m.Caddy += " (" + f[1] + ")"
+			}
+		}
+	}
+	m.Hitch = firstLine(command("hitch", "--version"))
+	for _, line := range strings.Split(command("stunnel4", "-version"), "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "stunnel "):
+			m.Stunnel, _, _ = strings.Cut(line, " on ")
+		case strings.HasPrefix(line, "Running  with ") && m.Stunnel != "":
+			m.Stunnel += " (running with " + strings.TrimPrefix(line, "Running  with ") + ")"
+		case strings.HasPrefix(line, "Threading:") && m.Stunnel != "":
+			t, _, _ := strings.Cut(strings.TrimPrefix(line, "Threading:"), " ")
+			m.Stunnel += ", threading " + t
 		}
 	}
 	m.OpenSSL = firstLine(command("openssl", "version"))

@@ -36,18 +36,19 @@ func render(r *results) string {
 	w.latency("latency-16384", "16 KiB")
 	w.throughput()
 	w.idle()
+	for _, n := range r.params.FanoutCounts {
+		w.fanout(n)
+	}
 	return w.b.String()
 }
 
 func (w *renderer) header() {
 	r, m, p := w.r, w.r.machine, w.r.params
-	w.line("The same ECDSA P-256 certificate and the same plain WebSocket echo backend (`hack/bench/echo`, a minimal RFC 6455 server) "+
-		"behind three TLS terminators — **wss-operator proxy**, **nginx** and **HAProxy** (Debian packages) — and that backend over plain "+
-		"`ws://` as the baseline. Load comes from `hack/bench/loadgen`, a separate Go process, loopback only, every run bounded in time and count. "+
-		"Each figure is the median of %d runs of %s after %s of warm-up; targets take turns within each repetition.", p.Reps, p.Duration, p.Warmup)
-	w.line("")
-	w.line("**Reproduce:** `make bench` (about 10 minutes on this machine; knobs at the top of `hack/bench/run.sh`). Raw data of this run: `bench/results/%s/` "+
-		"(one JSON per run, the nginx and HAProxy configurations, the limit measurements).", r.stamp)
+	var terms []string
+	for _, t := range w.present() {
+		terms = append(terms, "**"+names[t]+"**")
+	}
+	w.line("%s", tmpl("intro", map[string]any{"Terminators": terms, "Reps": p.Reps, "Duration": p.Duration, "Warmup": p.Warmup, "Stamp": r.stamp}))
 	w.line("")
 	w.line("### Machine and conditions")
 	w.line("")
@@ -56,12 +57,16 @@ func (w *renderer) header() {
 		hv = ", virtual machine"
 	}
 	w.line("- **CPU:** %s, %d CPUs%s; **memory:** %.1f GiB; **kernel:** %s; **OS:** %s", m.CPUModel, m.NCPU, hv, m.MemTotalGiB, m.Kernel, m.OS)
-	w.line("- **Software:** %s; %s; %s; %s; %s", m.Go, m.Nginx, m.HAProxy, m.OpenSSL, m.Proxy)
+	var sw []string
+	for _, v := range []string{m.Go, m.Nginx, m.HAProxy, m.Caddy, m.Hitch, m.Stunnel, m.OpenSSL, m.Proxy} {
+		if v != "" {
+			sw = append(sw, v)
+		}
+	}
+	w.line("- **Software:** %s", strings.Join(sw, "; "))
 	w.line("- **TLS everywhere:** TLS 1.3 only, X25519, TLS_AES_128_GCM_SHA256, ALPN http/1.1, one self-signed ECDSA P-256 certificate; %s",
 		w.negotiated())
-	w.line("- **Pinning (taskset):** the load generator on CPU %d; the server under test *and* the echo backend on CPU %d, like a sidecar "+
-		"and its app in one pod. One core's worth of workers each: `GOMAXPROCS=1` for wss-operator proxy, the backend and the load "+
-		"generator; `worker_processes 1` for nginx (master + worker; both count for CPU and RSS); `nbthread 1` for HAProxy.", p.ClientCPU, p.ServerCPU)
+	w.line("%s", tmpl("pinning", p))
 	w.line("- **Load generator:** Go crypto/tls client; it pins the certificate instead of building a chain (it still verifies the "+
 		"server's handshake signature); %d handshakes in flight; one connection with one message in flight for latency; 16 KiB binary "+
 		"messages from the backend's `/source` for throughput.", p.HandshakeConc)
@@ -76,6 +81,23 @@ func (w *renderer) header() {
 	}
 	w.line("- **Run:** started %s (UTC); load average at start `%s`, at end `%s`. %s", p.Started, r.loadavg[0], r.loadavg[1], w.disturbance())
 	w.line("")
+}
+
+// present lists the TLS peers this run measured: the run's targets, or
+// every peer for runs that did not record them.
+func (w *renderer) present() []string {
+	if len(w.r.params.Targets) == 0 {
+		return peers
+	}
+	var out []string
+	for _, t := range peers {
+		for _, x := range w.r.params.Targets {
+			if x == t {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
 }
 
 // negotiated reports what every TLS run actually negotiated.

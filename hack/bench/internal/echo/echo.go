@@ -17,8 +17,12 @@ const maxFrame = 1 << 20
 
 var payloads = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
-// Serve handles one connection until it ends, and closes it.
-func Serve(c net.Conn) {
+// Serve handles one connection until it ends, and closes it. /broadcast
+// is refused: it needs a Hub (ServeHub).
+func Serve(c net.Conn) { ServeHub(c, nil) }
+
+// ServeHub is Serve with /broadcast connections joining hub.
+func ServeHub(c net.Conn, hub *Hub) {
 	defer func() { _ = c.Close() }()
 	br := bufio.NewReaderSize(c, 4096)
 	req, err := http.ReadRequest(br)
@@ -30,9 +34,17 @@ func Serve(c net.Conn) {
 		_, _ = io.WriteString(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
 		return
 	}
+	if req.URL.Path == "/broadcast" && hub == nil {
+		_, _ = io.WriteString(c, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+		return
+	}
 	resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
 		wsframe.AcceptKey(key) + "\r\n\r\n"
 	if _, err := io.WriteString(c, resp); err != nil {
+		return
+	}
+	if req.URL.Path == "/broadcast" {
+		hub.serve(c, br)
 		return
 	}
 	if req.URL.Path == "/source" {
