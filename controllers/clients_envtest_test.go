@@ -8,6 +8,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 	"github.com/wss-operator/wss-operator/internal/proxy"
@@ -88,8 +89,9 @@ func TestRealClientsInStatus(t *testing.T) {
 
 	// Profile Modern: the TLS 1.2 generation is locked out, and told.
 	ep := getEndpoint(g, ctx, ns, "echo")
+	patch := client.MergeFrom(ep.DeepCopy())
 	ep.Spec.TLS.Profile, ep.Spec.TLS.MinVersion = wssv1.TLSProfileModern, ""
-	g.Expect(env.Client.Update(ctx, ep)).To(Succeed())
+	g.Expect(env.Client.Patch(ctx, ep, patch)).To(Succeed())
 	modern := runProxyWith(t, getSecret(g, ctx, ns, "mine"), backend, func(c *proxy.Config) { c.TLSProfile = "modern" })
 	net0.Route("echo."+ns+".svc:443", modern.Addr().String())
 	g.Eventually(func(g Gomega) {

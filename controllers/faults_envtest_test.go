@@ -109,13 +109,15 @@ func TestTransientFaultsChangeNothing(t *testing.T) {
 	conflict := apierrors.NewConflict(gr("services"), "echo", errors.New("the object has been modified; please apply your changes to the latest version and try again"))
 	touchSecret := func(n int) {
 		s := getSecret(g, ctx, ns, "echo-tls")
+		patch := client.MergeFrom(s.DeepCopy())
 		s.Labels["test.wss.operator.dev/touch"] = fmt.Sprint(n)
-		g.Expect(env.Client.Update(ctx, s)).To(Succeed())
+		g.Expect(env.Client.Patch(ctx, s, patch)).To(Succeed())
 	}
 	changeService := func(n int) {
 		ep := getEndpoint(g, ctx, ns, "echo")
+		patch := client.MergeFrom(ep.DeepCopy())
 		ep.Spec.Service.Annotations = map[string]string{"test.wss.operator.dev/rev": fmt.Sprint(n)}
-		g.Expect(env.Client.Update(ctx, ep)).To(Succeed())
+		g.Expect(env.Client.Patch(ctx, ep, patch)).To(Succeed())
 	}
 	cases := []struct {
 		name, verb, kind string
@@ -299,8 +301,9 @@ func TestWorkloadRefMoves(t *testing.T) {
 	g.Expect(got.Status.WorkloadRef).To(Equal(&wssv1.WorkloadReference{Kind: wssv1.WorkloadDeployment, Name: "echo"}))
 
 	ep := getEndpoint(g, ctx, ns, "echo")
+	patch := client.MergeFrom(ep.DeepCopy())
 	ep.Spec.WorkloadRef.Name = "echo-v2"
-	g.Expect(env.Client.Update(ctx, ep)).To(Succeed())
+	g.Expect(env.Client.Patch(ctx, ep, patch)).To(Succeed())
 	g.Eventually(func(g Gomega) {
 		got := getEndpoint(g, ctx, ns, "echo")
 		g.Expect(got.Status.WorkloadRef).To(Equal(&wssv1.WorkloadReference{Kind: wssv1.WorkloadDeployment, Name: "echo-v2"}))

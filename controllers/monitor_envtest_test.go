@@ -110,6 +110,9 @@ func TestMonitorOnlyEndpoint(t *testing.T) {
 	net0.Route(route, plain.Listener.Addr().String())
 	expectReason(wssv1.ReasonNotTLS)
 
+	net0.Route(route, srv.Listener.Addr().String())
+	expectCondition(t, g, ns, "chat", wssv1.ConditionReady, metav1.ConditionTrue, wssv1.ReasonSucceeded)
+
 	// Nothing listens.
 	gone, err := net.Listen("tcp", "127.0.0.1:0")
 	g.Expect(err).NotTo(HaveOccurred())

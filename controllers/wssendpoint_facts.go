@@ -119,10 +119,10 @@ type facts struct {
 	// leftInjection: a monitor-only endpoint restored the workload it had
 	// injected before spec.monitor replaced spec.workloadRef.
 	leftInjection bool
-	cert    *certFacts
-	service *serviceFacts
-	sidecar *sidecarFacts
-	probe   *probeFacts
+	cert          *certFacts
+	service       *serviceFacts
+	sidecar       *sidecarFacts
+	probe         *probeFacts
 	// stalled is the stall that stopped this reconcile, if any; its step
 	// names the condition it belongs to.
 	stalled     *stalling

@@ -109,14 +109,14 @@ func (r *WSSEndpointReconciler) reconcileMonitor(ctx context.Context, s *scope) 
 
 	rootsID, roots := r.roots.get(ca)
 	t := prober.Target{
-		Key:          key,
-		URL:          m.URL,
-		Roots:        roots,
-		RootsID:      rootsID,
-		ClientCert:   clientCert,
-		Interval:     durationOr(hc.Interval, 30*time.Second),
-		Timeout:      durationOr(hc.Timeout, 5*time.Second),
-		Idle:         durationOr(hc.IdleTimeout, 0),
+		Key:        key,
+		URL:        m.URL,
+		Roots:      roots,
+		RootsID:    rootsID,
+		ClientCert: clientCert,
+		Interval:   durationOr(hc.Interval, 30*time.Second),
+		Timeout:    durationOr(hc.Timeout, 5*time.Second),
+		Idle:       durationOr(hc.IdleTimeout, 0),
 	}
 	if clientCert != nil {
 		sum := sha256.Sum256(bytes.Join(clientCert.Certificate, nil))

@@ -120,6 +120,9 @@ func (d *demo) run(ctx context.Context) error {
 	if err := d.healthyEndpoint(ctx); err != nil {
 		return err
 	}
+	if err := d.oldClient(ctx); err != nil {
+		return err
+	}
 	if err := d.breakBackend(ctx); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -145,6 +146,7 @@ func (d *demo) startPod(ctx context.Context) error {
 	const podIP = "127.0.2.1"
 	d.net.Route("echo."+namespace+".svc:443", d.proxyAddr)
 	d.net.Route(podIP+":8443", d.proxyAddr)
+	d.net.Route(podIP+":9090", px.AdminAddr().String())
 	if err := testenv.RollOutDeployment(ctx, c, namespace, "echo"); err != nil {
 		return err
 	}
@@ -236,6 +238,40 @@ func (d *demo) breakBackend(ctx context.Context) error {
 		return err
 	}
 	d.say("recovered:")
+	d.table(ep)
+	return nil
+}
+
+// oldClient plays a client of the TLS 1.1 generation (Android 4.x, Java 7)
+// against the sidecar: its handshake fails, and status names who failed and
+// why, next to the compatibility table of the current TLS profile.
+func (d *demo) oldClient(ctx context.Context) error {
+	fmt.Println()
+	d.say("a client of the Android 4.x / Java 7 generation (TLS 1.0-1.1 only) connects:")
+	cfg := &tls.Config{ServerName: "echo." + namespace + ".svc", MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11, InsecureSkipVerify: true} //nolint:gosec // the old client the scene plays
+	conn, err := tls.Dial("tcp", d.proxyAddr, cfg)
+	if err == nil {
+		_ = conn.Close()
+		return fmt.Errorf("the TLS 1.1 client was accepted; the Intermediate profile should refuse it")
+	}
+	d.detail("the client sees: %v", err)
+	ep, err := d.waitFor(ctx, "echo", 2*time.Minute, func(ep *wssv1.WSSEndpoint) bool {
+		return ep.Status.Clients != nil && len(ep.Status.Clients.Failures) > 0 && ep.Status.Compatibility != nil
+	})
+	if err != nil {
+		return err
+	}
+	f := ep.Status.Clients.Failures[0]
+	d.say("status.clients: %d failed handshake(s) with %s; the client offered %v (from %s)", f.Count, f.Reason,
+		f.Example.OfferedVersions, f.Example.ClientPrefix)
+	d.say("status.compatibility under profile Intermediate:")
+	for _, c := range ep.Status.Compatibility.Clients {
+		mark := "✔"
+		if !c.OK {
+			mark = "✖ " + c.Reason
+		}
+		d.detail("%-15s %-28s %s", c.Profile, mark, c.StandsFor)
+	}
 	d.table(ep)
 	return nil
 }

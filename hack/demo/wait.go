@@ -60,8 +60,12 @@ func (d *demo) table(ep *wssv1.WSSEndpoint) {
 	if c := ep.Status.Certificate; c != nil && c.NotAfter != nil {
 		expires = time.Until(c.NotAfter.Time).Round(time.Hour).String()
 	}
-	d.detail("%-10s %-6s %-20s %-10s %s", "NAME", "READY", "REASON", "EXPIRES", "URL")
-	d.detail("%-10s %-6s %-20s %-10s %s", ep.Name, st, reason, expires, ep.Status.URL)
+	clients := ""
+	if c := ep.Status.Clients; c != nil {
+		clients = c.Summary
+	}
+	d.detail("%-10s %-6s %-20s %-10s %-36s %s", "NAME", "READY", "REASON", "EXPIRES", "URL", "CLIENT-FAILURES")
+	d.detail("%-10s %-6s %-20s %-10s %-36s %s", ep.Name, st, reason, expires, ep.Status.URL, clients)
 }
 
 func is(ep *wssv1.WSSEndpoint, typ string, st metav1.ConditionStatus) bool {
