@@ -106,7 +106,7 @@ func (p *prober) followUp(tweak func(*tls.Config)) outcome {
 		InsecureSkipVerify: true, //nolint:gosec // a diagnostic handshake: nothing is sent over it
 		MinVersion:         tls.VersionTLS12,
 		MaxVersion:         tls.VersionTLS13,
-		NextProtos:         []string{"http/1.1"},
+		NextProtos:         probeALPN,
 		VerifyConnection: func(cs tls.ConnectionState) error {
 			out.certs = cs.PeerCertificates
 			return nil

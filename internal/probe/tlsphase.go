@@ -47,7 +47,7 @@ func (p *prober) tlsConfig() *tls.Config {
 		MaxVersion:         p.o.MaxVersion,
 		CipherSuites:       p.o.CipherSuites,
 		CurvePreferences:   p.o.Curves,
-		NextProtos:         []string{"http/1.1"},
+		NextProtos:         probeALPN,
 		VerifyConnection: func(cs tls.ConnectionState) error {
 			p.st.peerCerts = cs.PeerCertificates
 			p.noteState(cs)
@@ -63,6 +63,9 @@ func (p *prober) tlsConfig() *tls.Config {
 		},
 	}
 }
+
+// probeALPN: every probe offers tlsnames.ProbeALPN after http/1.1.
+var probeALPN = []string{"http/1.1", tlsnames.ProbeALPN}
 
 // handshake runs the TLS phase over conn.
 func (p *prober) handshake(conn net.Conn) (*tls.Conn, *failure) {

@@ -109,6 +109,11 @@ func TestHandshakeFailuresFromGoClients(t *testing.T) {
 	g.Expect(err).To(HaveOccurred())
 	// And one that works, which must not be counted.
 	g.Expect(tlsDial(p, &tls.Config{RootCAs: cs.ca.pool(), ServerName: "localhost"})).To(Succeed())
+	// Nor wss-operator's own probe playing an old client (probe --compat):
+	// it offers tlsnames.ProbeALPN.
+	err = tlsDial(p, &tls.Config{RootCAs: cs.ca.pool(), MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11, ServerName: "localhost",
+		NextProtos: []string{"http/1.1", tlsnames.ProbeALPN}})
+	g.Expect(err).To(HaveOccurred())
 
 	var r HandshakeReport
 	g.Eventually(func() int {
@@ -118,7 +123,7 @@ func TestHandshakeFailuresFromGoClients(t *testing.T) {
 			n += int(f.Count)
 		}
 		return n
-	}, 5*time.Second, 20*time.Millisecond).Should(Equal(4), "four failed clients, no scanner")
+	}, 5*time.Second, 20*time.Millisecond).Should(Equal(4), "four failed clients, no scanner, no probe")
 	g.Expect(r.Since).To(BeTemporally("<=", start.Add(time.Second)))
 
 	ver := failureFor(r, wssv1.ReasonProtocolVersionMismatch)

@@ -9,11 +9,14 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
+
+	"github.com/wss-operator/wss-operator/internal/tlsnames"
 )
 
 // errHandshakeAborted marks handshakes cut short by the proxy's own shutdown.
@@ -273,9 +276,9 @@ func (p *Proxy) handshakeFailed(rc *rawConn, err error) {
 		p.log.V(2).Info("connection closed before a TLS handshake", "clientPrefix", clientPrefix(rc.RemoteAddr()), "error", err.Error())
 		return
 	}
-	if hello := rc.hello.Load(); hello != nil {
-		// A real client's attempt: sharpen the reason with what it
-		// offered and keep it for /handshakes.
+	if hello := rc.hello.Load(); hello != nil && !slices.Contains(hello.info.SupportedProtos, tlsnames.ProbeALPN) {
+		// A real client's attempt (not wss-operator's own probe): sharpen
+		// the reason with what it offered and keep it for /handshakes.
 		var ex HandshakeExample
 		reason, ex = refineFailure(reason, err, hello, rc.RemoteAddr(), time.Now())
 		p.handshakes.add(reason, ex)

@@ -132,3 +132,10 @@ func ParseAnyVersion(s string) (uint16, error) {
 	}
 	return 0, fmt.Errorf("unknown TLS version %q (want 1.0, 1.1, 1.2 or 1.3)", s)
 }
+
+// ProbeALPN is the protocol token wss-operator's own probes offer after
+// http/1.1. A server picks http/1.1 and sees no difference; the sidecar
+// recognises the probe by it and keeps the probe's failed handshakes (a
+// compatibility check playing an old client, a diagnosis) out of the real
+// clients' failures it reports at /handshakes.
+const ProbeALPN = "x-wss-operator-probe"
