@@ -12,6 +12,7 @@ import (
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 	"github.com/wss-operator/wss-operator/internal/proxy"
+	"github.com/wss-operator/wss-operator/internal/sidecar"
 )
 
 // TestRealClientsInStatus: clients that fail against the real sidecar — a
@@ -92,8 +93,13 @@ func TestRealClientsInStatus(t *testing.T) {
 	patch := client.MergeFrom(ep.DeepCopy())
 	ep.Spec.TLS.Profile, ep.Spec.TLS.MinVersion = wssv1.TLSProfileModern, ""
 	g.Expect(env.Client.Patch(ctx, ep, patch)).To(Succeed())
+	g.Eventually(func(g Gomega) {
+		sc := sidecar.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)
+		g.Expect(sc.Args).To(ContainElement("--tls-profile=modern"))
+	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
 	modern := runProxyWith(t, getSecret(g, ctx, ns, "mine"), backend, func(c *proxy.Config) { c.TLSProfile = "modern" })
 	net0.Route("echo."+ns+".svc:443", modern.Addr().String())
+	rollOut(g, ctx, ns, "echo")
 	g.Eventually(func(g Gomega) {
 		g.Expect(compatOf(getEndpoint(g, ctx, ns, "echo"))).To(Equal(map[string]bool{"tls13": true, "tls12-gcm-p256": false, "tls12-cbc": false, "tls10-cbc": false}))
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())

@@ -296,7 +296,9 @@ func (r *WSSEndpointReconciler) recordClientEvents(before, after *wssv1.WSSEndpo
 					msg += ": " + ex.Message
 				}
 			}
-			r.Recorder.Eventf(after, nil, corev1.EventTypeWarning, wssv1.ReasonClientHandshakeFailures, "ClientHandshake", "%s", truncate(msg, 1024))
+			// The action names the failure reason: the events library folds
+			// events of one action and reason into a series.
+			r.Recorder.Eventf(after, nil, corev1.EventTypeWarning, wssv1.ReasonClientHandshakeFailures, f.Reason, "%s", truncate(msg, 1024))
 		}
 	}
 	if out := lockedOut(before.Status.Compatibility, after.Status.Compatibility); len(out) > 0 {
