@@ -18,8 +18,8 @@ import (
 // prober's global limit, and summarises the outcome.
 func (p *Prober) round(ctx context.Context, t Target) Result {
 	var (
-		wg      sync.WaitGroup
-		service *probe.Result
+		wg         sync.WaitGroup
+		service    *probe.Result
 		pods       = make([]PodResult, len(t.Pods))
 		handshakes = make([]*proxy.HandshakeReport, len(t.Pods))
 	)
