@@ -128,6 +128,9 @@ func TestAPIServerRejectsInvalidWSSEndpoints(t *testing.T) {
 		{"monitor with service annotations", `{workloadRef: null, backend: null, tls: null, monitor: {url: "wss://chat.example.com/ws"}, service: {annotations: {a: b}}}`, "service must not be set with monitor", ""},
 		{"monitor with sidecar resources", `{workloadRef: null, backend: null, tls: null, monitor: {url: "wss://chat.example.com/ws"}, sidecar: {resources: {limits: {memory: 64Mi}}}}`, "sidecar must not be set with monitor", ""},
 		{"monitor with a drain timeout", `{workloadRef: null, backend: null, tls: null, monitor: {url: "wss://chat.example.com/ws"}, sidecar: {drainTimeout: 10s}}`, "sidecar must not be set with monitor", ""},
+		{"profile Modern with a minVersion", `tls: {profile: Modern, minVersion: "1.2"}`, "cannot be combined with profile Modern or Old", ""},
+		{"profile Old with cipher suites", `tls: {profile: Old, cipherSuites: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]}`, "cannot be combined with profile Modern or Old", ""},
+		{"unknown profile", `tls: {profile: Ancient}`, "spec.tls.profile", ""},
 		{"monitor URL not a WebSocket URL", `{workloadRef: null, backend: null, tls: null, monitor: {url: "https://chat.example.com/ws"}}`, "monitor.url must start with wss:// or ws://", ""},
 	}
 	for i, tc := range cases {
@@ -161,7 +164,8 @@ func TestAPIServerAcceptsSampleWithDefaults(t *testing.T) {
 	g.Expect(s.Backend.Path).To(Equal("/ws"))
 	g.Expect(s.TLS.IssuerRef).To(Equal(&wssv1.IssuerReference{Name: "demo-ca", Kind: "Issuer", Group: "cert-manager.io"}))
 	g.Expect(s.TLS.Port).To(Equal(int32(8443)))
-	g.Expect(s.TLS.MinVersion).To(Equal(wssv1.TLSVersion12))
+	g.Expect(s.TLS.Profile).To(Equal(wssv1.TLSProfileIntermediate))
+	g.Expect(s.TLS.MinVersion).To(BeEmpty(), "the profile's minimum applies")
 	g.Expect(s.Service.Type).To(Equal(wssv1.ServiceType("ClusterIP")))
 	g.Expect(s.Service.Port).To(Equal(int32(443)))
 	g.Expect(s.HealthCheck.Enabled).To(HaveValue(BeTrue()))
@@ -200,7 +204,9 @@ func TestAPIServerAcceptsMonitorOnly(t *testing.T) {
 	g.Expect(got.Spec.Monitor).NotTo(BeNil())
 	g.Expect(got.Spec.Monitor.URL).To(HavePrefix("wss://"))
 	g.Expect(got.Spec.WorkloadRef).To(BeZero())
-	g.Expect(got.Spec.HealthCheck.Interval.Duration).To(Equal(30 * time.Second))
+	g.Expect(got.Spec.HealthCheck.Interval.Duration).To(Equal(time.Minute))
+	g.Expect(got.Spec.HealthCheck.IdleTimeout.Duration).To(Equal(90 * time.Second))
+	g.Expect(got.Spec.HealthCheck.FailureThreshold).To(Equal(int32(3)), "defaults that apply are filled")
 
 	// Explicit defaults are fine too: they equal what the CRD fills in.
 	g.Expect(env.Client.Create(ctx, object(t, "monitor-defaults",
