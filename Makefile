@@ -64,6 +64,14 @@ lint: golangci-lint ## Run golangci-lint.
 envtest: ## Build (once, cached by version) kube-apiserver, etcd and kubectl from source for the tests.
 	@hack/envtest-bins.sh >/dev/null
 
+.PHONY: node-bins
+node-bins: envtest ## Build (once, cached by version) kubelet, kube-controller-manager and kube-scheduler from source for make e2e.
+	@hack/node-bins.sh >/dev/null
+
+.PHONY: e2e
+e2e: image helm node-bins ## End to end on a real one-node cluster in a network namespace with only lo (root, Linux; installs Debian's containerd and runc if missing).
+	GO=$(GO) IMG=$(IMG) IMAGE_TAR=$(IMAGE_TAR) HELM=$(HELM) hack/node-e2e.sh
+
 .PHONY: test
 test: envtest helm vet ## Run all tests against a real kube-apiserver + etcd and real cert-manager controllers.
 	KUBEBUILDER_ASSETS="$$(hack/envtest-bins.sh)" $(GO) test ./... -count=1 -timeout 30m $(TEST_ARGS)
