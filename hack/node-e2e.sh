@@ -19,6 +19,10 @@ T0=${SECONDS}
 stage() { echo "e2e: $1 in $((SECONDS - T0))s" >&2; T0=${SECONDS}; }
 
 cd "${ROOT}"
+# One node per machine: the kubelet owns /kubepods in every cgroup hierarchy.
+mkdir -p "$(dirname "${NODE_DIR}")"
+exec 8>"${NODE_DIR}.lock"
+flock -n 8 || { echo "e2e: another make e2e is running (${NODE_DIR}.lock); waiting for it" >&2; flock 8; }
 ENVTEST_BINS="$("${HERE}/envtest-bins.sh")"
 NODE_BINS="$("${HERE}/node-bins.sh")"
 stage "node binaries ready (${NODE_BINS})"

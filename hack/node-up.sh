@@ -29,6 +29,8 @@ if [[ -d ${RUN}/pids ]] && compgen -G "${RUN}/pids/*.pid" >/dev/null; then
 	exit 1
 fi
 mkdir -p "${RUN}"/{pids,logs,pki,etcd,apiserver,containerd,cni/conf,cni/bin,kubelet}
+# A start that fails half way stops what it started and restores the host.
+trap 'rc=$?; if ((rc != 0)); then node_log "start failed; stopping"; KEEP_NODE_LOGS=1 "${HERE}/node-down.sh" "${ENVTEST_BINS}/kubectl"; fi' EXIT
 
 # The network namespace: only lo, so nothing in it can reach anything else.
 [[ -e /run/netns/${NODE_NETNS} ]] || { ip netns add "${NODE_NETNS}" && touch "${RUN}/created-netns"; }
