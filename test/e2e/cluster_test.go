@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -51,6 +52,17 @@ func newNode(t *testing.T) *node {
 	}
 	if len(missing) > 0 {
 		t.Fatalf("e2e: %s not set: run `make e2e` (as root on Linux), which builds the images and the node binaries, starts the node and sets them", strings.Join(missing, ", "))
+	}
+	// Everything this test dials is in the node's network namespace, which
+	// has only lo: no packet can leave it, whatever a component resolves.
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range ifaces {
+		if i.Name != "lo" {
+			t.Fatalf("e2e: the test runs in a network namespace with interface %s; make e2e runs it in the node's, which has only lo", i.Name)
+		}
 	}
 	root, err := testenv.RepoRoot()
 	if err != nil {
