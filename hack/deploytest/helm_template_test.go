@@ -111,6 +111,8 @@ func TestHelmTemplateDefaults(t *testing.T) {
 	g.Expect(c.Image).To(Equal(image), "the image tag defaults to the chart's appVersion")
 	g.Expect(c.Args).To(Equal(managerArgs))
 	g.Expect(envValue(c, "WSS_SIDECAR_IMAGE")).To(Equal(image), "the sidecar is the operator's own image")
+	g.Expect(c.Env).To(HaveLen(1), "no API server override: client-go uses the kubernetes Service")
+	g.Expect(pod.HostNetwork).To(BeFalse())
 	g.Expect(c.Ports).To(ConsistOf(
 		corev1.ContainerPort{Name: "metrics", ContainerPort: 8080, Protocol: corev1.ProtocolTCP},
 		corev1.ContainerPort{Name: "health", ContainerPort: 8081, Protocol: corev1.ProtocolTCP},
@@ -209,12 +211,18 @@ func TestHelmTemplateAllValues(t *testing.T) {
 	c := pod.Containers[0]
 	g.Expect(c.Image).To(Equal("registry.example.test/wss/wss-operator@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"), "image.digest wins over image.tag")
 	g.Expect(c.ImagePullPolicy).To(Equal(corev1.PullAlways))
-	g.Expect(c.Args).To(Equal(append(append([]string{}, managerArgs...), "--zap-log-level=debug", "--leader-election-lease-duration=30s")))
+	g.Expect(c.Args).To(Equal(append(append([]string{}, managerArgs...),
+		"--probe-connect-to=echo.demo.svc:443=127.0.0.1:8443", "--probe-connect-to=chat.demo.svc:443=127.0.0.1:9443",
+		"--zap-log-level=debug", "--leader-election-lease-duration=30s")), "probeConnectTo, then extraArgs")
+	g.Expect(pod.HostNetwork).To(BeTrue())
+	g.Expect(pod.DNSPolicy).To(Equal(corev1.DNSClusterFirstWithHostNet), "hostNetwork keeps cluster DNS")
+	g.Expect(envValue(c, "KUBERNETES_SERVICE_HOST")).To(Equal("192.0.2.10"), "apiServer.host")
+	g.Expect(envValue(c, "KUBERNETES_SERVICE_PORT")).To(Equal("6443"), "apiServer.port")
 	g.Expect(envValue(c, "WSS_SIDECAR_IMAGE")).To(Equal("registry.example.test/wss/sidecar:v9.9.9"), "sidecar.image")
 	depU, err := find(objs, "Deployment", "")
 	g.Expect(err).NotTo(HaveOccurred())
 	containers, _, _ := unstructured.NestedSlice(depU.Object, "spec", "template", "spec", "containers")
-	g.Expect(normalize(containers[0].(map[string]any)["env"].([]any)[1:])).To(Equal(at(v, "extraEnv")), "extraEnv follows WSS_SIDECAR_IMAGE")
+	g.Expect(normalize(containers[0].(map[string]any)["env"].([]any)[3:])).To(Equal(at(v, "extraEnv")), "extraEnv follows WSS_SIDECAR_IMAGE and the API server address, so it can override them")
 	g.Expect(normalize(c.SecurityContext)).To(Equal(at(v, "securityContext")))
 	g.Expect(normalize(c.Resources)).To(Equal(at(v, "resources")))
 	for probe, p := range map[string]*corev1.Probe{"livenessProbe": c.LivenessProbe, "readinessProbe": c.ReadinessProbe} {

@@ -130,6 +130,8 @@ func TestHelmSchemaRejectsBadValues(t *testing.T) {
 		{"zero expiry days", `prometheus: {rules: {certificateExpiring: {days: 0}}}`, "/prometheus/rules/certificateExpiring/days"},
 		{"interval not a Prometheus duration", `prometheus: {serviceMonitor: {interval: 30 seconds}}`, "/prometheus/serviceMonitor/interval"},
 		{"env without a name", `extraEnv: [{value: x}]`, "missing property 'name'"},
+		{"connect-to rule without a port", `probeConnectTo: ["echo.demo.svc=127.0.0.1:8443"]`, "/probeConnectTo/0"},
+		{"API server port out of range", `apiServer: {host: 127.0.0.1, port: 70000}`, "/apiServer/port"},
 		{"extraArgs as a string", `extraArgs: --zap-log-level=debug`, "/extraArgs"},
 		{"annotation value not a string", `podAnnotations: {example.test/n: 1}`, "/podAnnotations/example.test~1n"},
 		{"cpu request not a quantity", `resources: {requests: {cpu: lots}}`, "/resources/requests/cpu"},

@@ -51,6 +51,7 @@ type Options struct {
 	ClusterDomain           string
 	ProbeConcurrency        int
 	MaxConcurrentReconciles int
+	ProbeConnectTo          ConnectTo
 }
 
 // Run parses flags and runs the manager until ctx is cancelled.
@@ -73,6 +74,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.ClusterDomain, "cluster-domain", "cluster.local", "the cluster's DNS domain, used in the Service names put into certificates")
 	fs.IntVar(&o.ProbeConcurrency, "probe-concurrency", 32, "maximum live probes in flight across all WSSEndpoints")
 	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", 8, "WSSEndpoints reconciled in parallel")
+	fs.Var(&o.ProbeConnectTo, "probe-connect-to", "HOST:PORT=ADDR:PORT: the live probe dials ADDR:PORT for HOST:PORT (e.g. a Service's <name>.<namespace>.svc:443), keeping SNI and verification; repeatable, like curl's --connect-to")
 	zapOpts := zap.Options{}
 	goFlags := flag.NewFlagSet("zap", flag.ContinueOnError)
 	zapOpts.BindFlags(goFlags)
@@ -119,6 +121,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if _, err := controllers.Setup(ctx, mgr, controllers.Options{
 		SidecarImage: o.SidecarImage, SidecarImagePullPolicy: corev1.PullPolicy(o.SidecarImagePullPolicy),
 		ClusterDomain: o.ClusterDomain, ProbeConcurrency: o.ProbeConcurrency, MaxConcurrentReconciles: o.MaxConcurrentReconciles,
+		Dial: o.ProbeConnectTo.Dial(nil), Resolver: o.ProbeConnectTo.Resolver(nil),
 	}); err != nil {
 		fmt.Fprintf(stderr, "wss-operator manager: %v\n", err)
 		return 1
