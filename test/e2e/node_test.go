@@ -197,7 +197,7 @@ func renew(ctx context.Context, t *testing.T, g Gomega, n *node, st *stages, ep 
 		},
 	}}})
 	g.Expect(err).NotTo(HaveOccurred())
-	defer ws.CloseNow()
+	defer func() { _ = ws.CloseNow() }()
 	echo := func(msg string) {
 		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
@@ -213,7 +213,7 @@ func renew(ctx context.Context, t *testing.T, g Gomega, n *node, st *stages, ep 
 		if err != nil {
 			return nil
 		}
-		defer conn.Close()
+		defer func() { _ = conn.Close() }()
 		return conn.ConnectionState().PeerCertificates[0]
 	}
 	g.Expect(served().SerialNumber.Text(16)).To(Equal(oldSerial))

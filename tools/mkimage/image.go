@@ -103,7 +103,7 @@ func Write(s Spec, out string) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp)
+	defer func() { _ = os.Remove(tmp) }()
 	if err := tarball.Write(tag, img, f); err != nil {
 		_ = f.Close()
 		return fmt.Errorf("writing %s: %w", out, err)

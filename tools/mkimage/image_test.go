@@ -87,7 +87,7 @@ func TestImage(t *testing.T) {
 	files := map[string]*tar.Header{}
 	dir := t.TempDir()
 	rc := mutate.Extract(img)
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	tr := tar.NewReader(rc)
 	for {
 		h, err := tr.Next()

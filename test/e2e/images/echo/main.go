@@ -45,7 +45,7 @@ func serve(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	defer c.CloseNow()
+	defer func() { _ = c.CloseNow() }()
 	for {
 		typ, data, err := c.Read(r.Context())
 		if err != nil {
