@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"math/big"
 	"net"
 	"net/http"
@@ -28,6 +29,10 @@ import (
 	"github.com/coder/websocket"
 	. "github.com/onsi/gomega"
 	"github.com/spf13/pflag"
+
+	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+	"github.com/wss-operator/wss-operator/internal/sidecar"
+	"github.com/wss-operator/wss-operator/internal/tlsnames"
 )
 
 // The SIGTERM test runs the subcommand in a child process: this test
@@ -290,6 +295,66 @@ func TestTLSProfileFlags(t *testing.T) {
 			g.Expect(cfg.TLSProfile).To(Equal(tc.profile))
 			g.Expect(cfg.MinVersion).To(Equal(tc.minTLS), "0 leaves the choice to the profile")
 			g.Expect(cfg.CipherSuites != nil).To(Equal(tc.hasSuites), "explicit suites win over the profile's")
+		})
+	}
+}
+
+// TestInjectedArgsParse pins the contract between the operator and the
+// sidecar: whatever internal/sidecar puts into the injected container's
+// args, this command accepts, and it means what the WSSEndpoint says.
+func TestInjectedArgsParse(t *testing.T) {
+	spec := func(mut func(*wssv1.WSSEndpoint)) *wssv1.WSSEndpoint {
+		ep := &wssv1.WSSEndpoint{Spec: wssv1.WSSEndpointSpec{
+			WorkloadRef: wssv1.WorkloadReference{Kind: wssv1.WorkloadDeployment, Name: "chat"},
+			Backend:     wssv1.Backend{Port: 3000},
+			TLS:         wssv1.TLS{SecretName: "chat-tls"},
+		}}
+		mut(ep)
+		return ep
+	}
+	cases := []struct {
+		name    string
+		ep      *wssv1.WSSEndpoint
+		profile string
+		minTLS  uint16
+	}{
+		{"defaults", spec(func(*wssv1.WSSEndpoint) {}), "intermediate", tls.VersionTLS12},
+		{"Modern", spec(func(ep *wssv1.WSSEndpoint) { ep.Spec.TLS.Profile = wssv1.TLSProfileModern }), "modern", tls.VersionTLS13},
+		{"Old", spec(func(ep *wssv1.WSSEndpoint) { ep.Spec.TLS.Profile = wssv1.TLSProfileOld }), "old", tls.VersionTLS10},
+		{"Custom, TLS 1.3", spec(func(ep *wssv1.WSSEndpoint) {
+			ep.Spec.TLS.Profile, ep.Spec.TLS.MinVersion = wssv1.TLSProfileCustom, wssv1.TLSVersion13
+		}), "intermediate", tls.VersionTLS13},
+		{"suites, curves, client auth, ports", spec(func(ep *wssv1.WSSEndpoint) {
+			ep.Spec.TLS.CipherSuites = []wssv1.CipherSuite{"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"}
+			ep.Spec.TLS.Curves = []wssv1.Curve{"X25519", "P256"}
+			ep.Spec.TLS.ClientAuth = &wssv1.ClientAuth{Mode: wssv1.ClientAuthRequire, CASecretName: "clients"}
+			ep.Spec.TLS.Port = 9443
+		}), "intermediate", tls.VersionTLS12},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			args := sidecar.Args(tc.ep)
+			g.Expect(args[0]).To(Equal("proxy"))
+			var o options
+			fs := newFlagSet(&o)
+			g.Expect(fs.Parse(args[1:])).To(Succeed())
+			g.Expect(fs.NArg()).To(BeZero())
+			cfg, _, err := o.config()
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(cfg.Listen).To(Equal(fmt.Sprintf(":%d", sidecar.TLSPort(tc.ep))))
+			g.Expect(cfg.Backend).To(Equal(fmt.Sprintf("127.0.0.1:%d", tc.ep.Spec.Backend.Port)))
+			g.Expect(cfg.AdminListen).To(Equal(fmt.Sprintf(":%d", sidecar.AdminPort)))
+			g.Expect(cfg.DrainTimeout).To(Equal(sidecar.DrainTimeout(tc.ep)))
+			g.Expect(cfg.CertDir).To(Equal(sidecar.CertDir))
+			profile, err := tlsnames.LookupProfile(cfg.TLSProfile)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(profile.Name).To(Equal(tc.profile))
+			minTLS := cfg.MinVersion
+			if minTLS == 0 {
+				minTLS = profile.MinVersion
+			}
+			g.Expect(minTLS).To(Equal(tc.minTLS))
 		})
 	}
 }
