@@ -8,7 +8,6 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 	"github.com/wss-operator/wss-operator/internal/proxy"
@@ -89,10 +88,7 @@ func TestRealClientsInStatus(t *testing.T) {
 	g.Expect(perReason).To(Equal(map[string]int{wssv1.ReasonProtocolVersionMismatch: 1, wssv1.ReasonUnknownAuthority: 1}))
 
 	// Profile Modern: the TLS 1.2 generation is locked out, and told.
-	ep := getEndpoint(g, ctx, ns, "echo")
-	patch := client.MergeFrom(ep.DeepCopy())
-	ep.Spec.TLS.Profile, ep.Spec.TLS.MinVersion = wssv1.TLSProfileModern, ""
-	g.Expect(env.Client.Patch(ctx, ep, patch)).To(Succeed())
+	patchEndpoint(g, ns, "echo", func(ep *wssv1.WSSEndpoint) { ep.Spec.TLS.Profile = wssv1.TLSProfileModern })
 	g.Eventually(func(g Gomega) {
 		sc := sidecar.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)
 		g.Expect(sc.Args).To(ContainElement("--tls-profile=modern"))

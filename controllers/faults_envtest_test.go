@@ -72,14 +72,13 @@ func eventsFor(g Gomega, ctx context.Context, ns, name string) []eventsv1.Event 
 
 // poke makes the controller reconcile the endpoint now (an annotation
 // change passes its event filter).
-func poke(g Gomega, ctx context.Context, ns, name string, n int) {
-	ep := getEndpoint(g, ctx, ns, name)
-	patch := client.MergeFrom(ep.DeepCopy())
-	if ep.Annotations == nil {
-		ep.Annotations = map[string]string{}
-	}
-	ep.Annotations["test.wss.operator.dev/poke"] = fmt.Sprint(n)
-	g.Expect(env.Client.Patch(ctx, ep, patch)).To(Succeed())
+func poke(g Gomega, ns, name string, n int) {
+	patchEndpoint(g, ns, name, func(ep *wssv1.WSSEndpoint) {
+		if ep.Annotations == nil {
+			ep.Annotations = map[string]string{}
+		}
+		ep.Annotations["test.wss.operator.dev/poke"] = fmt.Sprint(n)
+	})
 }
 
 // TestTransientFaultsChangeNothing drives a healthy endpoint through one
@@ -114,10 +113,9 @@ func TestTransientFaultsChangeNothing(t *testing.T) {
 		g.Expect(env.Client.Patch(ctx, s, patch)).To(Succeed())
 	}
 	changeService := func(n int) {
-		ep := getEndpoint(g, ctx, ns, "echo")
-		patch := client.MergeFrom(ep.DeepCopy())
-		ep.Spec.Service.Annotations = map[string]string{"test.wss.operator.dev/rev": fmt.Sprint(n)}
-		g.Expect(env.Client.Patch(ctx, ep, patch)).To(Succeed())
+		patchEndpoint(g, ns, "echo", func(ep *wssv1.WSSEndpoint) {
+			ep.Spec.Service.Annotations = map[string]string{"test.wss.operator.dev/rev": fmt.Sprint(n)}
+		})
 	}
 	cases := []struct {
 		name, verb, kind string
@@ -140,7 +138,7 @@ func TestTransientFaultsChangeNothing(t *testing.T) {
 			if tc.trigger != nil {
 				tc.trigger(i)
 			} else {
-				poke(g, ctx, ns, "echo", i)
+				poke(g, ns, "echo", i)
 			}
 			g.Eventually(fired).WithTimeout(timeout).Should(BeClosed(), "the fault fired")
 			// The status written by the faulted reconcile names the error
@@ -174,7 +172,7 @@ func TestTransientFaultsChangeNothing(t *testing.T) {
 	// A failed status write is retried too: nothing is lost.
 	fired := faults.inject("patch-status", "WSSEndpoint", ns, internal)
 	failGet := faults.inject("get", "Service", ns, timeoutErr)
-	poke(g, ctx, ns, "echo", 100)
+	poke(g, ns, "echo", 100)
 	g.Eventually(failGet).WithTimeout(timeout).Should(BeClosed())
 	g.Eventually(fired).WithTimeout(timeout).Should(BeClosed())
 	expectCondition(t, g, ns, "echo", wssv1.ConditionReady, metav1.ConditionTrue, wssv1.ReasonSucceeded)
@@ -251,10 +249,7 @@ func TestTwoEndpointsOneWorkload(t *testing.T) {
 		g.Expect(w.Manager).To(Equal(controllers.WorkloadFieldManager("echo")), "only the winner writes the workload")
 	}
 	generation := getDeployment(g, ctx, ns, "echo").Generation
-	g.Expect(env.Client.Delete(ctx, getEndpoint(g, ctx, ns, "echo-b"))).To(Succeed())
-	g.Eventually(func() bool {
-		return apierrors.IsNotFound(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "echo-b"}, &wssv1.WSSEndpoint{}))
-	}).WithTimeout(timeout).WithPolling(poll).Should(BeTrue())
+	deleteEndpoint(g, ns, "echo-b")
 	d := getDeployment(g, ctx, ns, "echo")
 	g.Expect(d.Generation).To(Equal(generation), "deleting the loser does not touch the winner's injection")
 	g.Expect(d.Spec.Template.Labels).To(HaveKeyWithValue(sidecar.EndpointLabel, "echo"))
@@ -301,10 +296,7 @@ func TestWorkloadRefMoves(t *testing.T) {
 	got := expectCondition(t, g, ns, "echo", wssv1.ConditionSidecarReady, metav1.ConditionFalse, wssv1.ReasonRolloutInProgress)
 	g.Expect(got.Status.WorkloadRef).To(Equal(&wssv1.WorkloadReference{Kind: wssv1.WorkloadDeployment, Name: "echo"}))
 
-	ep := getEndpoint(g, ctx, ns, "echo")
-	patch := client.MergeFrom(ep.DeepCopy())
-	ep.Spec.WorkloadRef.Name = "echo-v2"
-	g.Expect(env.Client.Patch(ctx, ep, patch)).To(Succeed())
+	patchEndpoint(g, ns, "echo", func(ep *wssv1.WSSEndpoint) { ep.Spec.WorkloadRef.Name = "echo-v2" })
 	g.Eventually(func(g Gomega) {
 		got := getEndpoint(g, ctx, ns, "echo")
 		g.Expect(got.Status.WorkloadRef).To(Equal(&wssv1.WorkloadReference{Kind: wssv1.WorkloadDeployment, Name: "echo-v2"}))
@@ -312,10 +304,7 @@ func TestWorkloadRefMoves(t *testing.T) {
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
 	expectRestored(g, original, getDeployment(g, ctx, ns, "echo"))
 
-	g.Expect(env.Client.Delete(ctx, getEndpoint(g, ctx, ns, "echo"))).To(Succeed())
-	g.Eventually(func() bool {
-		return apierrors.IsNotFound(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "echo"}, &wssv1.WSSEndpoint{}))
-	}).WithTimeout(timeout).WithPolling(poll).Should(BeTrue())
+	deleteEndpoint(g, ns, "echo")
 	expectRestored(g, originalB, getDeployment(g, ctx, ns, "echo-v2"))
 }
 

@@ -10,6 +10,7 @@ import (
 
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -21,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+	"github.com/wss-operator/wss-operator/internal/sidecar"
 	"github.com/wss-operator/wss-operator/internal/testenv"
 )
 
@@ -142,4 +144,31 @@ func managedFieldsOf(obj client.Object, manager string) string {
 		}
 	}
 	return ""
+}
+
+// expectNeverInjected shows, for a few seconds, that the Deployment carries
+// no sidecar: a refused certificate is never rolled out.
+func expectNeverInjected(g Gomega, ns, deployment string) {
+	g.Consistently(func(g Gomega) {
+		g.Expect(sidecar.Find(&getDeployment(g, context.Background(), ns, deployment).Spec.Template)).To(BeNil())
+	}).WithTimeout(2*time.Second).WithPolling(500*time.Millisecond).Should(Succeed(), "a refused certificate is never rolled out")
+}
+
+// deleteEndpoint deletes an endpoint and waits until its finalizer let it go.
+func deleteEndpoint(g Gomega, ns, name string) {
+	ctx := context.Background()
+	g.Expect(env.Client.Delete(ctx, getEndpoint(g, ctx, ns, name))).To(Succeed())
+	g.Eventually(func() bool {
+		return apierrors.IsNotFound(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &wssv1.WSSEndpoint{}))
+	}).WithTimeout(timeout).WithPolling(poll).Should(BeTrue())
+}
+
+// patchEndpoint changes an endpoint with a merge patch (no conflict with
+// the controller's status writes).
+func patchEndpoint(g Gomega, ns, name string, change func(*wssv1.WSSEndpoint)) {
+	ctx := context.Background()
+	ep := getEndpoint(g, ctx, ns, name)
+	patch := client.MergeFrom(ep.DeepCopy())
+	change(ep)
+	g.Expect(env.Client.Patch(ctx, ep, patch)).To(Succeed())
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -45,9 +44,7 @@ func TestClientCASecret(t *testing.T) {
 		g.Expect(c.Reason).To(Equal(wssv1.ReasonClientCAInvalid))
 		g.Expect(c.Message).To(ContainSubstring("not a CA"))
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
-	g.Consistently(func(g Gomega) {
-		g.Expect(sidecar.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).To(BeNil())
-	}).WithTimeout(2 * time.Second).WithPolling(500 * time.Millisecond).Should(Succeed())
+	expectNeverInjected(g, ns, "echo")
 
 	// Fixed: the CA itself.
 	s := getSecret(g, ctx, ns, "clients")
@@ -110,7 +107,5 @@ func TestPastedCABundle(t *testing.T) {
 	g.Expect(msg).To(MatchRegexp(`\d{6,} bytes`))
 	g.Expect(got.Status.Certificate.ChainLength).To(Equal(int32(n)), "no silent truncation")
 	g.Expect(got.Status.Certificate.Findings).To(ContainElement(HaveField("Reason", wssv1.ReasonChainExtraCertificates)))
-	g.Consistently(func(g Gomega) {
-		g.Expect(sidecar.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).To(BeNil())
-	}).WithTimeout(2*time.Second).WithPolling(500*time.Millisecond).Should(Succeed(), "a refused certificate is never rolled out")
+	expectNeverInjected(g, ns, "echo")
 }

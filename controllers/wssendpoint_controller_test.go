@@ -168,9 +168,7 @@ func TestUserSecretWithMismatchedKey(t *testing.T) {
 	got := expectCondition(t, g, ns, "echo", wssv1.ConditionCertificateReady, metav1.ConditionFalse, wssv1.ReasonKeyMismatch)
 	g.Expect(cond(got, wssv1.ConditionCertificateReady).Message).To(ContainSubstring("tls.key"))
 	expectCondition(t, g, ns, "echo", wssv1.ConditionReady, metav1.ConditionFalse, wssv1.ReasonKeyMismatch)
-	g.Consistently(func(g Gomega) {
-		g.Expect(sidecar.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).To(BeNil())
-	}).WithTimeout(3*time.Second).WithPolling(500*time.Millisecond).Should(Succeed(), "a broken certificate is never rolled out")
+	expectNeverInjected(g, ns, "echo")
 }
 
 // TestLeafOnlyChain: a leaf issued by an intermediate, without the

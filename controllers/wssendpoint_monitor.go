@@ -37,13 +37,9 @@ func (r *WSSEndpointReconciler) reconcileMonitor(ctx context.Context, s *scope) 
 	m := ep.Spec.Monitor
 	key := client.ObjectKeyFromObject(ep)
 	hc := ep.Spec.HealthCheck
-	p := &probeFacts{url: m.URL, threshold: hc.FailureThreshold}
-	if p.threshold <= 0 {
-		p.threshold = 3
-	}
-	if hc.Enabled != nil && !*hc.Enabled {
-		r.Prober.Forget(key)
-		p.disabled = true
+	p := r.startProbeFacts(ep)
+	p.url = m.URL
+	if p.disabled {
 		s.f.probe = p
 		return nil
 	}

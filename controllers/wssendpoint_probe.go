@@ -28,14 +28,10 @@ import (
 func (r *WSSEndpointReconciler) reconcileProbe(ctx context.Context, s *scope) error {
 	ep := s.ep
 	key := client.ObjectKeyFromObject(ep)
-	hc := ep.Spec.HealthCheck
-	p := &probeFacts{threshold: hc.FailureThreshold}
-	if p.threshold <= 0 {
-		p.threshold = 3
-	}
-	if hc.Enabled != nil && !*hc.Enabled {
-		r.Prober.Forget(key)
-		p.disabled = true
+	// s.f.probe is set only on the ways out that evaluated the probe: an
+	// error below leaves HandshakeHealthy as it was.
+	p := r.startProbeFacts(ep)
+	if p.disabled {
 		s.f.probe = p
 		return nil
 	}
@@ -58,6 +54,21 @@ func (r *WSSEndpointReconciler) reconcileProbe(ctx context.Context, s *scope) er
 	}
 	s.f.probe = p
 	return nil
+}
+
+// startProbeFacts begins the probe facts of ep from spec.healthCheck; with
+// the probe disabled, the prober forgets ep.
+func (r *WSSEndpointReconciler) startProbeFacts(ep *wssv1.WSSEndpoint) *probeFacts {
+	hc := ep.Spec.HealthCheck
+	p := &probeFacts{threshold: hc.FailureThreshold}
+	if p.threshold <= 0 {
+		p.threshold = 3
+	}
+	if hc.Enabled != nil && !*hc.Enabled {
+		r.Prober.Forget(client.ObjectKeyFromObject(ep))
+		p.disabled = true
+	}
+	return p
 }
 
 // handshakeCondition is HandshakeHealthy from a round: True when healthy;
