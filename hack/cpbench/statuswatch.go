@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"sync"
 
 	toolscache "k8s.io/client-go/tools/cache"
@@ -35,8 +36,13 @@ func (s *statusChanges) handler() toolscache.ResourceEventHandler {
 			s.counts = map[string]float64{}
 		}
 		s.writes++
+		onlyMessages := true
 		for _, k := range keys {
 			s.counts[k]++
+			onlyMessages = onlyMessages && strings.HasSuffix(k, " message only")
+		}
+		if onlyMessages {
+			s.counts["(writes that change only condition messages)"]++
 		}
 	}}
 }
