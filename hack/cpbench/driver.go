@@ -20,6 +20,7 @@ import (
 	"github.com/go-logr/logr"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -39,7 +40,7 @@ type driver struct {
 	env    *testenv.Env
 	cache  cache.Cache
 	mu     sync.Mutex
-	pods   map[string]bool
+	pods   map[string]string // Deployment -> its Pod's IP
 	next   int
 	status statusChanges
 }
@@ -55,7 +56,7 @@ func drive(ctx context.Context, o options) (*results, error) {
 		return nil, err
 	}
 	defer func() { _ = env.Stop() }()
-	d := &driver{env: env, pods: map[string]bool{}}
+	d := &driver{env: env, pods: map[string]string{}}
 	for _, n := range []string{ns, "noise"} {
 		if err := env.EnsureNamespace(ctx, n); err != nil {
 			return nil, err
@@ -175,6 +176,10 @@ func drive(ctx context.Context, o options) (*results, error) {
 		return nil, err
 	}
 	w := after.since(before)
+	res.EventsByReason, err = d.eventsByReason(ctx, names)
+	if err != nil {
+		return nil, err
+	}
 	changes, writes := d.status.snapshot()
 	res.StatusChanges, res.StatusWritesSeen = diff(changes, changesBefore), writes-writesBefore
 	log("status writes seen %.2f per endpoint, changing: %s", res.StatusWritesSeen/float64(o.n), joinCounts(res.StatusChanges, float64(o.n)))
@@ -184,7 +189,12 @@ func drive(ctx context.Context, o options) (*results, error) {
 		w.managerCount("patch", "wssendpoints", "status")/float64(o.n), w.managerCount("", "events", "*")/float64(o.n),
 		total(w.Reconciles)/float64(o.n), 100*w.share("kube-apiserver"))
 
-	for _, m := range []struct{ cache, limit string }{{"optimized", o.goMemLimit}, {"optimized", ""}, {"naive", ""}} {
+	memRuns := []struct{ cache, limit string }{{"optimized", o.goMemLimit}, {"optimized", ""}, {"naive", ""}}
+	if o.noMemory {
+		memRuns = nil
+		stopProcess(child)
+	}
+	for _, m := range memRuns {
 		if m.cache == "optimized" && m.limit == o.goMemLimit && child != nil {
 			// The manager that did the work, measured as it stands.
 		} else {
@@ -242,29 +252,63 @@ func (d *driver) create(ctx context.Context, name string) error {
 // kubelet plays the Deployment controller and the kubelet: a Deployment
 // whose template carries the sidecar is rolled out and gets one Ready Pod at
 // a 127.x.y.z address — once its stand-in sidecar has the certificate, as a
-// real sidecar's readiness probe would require.
+// real sidecar's readiness probe would require. Like the controllers and
+// kubelets it stands in for, it works on several Deployments at once (8
+// workers), so it is not the bottleneck of the scale run.
 func (d *driver) kubelet(ctx context.Context, fl *fleet) {
 	t := time.NewTicker(250 * time.Millisecond)
 	defer t.Stop()
+	type job struct {
+		name, ip         string
+		rollOut, makePod bool
+	}
+	created := map[string]bool{} // Deployments whose Pod exists
+	var mu sync.Mutex
 	for {
 		list := &appsv1.DeploymentList{}
 		if err := d.cache.List(ctx, list); err == nil {
+			var jobs []job
 			for i := range list.Items {
 				dep := &list.Items[i]
 				if sidecar.Find(&dep.Spec.Template) == nil || !fl.serves(dep.Name+"."+ns+".svc") {
 					continue
 				}
-				if dep.Status.ObservedGeneration < dep.Generation {
-					_ = testenv.RollOutDeployment(ctx, d.env.Client, ns, dep.Name)
+				j := job{name: dep.Name, rollOut: dep.Status.ObservedGeneration < dep.Generation, makePod: !created[dep.Name]}
+				if !j.rollOut && !j.makePod {
+					continue
 				}
-				if !d.pods[dep.Name] {
+				if d.pods[dep.Name] == "" {
 					d.next++
-					ip := fmt.Sprintf("127.%d.%d.%d", 10+d.next/62500, (d.next/250)%250, d.next%250+1)
-					if err := testenv.CreatePodFor(ctx, d.env.Client, ns, dep.Name, dep.Name+"-0", ip); err == nil {
-						d.pods[dep.Name] = true
-					}
+					d.pods[dep.Name] = fmt.Sprintf("127.%d.%d.%d", 10+d.next/62500, (d.next/250)%250, d.next%250+1)
 				}
+				j.ip = d.pods[dep.Name]
+				jobs = append(jobs, j)
 			}
+			work := make(chan job)
+			var wg sync.WaitGroup
+			for w := 0; w < 8 && w < len(jobs); w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for j := range work {
+						if j.rollOut {
+							_ = testenv.RollOutDeployment(ctx, d.env.Client, ns, j.name)
+						}
+						if j.makePod {
+							if err := testenv.CreatePodFor(ctx, d.env.Client, ns, j.name, j.name+"-0", j.ip); err == nil {
+								mu.Lock()
+								created[j.name] = true
+								mu.Unlock()
+							}
+						}
+					}
+				}()
+			}
+			for _, j := range jobs {
+				work <- j
+			}
+			close(work)
+			wg.Wait()
 		}
 		select {
 		case <-ctx.Done():
@@ -526,4 +570,28 @@ func machine() map[string]string {
 		}
 	}
 	return m
+}
+
+// eventsByReason counts the events recorded on the named endpoints by
+// type/reason.
+func (d *driver) eventsByReason(ctx context.Context, names []string) (map[string]float64, error) {
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	list := &eventsv1.EventList{}
+	if err := d.env.Client.List(ctx, list, client.InNamespace(ns)); err != nil {
+		return nil, err
+	}
+	out := map[string]float64{}
+	for _, e := range list.Items {
+		if e.Regarding.Kind == "WSSEndpoint" && want[e.Regarding.Name] {
+			count := 1.0
+			if e.Series != nil {
+				count = float64(e.Series.Count)
+			}
+			out[e.Type+"/"+e.Reason] += count
+		}
+	}
+	return out, nil
 }

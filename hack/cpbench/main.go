@@ -35,6 +35,7 @@ type options struct {
 	splice     string
 	goMemLimit string
 	noFloor    bool
+	noMemory   bool
 }
 
 func main() {
@@ -46,6 +47,7 @@ func main() {
 	flag.StringVar(&o.markdown, "markdown", "", "write the results as a BENCHMARKS.md section to this file")
 	render := flag.String("render", "", "only re-render -markdown from a results JSON file written by -out")
 	flag.StringVar(&o.goMemLimit, "gomemlimit", chartGoMemLimit, "GOMEMLIMIT of the measured manager (default: what the chart sets for its default memory limit)")
+	flag.BoolVar(&o.noMemory, "no-memory", false, "skip the memory measurements (a quick check of the rest)")
 	flag.BoolVar(&o.noFloor, "no-floor", false, "skip the floor (the same Certificates without WSSEndpoints)")
 	flag.StringVar(&o.splice, "splice", "", "also replace the control-plane section of this file (BENCHMARKS.md)")
 	flag.Parse()
@@ -104,6 +106,8 @@ type results struct {
 	// may fold two quick writes into one).
 	StatusChanges    map[string]float64 `json:"statusChanges,omitempty"`
 	StatusWritesSeen float64            `json:"statusWritesSeen,omitempty"`
+	// EventsByReason counts the events on the endpoints by type/reason.
+	EventsByReason map[string]float64 `json:"eventsByReason,omitempty"`
 }
 
 type memory struct {
