@@ -154,7 +154,7 @@ func drive(ctx context.Context, o options) (*results, error) {
 	if err != nil {
 		return nil, err
 	}
-	changesBefore, writesBefore := d.status.snapshot()
+	changesBefore, writesBefore, afterBefore := d.status.snapshot()
 	t0 := time.Now()
 	if err := parallel(ctx, 16, names, d.create); err != nil {
 		return nil, err
@@ -180,9 +180,10 @@ func drive(ctx context.Context, o options) (*results, error) {
 	if err != nil {
 		return nil, err
 	}
-	changes, writes := d.status.snapshot()
-	res.StatusChanges, res.StatusWritesSeen = diff(changes, changesBefore), writes-writesBefore
-	log("status writes seen %.2f per endpoint, changing: %s", res.StatusWritesSeen/float64(o.n), joinCounts(res.StatusChanges, float64(o.n)))
+	changes, writes, afterReady := d.status.snapshot()
+	res.StatusChanges, res.StatusWritesSeen, res.StatusWritesAfterReady = diff(changes, changesBefore), writes-writesBefore, afterReady-afterBefore
+	log("status writes seen on the way to Ready %.2f per endpoint, after Ready %.2f; changing: %s", res.StatusWritesSeen/float64(o.n),
+		res.StatusWritesAfterReady/float64(o.n), joinCounts(res.StatusChanges, float64(o.n)))
 	w.ManagerRequests, w.Reconciles = late.since(before).ManagerRequests, late.since(before).Reconciles
 	res.Ours = &w
 	log("ours: status writes %.2f, events %.2f, reconciles %.2f per endpoint; kube-apiserver %.0f%% of the machine",

@@ -106,6 +106,9 @@ type results struct {
 	// may fold two quick writes into one).
 	StatusChanges    map[string]float64 `json:"statusChanges,omitempty"`
 	StatusWritesSeen float64            `json:"statusWritesSeen,omitempty"`
+	// StatusWritesAfterReady are the writes seen to endpoints that were
+	// Ready already, before the last one was (the steady state: probe results).
+	StatusWritesAfterReady float64 `json:"statusWritesAfterReady,omitempty"`
 	// EventsByReason counts the events on the endpoints by type/reason.
 	EventsByReason map[string]float64 `json:"eventsByReason,omitempty"`
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	toolscache "k8s.io/client-go/tools/cache"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
@@ -17,9 +19,10 @@ import (
 // "Ready:message"), and each other status field. It says where the status
 // writes come from.
 type statusChanges struct {
-	mu     sync.Mutex
-	counts map[string]float64
-	writes float64
+	mu         sync.Mutex
+	counts     map[string]float64
+	writes     float64 // up to and including the write that turns Ready True
+	afterReady float64 // writes to endpoints that were Ready already
 }
 
 func (s *statusChanges) handler() toolscache.ResourceEventHandler {
@@ -35,6 +38,15 @@ func (s *statusChanges) handler() toolscache.ResourceEventHandler {
 		if s.counts == nil {
 			s.counts = map[string]float64{}
 		}
+		if ready(o) {
+			// Already Ready: a write of the steady state (probe results),
+			// not one on its way to Ready.
+			s.afterReady++
+			for _, k := range keys {
+				s.counts["after Ready: "+k]++
+			}
+			return
+		}
 		s.writes++
 		onlyMessages := true
 		for _, k := range keys {
@@ -47,14 +59,19 @@ func (s *statusChanges) handler() toolscache.ResourceEventHandler {
 	}}
 }
 
-func (s *statusChanges) snapshot() (map[string]float64, float64) {
+func (s *statusChanges) snapshot() (map[string]float64, float64, float64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := map[string]float64{}
 	for k, v := range s.counts {
 		out[k] = v
 	}
-	return out, s.writes
+	return out, s.writes, s.afterReady
+}
+
+func ready(ep *wssv1.WSSEndpoint) bool {
+	c := meta.FindStatusCondition(ep.Status.Conditions, wssv1.ConditionReady)
+	return c != nil && c.Status == metav1.ConditionTrue
 }
 
 func changedParts(o, n wssv1.WSSEndpointStatus) []string {
