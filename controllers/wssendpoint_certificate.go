@@ -1,8 +1,10 @@
 package controllers
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"sync"
 	"time"
@@ -253,11 +255,27 @@ func (r *WSSEndpointReconciler) checkSecret(ctx context.Context, namespace, name
 		return checkEntry{}, false, fmt.Errorf("reading Secret %s: %w", name, err)
 	}
 	cached = check(secret.Data)
+	cached.report = compactReport(cached.report)
 	cached.resourceVersion, cached.hostsKey, cached.hour = meta.ResourceVersion, key, hour
 	r.checks.mu.Lock()
 	r.checks.entries[ck] = cached
 	r.checks.mu.Unlock()
 	return cached, true, nil
+}
+
+// compactReport keeps of a report what the controller reads (health,
+// findings, chain length, and the leaf's validity, serial, issuer, names and
+// DER for its SHA-256) and drops the parsed chain and the certificate facts:
+// a whole parsed x509 chain per endpoint was most of the check cache.
+func compactReport(r certcheck.Report) certcheck.Report {
+	out := certcheck.Report{Healthy: r.Healthy, Findings: r.Findings, ChainLength: r.ChainLength}
+	if l := r.Leaf; l != nil {
+		out.Leaf = &x509.Certificate{
+			Raw: bytes.Clone(l.Raw), NotBefore: l.NotBefore, NotAfter: l.NotAfter,
+			SerialNumber: l.SerialNumber, Issuer: l.Issuer, DNSNames: l.DNSNames,
+		}
+	}
+	return out
 }
 
 func (r *WSSEndpointReconciler) warnWithin() time.Duration {

@@ -20,6 +20,7 @@ import (
 	"github.com/go-logr/logr"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -36,11 +37,12 @@ import (
 const ns = "bench"
 
 type driver struct {
-	env   *testenv.Env
-	cache cache.Cache
-	mu    sync.Mutex
-	pods  map[string]bool
-	next  int
+	env    *testenv.Env
+	cache  cache.Cache
+	mu     sync.Mutex
+	pods   map[string]string // Deployment -> its Pod's IP
+	next   int
+	status statusChanges
 }
 
 func drive(ctx context.Context, o options) (*results, error) {
@@ -54,7 +56,7 @@ func drive(ctx context.Context, o options) (*results, error) {
 		return nil, err
 	}
 	defer func() { _ = env.Stop() }()
-	d := &driver{env: env, pods: map[string]bool{}}
+	d := &driver{env: env, pods: map[string]string{}}
 	for _, n := range []string{ns, "noise"} {
 		if err := env.EnsureNamespace(ctx, n); err != nil {
 			return nil, err
@@ -82,6 +84,13 @@ func drive(ctx context.Context, o options) (*results, error) {
 			return nil, err
 		}
 	}
+	inf, err := d.cache.GetInformer(ctx, &wssv1.WSSEndpoint{})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := inf.AddEventHandler(d.status.handler()); err != nil {
+		return nil, err
+	}
 	d.cache.WaitForCacheSync(ctx)
 	fl, err := startFleet(ctx, d.cache, ns)
 	if err != nil {
@@ -89,13 +98,25 @@ func drive(ctx context.Context, o options) (*results, error) {
 	}
 	go d.kubelet(ctx, fl)
 
-	child, metricsAddr, err := startManager(ctx, env, fl.addr, "optimized")
+	managerBin, err := buildManager(ctx, env.Root)
 	if err != nil {
 		return nil, err
 	}
-	log("manager (optimized cache) running as pid %d", child.Process.Pid)
+	defer os.RemoveAll(filepath.Dir(managerBin))
+	startManager := func(ctx context.Context, env *testenv.Env, fleet, mode, goMemLimit string) (*exec.Cmd, string, error) {
+		return startManagerBin(ctx, managerBin, env, fleet, mode, goMemLimit)
+	}
+	child, metricsAddr, err := startManager(ctx, env, fl.addr, "optimized", o.goMemLimit)
+	if err != nil {
+		return nil, err
+	}
+	log("manager (optimized cache, GOMEMLIMIT=%s) running as pid %d", o.goMemLimit, child.Process.Pid)
+	obs, err := newObserver(env.Config, metricsAddr, child.Process.Pid)
+	if err != nil {
+		return nil, err
+	}
 
-	res := &results{Machine: machine(), Endpoints: o.n, NoiseSecrets: o.noise}
+	res := &results{Machine: machine(), Endpoints: o.n, NoiseSecrets: o.noise, GoMemLimit: o.goMemLimit}
 	for i := 0; i < o.latencyN; i++ {
 		name := fmt.Sprintf("lat-%02d", i)
 		t0 := time.Now()
@@ -110,12 +131,30 @@ func drive(ctx context.Context, o options) (*results, error) {
 	sorted := append([]float64(nil), res.ApplyToReadyMs...)
 	sort.Float64s(sorted)
 	res.P50Ms, res.P95Ms = percentile(sorted, 0.50), percentile(sorted, 0.95)
-	log("apply-to-Ready over %d: p50 %.0f ms, p95 %.0f ms", o.latencyN, res.P50Ms, res.P95Ms)
+	res.P25Ms, res.P75Ms = percentile(sorted, 0.25), percentile(sorted, 0.75)
+	if len(sorted) > 0 {
+		res.MinMs, res.MaxMs = sorted[0], sorted[len(sorted)-1]
+	}
+	log("apply-to-Ready over %d: p50 %.0f ms (IQR %.0f–%.0f), p95 %.0f ms", o.latencyN, res.P50Ms, res.P25Ms, res.P75Ms, res.P95Ms)
+
+	if !o.noFloor {
+		w, err := d.runFloor(ctx, o.n, obs)
+		if err != nil {
+			return nil, fmt.Errorf("floor: %w", err)
+		}
+		res.Floor = &w
+		log("floor: %d Certificates (no WSSEndpoints) all Ready after %.1fs", o.n, w.Seconds)
+	}
 
 	names := make([]string, o.n)
 	for i := range names {
 		names[i] = fmt.Sprintf("ep-%04d", i)
 	}
+	before, err := obs.take()
+	if err != nil {
+		return nil, err
+	}
+	changesBefore, writesBefore, afterBefore := d.status.snapshot()
 	t0 := time.Now()
 	if err := parallel(ctx, 16, names, d.create); err != nil {
 		return nil, err
@@ -126,26 +165,55 @@ func drive(ctx context.Context, o options) (*results, error) {
 	}
 	res.AllReadySeconds = since(t0)
 	log("all %d Ready after %.1fs", o.n, res.AllReadySeconds)
+	after, err := obs.take()
+	if err != nil {
+		return nil, err
+	}
+	// Events leave the broadcaster asynchronously: count them a moment later.
+	time.Sleep(2 * time.Second)
+	late, err := obs.take()
+	if err != nil {
+		return nil, err
+	}
+	w := after.since(before)
+	res.EventsByReason, err = d.eventsByReason(ctx, names)
+	if err != nil {
+		return nil, err
+	}
+	changes, writes, afterReady := d.status.snapshot()
+	res.StatusChanges, res.StatusWritesSeen, res.StatusWritesAfterReady = diff(changes, changesBefore), writes-writesBefore, afterReady-afterBefore
+	log("status writes seen on the way to Ready %.2f per endpoint, after Ready %.2f; changing: %s", res.StatusWritesSeen/float64(o.n),
+		res.StatusWritesAfterReady/float64(o.n), joinCounts(res.StatusChanges, float64(o.n)))
+	w.ManagerRequests, w.Reconciles = late.since(before).ManagerRequests, late.since(before).Reconciles
+	res.Ours = &w
+	log("ours: status writes %.2f, events %.2f, reconciles %.2f per endpoint; kube-apiserver %.0f%% of the machine",
+		w.managerCount("patch", "wssendpoints", "status")/float64(o.n), w.managerCount("", "events", "*")/float64(o.n),
+		total(w.Reconciles)/float64(o.n), 100*w.share("kube-apiserver"))
 
-	mem, err := settleAndMeasure(ctx, child, metricsAddr, "optimized")
-	if err != nil {
-		return nil, err
+	memRuns := []struct{ cache, limit string }{{"optimized", o.goMemLimit}, {"optimized", ""}, {"naive", ""}}
+	if o.noMemory {
+		memRuns = nil
+		stopProcess(child)
 	}
-	res.Memory = append(res.Memory, mem)
-	log("optimized cache: RSS %.1f MiB, heap in use %.1f MiB", mem.RSSMiB, mem.HeapMiB)
-	stopProcess(child)
-
-	child, metricsAddr, err = startManager(ctx, env, fl.addr, "naive")
-	if err != nil {
-		return nil, err
+	for _, m := range memRuns {
+		if m.cache == "optimized" && m.limit == o.goMemLimit && child != nil {
+			// The manager that did the work, measured as it stands.
+		} else {
+			child, metricsAddr, err = startManager(ctx, env, fl.addr, m.cache, m.limit)
+			if err != nil {
+				return nil, err
+			}
+		}
+		mem, err := settleAndMeasure(ctx, child, metricsAddr, m.cache)
+		stopProcess(child)
+		child = nil
+		if err != nil {
+			return nil, err
+		}
+		mem.GoMemLimit = m.limit
+		res.Memory = append(res.Memory, mem)
+		log("%s cache, GOMEMLIMIT=%q: RSS %.1f MiB (anon %.1f), heap in use %.1f MiB", m.cache, m.limit, mem.RSSMiB, mem.AnonMiB, mem.HeapMiB)
 	}
-	mem, err = settleAndMeasure(ctx, child, metricsAddr, "naive")
-	stopProcess(child)
-	if err != nil {
-		return nil, err
-	}
-	res.Memory = append(res.Memory, mem)
-	log("naive cache: RSS %.1f MiB, heap in use %.1f MiB", mem.RSSMiB, mem.HeapMiB)
 	return res, nil
 }
 
@@ -185,29 +253,63 @@ func (d *driver) create(ctx context.Context, name string) error {
 // kubelet plays the Deployment controller and the kubelet: a Deployment
 // whose template carries the sidecar is rolled out and gets one Ready Pod at
 // a 127.x.y.z address — once its stand-in sidecar has the certificate, as a
-// real sidecar's readiness probe would require.
+// real sidecar's readiness probe would require. Like the controllers and
+// kubelets it stands in for, it works on several Deployments at once (8
+// workers), so it is not the bottleneck of the scale run.
 func (d *driver) kubelet(ctx context.Context, fl *fleet) {
 	t := time.NewTicker(250 * time.Millisecond)
 	defer t.Stop()
+	type job struct {
+		name, ip         string
+		rollOut, makePod bool
+	}
+	created := map[string]bool{} // Deployments whose Pod exists
+	var mu sync.Mutex
 	for {
 		list := &appsv1.DeploymentList{}
 		if err := d.cache.List(ctx, list); err == nil {
+			var jobs []job
 			for i := range list.Items {
 				dep := &list.Items[i]
 				if sidecar.Find(&dep.Spec.Template) == nil || !fl.serves(dep.Name+"."+ns+".svc") {
 					continue
 				}
-				if dep.Status.ObservedGeneration < dep.Generation {
-					_ = testenv.RollOutDeployment(ctx, d.env.Client, ns, dep.Name)
+				j := job{name: dep.Name, rollOut: dep.Status.ObservedGeneration < dep.Generation, makePod: !created[dep.Name]}
+				if !j.rollOut && !j.makePod {
+					continue
 				}
-				if !d.pods[dep.Name] {
+				if d.pods[dep.Name] == "" {
 					d.next++
-					ip := fmt.Sprintf("127.%d.%d.%d", 10+d.next/62500, (d.next/250)%250, d.next%250+1)
-					if err := testenv.CreatePodFor(ctx, d.env.Client, ns, dep.Name, dep.Name+"-0", ip); err == nil {
-						d.pods[dep.Name] = true
-					}
+					d.pods[dep.Name] = fmt.Sprintf("127.%d.%d.%d", 10+d.next/62500, (d.next/250)%250, d.next%250+1)
 				}
+				j.ip = d.pods[dep.Name]
+				jobs = append(jobs, j)
 			}
+			work := make(chan job)
+			var wg sync.WaitGroup
+			for w := 0; w < 8 && w < len(jobs); w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for j := range work {
+						if j.rollOut {
+							_ = testenv.RollOutDeployment(ctx, d.env.Client, ns, j.name)
+						}
+						if j.makePod {
+							if err := testenv.CreatePodFor(ctx, d.env.Client, ns, j.name, j.name+"-0", j.ip); err == nil {
+								mu.Lock()
+								created[j.name] = true
+								mu.Unlock()
+							}
+						}
+					}
+				}()
+			}
+			for _, j := range jobs {
+				work <- j
+			}
+			close(work)
+			wg.Wait()
 		}
 		select {
 		case <-ctx.Done():
@@ -315,20 +417,44 @@ func percentile(sorted []float64, p float64) float64 {
 	return sorted[i]
 }
 
-// startManager re-executes this binary as the manager child process.
-func startManager(ctx context.Context, env *testenv.Env, fleet, mode string) (*exec.Cmd, string, error) {
+// buildManager builds ./hack/cpbench/cpmanager into a temporary directory.
+func buildManager(ctx context.Context, root string) (string, error) {
+	dir, err := os.MkdirTemp("", "cpbench-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "cpmanager")
+	goTool := os.Getenv("GO")
+	if goTool == "" {
+		goTool = "go"
+	}
+	cmd := exec.CommandContext(ctx, goTool, "build", "-o", bin, "./hack/cpbench/cpmanager")
+	cmd.Dir, cmd.Stdout, cmd.Stderr = root, os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		os.RemoveAll(dir)
+		return "", fmt.Errorf("building the manager: %w", err)
+	}
+	return bin, nil
+}
+
+// startManagerBin starts the manager child process.
+func startManagerBin(ctx context.Context, bin string, env *testenv.Env, fleet, mode, goMemLimit string) (*exec.Cmd, string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, "", err
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	self, err := os.Executable()
-	if err != nil {
-		return nil, "", err
-	}
-	cmd := exec.CommandContext(ctx, self, "-role=manager", "-manager-kubeconfig="+env.KubeconfigPath, "-fleet="+fleet, "-cache="+mode, "-metrics="+addr)
+	cmd := exec.CommandContext(ctx, bin, "-manager-kubeconfig="+env.KubeconfigPath, "-fleet="+fleet, "-cache="+mode, "-metrics="+addr)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GOMEMLIMIT=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	if goMemLimit != "" {
+		cmd.Env = append(cmd.Env, "GOMEMLIMIT="+goMemLimit)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM} // never outlive the driver
 	if err := cmd.Start(); err != nil {
 		return nil, "", err
@@ -365,7 +491,7 @@ func settleAndMeasure(ctx context.Context, cmd *exec.Cmd, metricsAddr, mode stri
 		return memory{}, ctx.Err()
 	case <-time.After(settle):
 	}
-	rss, err := rssMiB(cmd.Process.Pid)
+	rss, anon, err := rssMiB(cmd.Process.Pid)
 	if err != nil {
 		return memory{}, err
 	}
@@ -375,30 +501,42 @@ func settleAndMeasure(ctx context.Context, cmd *exec.Cmd, metricsAddr, mode stri
 	}
 	if dir := os.Getenv("CPBENCH_PROFILE_DIR"); dir != "" {
 		if resp, err := http.Get("http://" + metricsAddr + "/debug/pprof/heap"); err == nil {
-			if f, err := os.Create(filepath.Join(dir, "heap-"+mode+".pb.gz")); err == nil {
+			if f, err := os.Create(filepath.Join(dir, "heap-"+mode+"-"+os.Getenv("CPBENCH_PROFILE_TAG")+".pb.gz")); err == nil {
 				_, _ = f.ReadFrom(resp.Body)
 				_ = f.Close()
 			}
 			_ = resp.Body.Close()
 		}
 	}
-	return memory{Cache: mode, RSSMiB: rss, HeapMiB: heap / (1 << 20), SettleSec: since(t0)}, nil
+	return memory{Cache: mode, RSSMiB: rss, AnonMiB: anon, HeapMiB: heap / (1 << 20), SettleSec: since(t0)}, nil
 }
 
-func rssMiB(pid int) (float64, error) {
+// rssMiB is the resident set of pid, and its anonymous part (heap, stacks:
+// what GOMEMLIMIT governs; the rest is the binary's code pages).
+func rssMiB(pid int) (rss, anon float64, err error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer f.Close()
 	s := bufio.NewScanner(f)
 	for s.Scan() {
-		if fields := strings.Fields(s.Text()); len(fields) >= 2 && fields[0] == "VmRSS:" {
-			kb, err := strconv.ParseFloat(fields[1], 64)
-			return kb / 1024, err
+		fields := strings.Fields(s.Text())
+		if len(fields) < 2 {
+			continue
+		}
+		kb, _ := strconv.ParseFloat(fields[1], 64)
+		switch fields[0] {
+		case "VmRSS:":
+			rss = kb / 1024
+		case "RssAnon:":
+			anon = kb / 1024
 		}
 	}
-	return 0, fmt.Errorf("no VmRSS for pid %d", pid)
+	if rss == 0 {
+		return 0, 0, fmt.Errorf("no VmRSS for pid %d", pid)
+	}
+	return rss, anon, nil
 }
 
 func scrapeHeap(addr string) (float64, error) {
@@ -433,4 +571,28 @@ func machine() map[string]string {
 		}
 	}
 	return m
+}
+
+// eventsByReason counts the events recorded on the named endpoints by
+// type/reason.
+func (d *driver) eventsByReason(ctx context.Context, names []string) (map[string]float64, error) {
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	list := &eventsv1.EventList{}
+	if err := d.env.Client.List(ctx, list, client.InNamespace(ns)); err != nil {
+		return nil, err
+	}
+	out := map[string]float64{}
+	for _, e := range list.Items {
+		if e.Regarding.Kind == "WSSEndpoint" && want[e.Regarding.Name] {
+			count := 1.0
+			if e.Series != nil {
+				count = float64(e.Series.Count)
+			}
+			out[e.Type+"/"+e.Reason] += count
+		}
+	}
+	return out, nil
 }

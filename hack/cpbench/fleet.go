@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"sync"
@@ -36,14 +38,17 @@ func startFleet(ctx context.Context, c client.Reader, namespace string) (*fleet,
 	f := &fleet{addr: ln.Addr().String(), certs: map[string]*tls.Certificate{}, rv: map[string]string{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", testenv.EchoHandler)
-	f.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, TLSConfig: &tls.Config{
-		MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"},
-		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
-			f.mu.RLock()
-			defer f.mu.RUnlock()
-			return f.certs[hello.ServerName], nil
-		},
-	}}
+	f.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second,
+		// The compatibility probes offer old TLS versions on purpose: their
+		// refusals are not news.
+		ErrorLog: log.New(io.Discard, "", 0), TLSConfig: &tls.Config{
+			MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"},
+			GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+				f.mu.RLock()
+				defer f.mu.RUnlock()
+				return f.certs[hello.ServerName], nil
+			},
+		}}
 	go func() { _ = f.srv.ServeTLS(ln, "", "") }()
 	go f.load(ctx, c, namespace)
 	return f, nil

@@ -5,8 +5,8 @@
 // settings (managedFields stripped, Secrets cached as metadata only, Pods,
 // Services and Certificates filtered by label) and without them.
 //
-// The manager runs in a child process (this binary re-executed with
-// -role=manager) so its RSS is its own. There is no kubelet: this process
+// The manager runs in a child process, its own binary (./cpmanager, built
+// by cpbench at start), so its RSS is its own and a manager's. There is no kubelet: this process
 // plays it (rollout status, Pods at 127.x.y.z) and one loopback TLS server
 // stands in for every sidecar, choosing each endpoint's certificate by SNI.
 // Nothing is dialled but loopback.
@@ -27,32 +27,28 @@ import (
 )
 
 type options struct {
-	role       string
 	n          int
 	latencyN   int
 	noise      int
 	out        string
 	markdown   string
-	kubeconfig string
-	fleet      string
-	cacheMode  string
-	metrics    string
 	splice     string
+	goMemLimit string
+	noFloor    bool
+	noMemory   bool
 }
 
 func main() {
 	var o options
-	flag.StringVar(&o.role, "role", "driver", "driver (default) or manager (internal: the child process)")
 	flag.IntVar(&o.n, "n", 1000, "endpoints for the scale run")
 	flag.IntVar(&o.latencyN, "latency-n", 20, "endpoints applied one by one for the apply-to-Ready latency")
 	flag.IntVar(&o.noise, "noise-secrets", 2000, "unrelated 8 KiB Secrets in the cluster (what a naive Secret cache pays for)")
 	flag.StringVar(&o.out, "out", "", "write the results as JSON to this file")
 	flag.StringVar(&o.markdown, "markdown", "", "write the results as a BENCHMARKS.md section to this file")
-	flag.StringVar(&o.kubeconfig, "manager-kubeconfig", "", "(manager role) kubeconfig of the API server")
-	flag.StringVar(&o.fleet, "fleet", "", "(manager role) loopback address of the stand-in sidecars")
-	flag.StringVar(&o.cacheMode, "cache", "optimized", "(manager role) optimized or naive cache settings")
-	flag.StringVar(&o.metrics, "metrics", "", "(manager role) metrics bind address")
 	render := flag.String("render", "", "only re-render -markdown from a results JSON file written by -out")
+	flag.StringVar(&o.goMemLimit, "gomemlimit", chartGoMemLimit, "GOMEMLIMIT of the measured manager (default: what the chart sets for its default memory limit)")
+	flag.BoolVar(&o.noMemory, "no-memory", false, "skip the memory measurements (a quick check of the rest)")
+	flag.BoolVar(&o.noFloor, "no-floor", false, "skip the floor (the same Certificates without WSSEndpoints)")
 	flag.StringVar(&o.splice, "splice", "", "also replace the control-plane section of this file (BENCHMARKS.md)")
 	flag.Parse()
 
@@ -74,14 +70,10 @@ func main() {
 		}
 		return
 	}
-	if o.role == "manager" {
-		err = runManager(ctx, o)
-	} else {
-		var res *results
-		res, err = drive(ctx, o)
-		if err == nil {
-			err = report(res, o)
-		}
+	var res *results
+	res, err = drive(ctx, o)
+	if err == nil {
+		err = report(res, o)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cpbench:", err)
@@ -96,16 +88,38 @@ type results struct {
 	ApplyToReadyMs    []float64         `json:"applyToReadyMs"`
 	P50Ms             float64           `json:"applyToReadyP50Ms"`
 	P95Ms             float64           `json:"applyToReadyP95Ms"`
+	P25Ms             float64           `json:"applyToReadyP25Ms"`
+	P75Ms             float64           `json:"applyToReadyP75Ms"`
+	MinMs             float64           `json:"applyToReadyMinMs"`
+	MaxMs             float64           `json:"applyToReadyMaxMs"`
 	AllReadySeconds   float64           `json:"allReadySeconds"`
 	CertsIssuedSecond float64           `json:"certificatesIssuedSeconds"`
 	Memory            []memory          `json:"memory"`
+	GoMemLimit        string            `json:"goMemLimit"`
+	// Floor is the same Certificates applied without WSSEndpoints: the
+	// time cert-manager alone needs on this API server.
+	Floor *window `json:"floor,omitempty"`
+	// Ours is the window from applying the endpoints to all Ready.
+	Ours *window `json:"ours,omitempty"`
+	// StatusChanges counts what changed in the status writes the driver's
+	// cache saw from apply to all Ready (StatusWritesSeen of them; a watch
+	// may fold two quick writes into one).
+	StatusChanges    map[string]float64 `json:"statusChanges,omitempty"`
+	StatusWritesSeen float64            `json:"statusWritesSeen,omitempty"`
+	// StatusWritesAfterReady are the writes seen to endpoints that were
+	// Ready already, before the last one was (the steady state: probe results).
+	StatusWritesAfterReady float64 `json:"statusWritesAfterReady,omitempty"`
+	// EventsByReason counts the events on the endpoints by type/reason.
+	EventsByReason map[string]float64 `json:"eventsByReason,omitempty"`
 }
 
 type memory struct {
-	Cache     string  `json:"cache"`
-	RSSMiB    float64 `json:"rssMiB"`
-	HeapMiB   float64 `json:"heapInuseMiB"`
-	SettleSec float64 `json:"settleSeconds"`
+	Cache      string  `json:"cache"`
+	GoMemLimit string  `json:"goMemLimit"`
+	RSSMiB     float64 `json:"rssMiB"`
+	AnonMiB    float64 `json:"rssAnonMiB"`
+	HeapMiB    float64 `json:"heapInuseMiB"`
+	SettleSec  float64 `json:"settleSeconds"`
 }
 
 func report(r *results, o options) error {
@@ -158,3 +172,8 @@ func splice(file, md string) error {
 }
 
 func since(t time.Time) float64 { return time.Since(t).Seconds() }
+
+// chartGoMemLimit is the GOMEMLIMIT the chart gives the manager with its
+// default values: 75% of resources.limits.memory (128Mi), in bytes (see
+// charts/wss-operator/templates/_helpers.tpl, "wss-operator.goMemLimit").
+const chartGoMemLimit = "100663296"

@@ -89,6 +89,28 @@ func TestHelmTemplateToggles(t *testing.T) {
 			g.Expect(alertsOf(g, rule)).To(HaveKey("WSSCertificateExpiringSoon"))
 			g.Expect(alertsOf(g, rule)).To(HaveLen(1))
 		}},
+		{"GOMEMLIMIT follows the memory limit", []string{"resources.limits.memory=1Gi"}, func(g Gomega, objs []*unstructured.Unstructured) {
+			var dep appsv1.Deployment
+			typed(g, objs, "Deployment", "", &dep)
+			g.Expect(envValue(dep.Spec.Template.Spec.Containers[0], "GOMEMLIMIT")).To(Equal("805306368"), "75% of 1Gi in bytes")
+		}},
+		{"GOMEMLIMIT from a plain byte limit and a percent", []string{"resources.limits.memory=500M", "goMemLimitPercent=50"}, func(g Gomega, objs []*unstructured.Unstructured) {
+			var dep appsv1.Deployment
+			typed(g, objs, "Deployment", "", &dep)
+			g.Expect(envValue(dep.Spec.Template.Spec.Containers[0], "GOMEMLIMIT")).To(Equal("250000000"))
+		}},
+		{"goMemLimit overrides", []string{"goMemLimit=200MiB"}, func(g Gomega, objs []*unstructured.Unstructured) {
+			var dep appsv1.Deployment
+			typed(g, objs, "Deployment", "", &dep)
+			g.Expect(envValue(dep.Spec.Template.Spec.Containers[0], "GOMEMLIMIT")).To(Equal("200MiB"))
+		}},
+		{"no GOMEMLIMIT with goMemLimitPercent=0 or without a memory limit", []string{"goMemLimitPercent=0"}, func(g Gomega, objs []*unstructured.Unstructured) {
+			var dep appsv1.Deployment
+			typed(g, objs, "Deployment", "", &dep)
+			for _, e := range dep.Spec.Template.Spec.Containers[0].Env {
+				g.Expect(e.Name).NotTo(Equal("GOMEMLIMIT"))
+			}
+		}},
 		{"monitors default to the release namespace", []string{"prometheus.serviceMonitor.enabled=true", "prometheus.podMonitor.enabled=true"}, func(g Gomega, objs []*unstructured.Unstructured) {
 			for _, kind := range []string{"ServiceMonitor", "PodMonitor"} {
 				o, err := find(objs, kind, "")
@@ -135,6 +157,8 @@ func TestHelmSchemaRejectsBadValues(t *testing.T) {
 		{"extraArgs as a string", `extraArgs: --zap-log-level=debug`, "/extraArgs"},
 		{"annotation value not a string", `podAnnotations: {example.test/n: 1}`, "/podAnnotations/example.test~1n"},
 		{"cpu request not a quantity", `resources: {requests: {cpu: lots}}`, "/resources/requests/cpu"},
+		{"GOMEMLIMIT as a Kubernetes quantity", `goMemLimit: 200Mi`, "/goMemLimit"},
+		{"goMemLimitPercent above 100", `goMemLimitPercent: 150`, "/goMemLimitPercent"},
 		{"topology constraint without topologyKey", `topologySpreadConstraints: [{maxSkew: 1, whenUnsatisfiable: DoNotSchedule}]`, "missing property 'topologyKey'"},
 	}
 	dir := t.TempDir()

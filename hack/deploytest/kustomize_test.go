@@ -134,6 +134,7 @@ func TestKustomizeDefault(t *testing.T) {
 	g.Expect(c.Ports).To(Equal(hc.Ports))
 	g.Expect(c.SecurityContext).To(Equal(hc.SecurityContext))
 	g.Expect(c.Resources).To(Equal(hc.Resources))
+	g.Expect(envValue(c, "GOMEMLIMIT")).To(Equal(envValue(hc, "GOMEMLIMIT")), "the same GOMEMLIMIT for the same memory limit")
 	g.Expect(c.LivenessProbe.HTTPGet).To(Equal(hc.LivenessProbe.HTTPGet))
 	g.Expect(c.ReadinessProbe.HTTPGet).To(Equal(hc.ReadinessProbe.HTTPGet))
 	g.Expect(pod.SecurityContext).To(Equal(helmDep.Spec.Template.Spec.SecurityContext))

@@ -90,3 +90,31 @@ object: its own namespace value, else the release namespace. Call with
 {{- $root := index . 0 }}
 {{- default $root.Release.Namespace (index . 1).namespace }}
 {{- end }}
+
+{{/*
+wss-operator.goMemLimit is the manager's GOMEMLIMIT: goMemLimit when set,
+else goMemLimitPercent of resources.limits.memory in bytes, else empty (no
+memory limit, or goMemLimitPercent 0). The chart parses integer quantities
+with an SI or binary suffix (128Mi, 1G); anything else needs goMemLimit.
+*/}}
+{{- define "wss-operator.goMemLimit" -}}
+{{- $limit := "" }}
+{{- with .Values.resources }}{{ with .limits }}{{ $limit = .memory }}{{ end }}{{ end }}
+{{- if .Values.goMemLimit }}
+{{- .Values.goMemLimit }}
+{{- else if and $limit .Values.goMemLimitPercent }}
+{{- $bytes := 0 }}
+{{- if kindIs "string" $limit }}
+{{- $num := regexFind "^[0-9]+" $limit }}
+{{- $units := dict "" 1 "k" 1000 "M" 1000000 "G" 1000000000 "T" 1000000000000 "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 }}
+{{- $unit := trimPrefix $num $limit }}
+{{- if or (not $num) (not (hasKey $units $unit)) }}
+{{- fail (printf "resources.limits.memory %q: the chart cannot derive GOMEMLIMIT from it; set goMemLimit (e.g. \"200MiB\") or goMemLimitPercent: 0" $limit) }}
+{{- end }}
+{{- $bytes = mul (int64 $num) (get $units $unit) }}
+{{- else }}
+{{- $bytes = int64 $limit }}
+{{- end }}
+{{- div (mul $bytes (int64 .Values.goMemLimitPercent)) 100 }}
+{{- end }}
+{{- end }}
