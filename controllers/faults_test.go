@@ -117,18 +117,20 @@ func (f *faultInjector) kindOf(obj runtime.Object) string {
 // wrap returns c with faults injected and writes recorded.
 func (f *faultInjector) wrap(c client.Client) client.Client { return &faultClient{Client: c, f: f} }
 
-// wrapReader returns r with faults injected (the manager's APIReader).
-func (f *faultInjector) wrapReader(r client.Reader) client.Reader {
-	return &faultReader{Reader: r, f: f}
+// wrapReader returns r with faults injected under verb ("read" for the
+// manager's APIReader, "get" for its cache).
+func (f *faultInjector) wrapReader(r client.Reader, verb string) client.Reader {
+	return &faultReader{Reader: r, f: f, verb: verb}
 }
 
 type faultReader struct {
 	client.Reader
-	f *faultInjector
+	f    *faultInjector
+	verb string
 }
 
 func (r *faultReader) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-	if err := r.f.hit("read", r.f.kindOf(obj), key.Namespace); err != nil {
+	if err := r.f.hit(r.verb, r.f.kindOf(obj), key.Namespace); err != nil {
 		return err
 	}
 	return r.Reader.Get(ctx, key, obj, opts...)

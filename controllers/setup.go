@@ -64,6 +64,8 @@ type Options struct {
 	// APIReader reads Secrets and workloads directly from the API server
 	// (default: the manager's APIReader).
 	APIReader client.Reader
+	// MetadataReader reads Secrets' metadata (default: the manager's cache).
+	MetadataReader client.Reader
 	// Dial and Resolver override the prober's network access (tests map
 	// every target to loopback).
 	Dial     func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -78,6 +80,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*WSSEndpointReconc
 	if o.APIReader == nil {
 		o.APIReader = mgr.GetAPIReader()
 	}
+	if o.MetadataReader == nil {
+		o.MetadataReader = mgr.GetCache()
+	}
 	p := prober.New(prober.Options{
 		Dial: o.Dial, Resolver: o.Resolver, MaxConcurrent: o.ProbeConcurrency,
 		Observe: ObserveProbe, Logger: mgr.GetLogger().WithName("prober"),
@@ -85,6 +90,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*WSSEndpointReconc
 	r := &WSSEndpointReconciler{
 		Client:                  mgr.GetClient(),
 		APIReader:               o.APIReader,
+		MetadataReader:          o.MetadataReader,
 		Recorder:                mgr.GetEventRecorder("wss-operator"),
 		Prober:                  p,
 		SidecarImage:            o.SidecarImage,

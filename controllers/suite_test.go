@@ -97,10 +97,11 @@ func runSuite(m *testing.M) int {
 		return 1
 	}
 	if _, err := controllers.Setup(ctx, mgr, controllers.Options{
-		SidecarImage: "ghcr.io/wss-operator/wss-operator:test",
-		APIReader:    faults.wrapReader(mgr.GetAPIReader()),
-		Dial:         net0.Dial,
-		Resolver:     net0.Resolve,
+		SidecarImage:   "ghcr.io/wss-operator/wss-operator:test",
+		APIReader:      faults.wrapReader(mgr.GetAPIReader(), "read"),
+		MetadataReader: faults.wrapReader(mgr.GetCache(), "get"),
+		Dial:           net0.Dial,
+		Resolver:       net0.Resolve,
 	}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

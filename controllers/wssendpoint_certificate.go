@@ -232,7 +232,11 @@ func (r *WSSEndpointReconciler) reconcileSecretCheck(ctx context.Context, s *sco
 func (r *WSSEndpointReconciler) checkSecret(ctx context.Context, namespace, name, purpose, key string, check func(map[string][]byte) checkEntry) (checkEntry, bool, error) {
 	meta := &metav1.PartialObjectMetadata{}
 	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
-	err := r.Client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, meta)
+	metaReader := r.MetadataReader
+	if metaReader == nil {
+		metaReader = r.Client
+	}
+	err := metaReader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, meta)
 	if apierrors.IsNotFound(err) {
 		return checkEntry{}, false, nil
 	}

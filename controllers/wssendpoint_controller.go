@@ -64,6 +64,9 @@ type WSSEndpointReconciler struct {
 	// APIReader reads Secrets' data directly (the cache holds only their
 	// metadata, so 10k Secrets in a cluster cost the manager nothing).
 	APIReader client.Reader
+	// MetadataReader reads Secrets' metadata from the manager's cache (the
+	// Client bypasses the cache for every Secret read, metadata included).
+	MetadataReader client.Reader
 	// Recorder records events on transitions.
 	Recorder events.EventRecorder
 	// Prober probes endpoints; its results arrive through its Source.

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"regexp"
 	"sort"
 	"strconv"
 	"sync"
@@ -76,7 +77,7 @@ func (r *WSSEndpointReconciler) startProbeFacts(ep *wssv1.WSSEndpoint) *probeFac
 // previous status (or Unknown) and says how many failures there were.
 func handshakeCondition(res prober.Result, threshold int32, before *wssv1.WSSEndpoint) (metav1.ConditionStatus, string, string) {
 	if res.Healthy {
-		return metav1.ConditionTrue, wssv1.ReasonHealthy, res.Message
+		return metav1.ConditionTrue, wssv1.ReasonHealthy, steadyMessage(res.Message)
 	}
 	msg := fmt.Sprintf("%s (%d consecutive failed probes, threshold %d)", res.Message, res.ConsecutiveFailures, threshold)
 	if res.ConsecutiveFailures >= threshold {
@@ -229,7 +230,7 @@ func quietHandshake(prev, next *wssv1.HandshakeStatus) *wssv1.HandshakeStatus {
 func handshakeStatus(res prober.Result) *wssv1.HandshakeStatus {
 	t := metav1.NewTime(res.Time)
 	st := &wssv1.HandshakeStatus{
-		LastProbeTime: &t, Reason: res.Reason, Phase: res.Phase, Message: truncate(res.Message, 1024),
+		LastProbeTime: &t, Reason: res.Reason, Phase: res.Phase, Message: truncate(steadyMessage(res.Message), 1024),
 		ConsecutiveFailures: res.ConsecutiveFailures,
 	}
 	if !res.LastSuccess.IsZero() {
@@ -267,3 +268,12 @@ func compatKey(ep *wssv1.WSSEndpoint, leaf string) string {
 	sum := sha256.Sum256([]byte(fmt.Sprintf("%s|%s|%v|%v|%s|%s", t.Profile, t.MinVersion, t.CipherSuites, t.Curves, mode, leaf)))
 	return hex.EncodeToString(sum[:8])
 }
+
+// pingTime is the timing a healthy probe's message carries.
+var pingTime = regexp.MustCompile(`ping answered in [0-9.]+ ms`)
+
+// steadyMessage drops the ping time from a probe message: status holds the
+// latency in status.handshake.latencyMilliseconds (refreshed every few
+// minutes), and a message that changed every round would be a status write
+// per round for every healthy endpoint.
+func steadyMessage(m string) string { return pingTime.ReplaceAllString(m, "ping answered") }
