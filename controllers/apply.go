@@ -30,18 +30,35 @@ func hashOf(ac runtime.ApplyConfiguration) (string, error) {
 	return hex.EncodeToString(sum[:16]), nil
 }
 
-// appliedVersions remembers the resourceVersion each apply returned, keyed
-// by kind/namespace/name.
+// appliedVersions remembers what each apply returned, keyed by
+// kind/namespace/name.
 type appliedVersions struct {
 	mu sync.Mutex
-	rv map[string]string
+	rv map[string]appliedVersion
+}
+
+// appliedVersion is the generation and resourceVersion an apply produced.
+type appliedVersion struct {
+	generation      int64
+	resourceVersion string
+}
+
+// unchangedSince reports whether current is still what our apply left: the
+// same generation where the kind has one (a Certificate's status updates by
+// cert-manager move its resourceVersion, not its generation), else the same
+// resourceVersion.
+func (v appliedVersion) unchangedSince(current client.Object) bool {
+	if v.generation > 0 {
+		return current.GetGeneration() == v.generation
+	}
+	return v.resourceVersion != "" && current.GetResourceVersion() == v.resourceVersion
 }
 
 // applyIfChanged server-side applies ac (whose annotations are set by
 // annotate) unless current — the cached child, nil when absent — carries the
-// same hash AND is still at the resourceVersion our last apply produced. So a
-// child someone else changed (drift) is applied again, and an unchanged one
-// costs no write.
+// same hash AND is still at the generation (or, for kinds without one, the
+// resourceVersion) our last apply produced. So a child someone else changed
+// (drift) is applied again, and an unchanged one costs no write.
 func (r *WSSEndpointReconciler) applyIfChanged(ctx context.Context, current client.Object, ac runtime.ApplyConfiguration, annotate func(map[string]string)) error {
 	hash, err := hashOf(ac)
 	if err != nil {
@@ -56,7 +73,7 @@ func (r *WSSEndpointReconciler) applyIfChanged(ctx context.Context, current clie
 	r.applied.mu.Lock()
 	last := r.applied.rv[key]
 	r.applied.mu.Unlock()
-	if current != nil && current.GetAnnotations()[AppliedHashAnnotation] == hash && last != "" && current.GetResourceVersion() == last {
+	if current != nil && current.GetAnnotations()[AppliedHashAnnotation] == hash && last.unchangedSince(current) {
 		return nil
 	}
 	if err := r.Client.Apply(ctx, ac, client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
@@ -68,9 +85,9 @@ func (r *WSSEndpointReconciler) applyIfChanged(ctx context.Context, current clie
 	}
 	r.applied.mu.Lock()
 	if r.applied.rv == nil {
-		r.applied.rv = map[string]string{}
+		r.applied.rv = map[string]appliedVersion{}
 	}
-	r.applied.rv[key] = meta.ResourceVersion
+	r.applied.rv[key] = appliedVersion{generation: meta.Generation, resourceVersion: meta.ResourceVersion}
 	r.applied.mu.Unlock()
 	return nil
 }
