@@ -24,9 +24,7 @@ func TestRealClientsInStatus(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
 	ctx := context.Background()
-	ns := newNamespace(t, g)
-	applyUserDeployment(g, ctx, ns, "echo")
-	createValidTLSSecret(g, ctx, ns, "mine")
+	ns := echoWithSecret(t, g)
 	g.Expect(env.Client.Create(ctx, endpoint(ns, "echo", wssv1.TLS{SecretName: "mine"}))).To(Succeed())
 	px, backend := makeHealthy(t, g, ns, "echo")
 

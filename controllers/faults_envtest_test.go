@@ -199,9 +199,7 @@ func TestStallsNeverWriteTheWorkload(t *testing.T) {
 	ctx := context.Background()
 
 	// A foreign Service named like the endpoint.
-	ns := newNamespace(t, g)
-	applyUserDeployment(g, ctx, ns, "echo")
-	createValidTLSSecret(g, ctx, ns, "mine")
+	ns := echoWithSecret(t, g)
 	g.Expect(env.Client.Create(ctx, &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "echo"},
 		Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}},
@@ -234,9 +232,7 @@ func TestTwoEndpointsOneWorkload(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
 	ctx := context.Background()
-	ns := newNamespace(t, g)
-	applyUserDeployment(g, ctx, ns, "echo")
-	createValidTLSSecret(g, ctx, ns, "mine")
+	ns := echoWithSecret(t, g)
 	g.Expect(env.Client.Create(ctx, endpoint(ns, "echo", wssv1.TLS{SecretName: "mine"}))).To(Succeed())
 	expectCondition(t, g, ns, "echo", wssv1.ConditionSidecarReady, metav1.ConditionFalse, wssv1.ReasonRolloutInProgress)
 

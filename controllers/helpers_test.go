@@ -172,3 +172,14 @@ func patchEndpoint(g Gomega, ns, name string, change func(*wssv1.WSSEndpoint)) {
 	change(ep)
 	g.Expect(env.Client.Patch(ctx, ep, patch)).To(Succeed())
 }
+
+// echoWithSecret prepares a namespace for one test: the user's Deployment
+// "echo" and a valid user Secret "mine" for its Service name.
+func echoWithSecret(t *testing.T, g Gomega) string {
+	t.Helper()
+	ctx := context.Background()
+	ns := newNamespace(t, g)
+	applyUserDeployment(g, ctx, ns, "echo")
+	createValidTLSSecret(g, ctx, ns, "mine")
+	return ns
+}

@@ -65,10 +65,19 @@ func recordEndpointMetrics(ep *wssv1.WSSEndpoint) {
 	if c := ep.Status.Certificate; c != nil && c.NotAfter != nil {
 		certificateExpiration.WithLabelValues(ep.Namespace, ep.Name).Set(float64(c.NotAfter.Unix()))
 	}
-	clientFailures.DeletePartialMatch(prometheus.Labels{"namespace": ep.Namespace, "name": ep.Name})
+	// Reasons come from the closed probe vocabulary: a fixed number of map
+	// operations per endpoint, never a scan of every endpoint's series.
+	counts := map[string]int64{}
 	if c := ep.Status.Clients; c != nil {
 		for _, f := range c.Failures {
-			clientFailures.WithLabelValues(ep.Namespace, ep.Name, f.Reason).Set(float64(f.Count))
+			counts[f.Reason] = f.Count
+		}
+	}
+	for _, reason := range wssv1.ProbeReasons {
+		if n, ok := counts[reason]; ok {
+			clientFailures.WithLabelValues(ep.Namespace, ep.Name, reason).Set(float64(n))
+		} else {
+			clientFailures.DeleteLabelValues(ep.Namespace, ep.Name, reason)
 		}
 	}
 }

@@ -21,9 +21,7 @@ func TestClientCASecret(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
 	ctx := context.Background()
-	ns := newNamespace(t, g)
-	applyUserDeployment(g, ctx, ns, "echo")
-	createValidTLSSecret(g, ctx, ns, "mine")
+	ns := echoWithSecret(t, g)
 	ep := endpoint(ns, "echo", wssv1.TLS{SecretName: "mine", ClientAuth: &wssv1.ClientAuth{Mode: wssv1.ClientAuthRequire, CASecretName: "clients"}})
 	g.Expect(env.Client.Create(ctx, ep)).To(Succeed())
 
@@ -61,9 +59,7 @@ func TestSecretDeleted(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
 	ctx := context.Background()
-	ns := newNamespace(t, g)
-	applyUserDeployment(g, ctx, ns, "echo")
-	createValidTLSSecret(g, ctx, ns, "mine")
+	ns := echoWithSecret(t, g)
 	g.Expect(env.Client.Create(ctx, endpoint(ns, "echo", wssv1.TLS{SecretName: "mine"}))).To(Succeed())
 	got := expectCondition(t, g, ns, "echo", wssv1.ConditionCertificateReady, metav1.ConditionTrue, wssv1.ReasonSucceeded)
 	sha := got.Status.Certificate.SHA256

@@ -175,7 +175,7 @@ func exampleStatus(e proxy.HandshakeExample) *wssv1.ClientHandshakeExample {
 // setClientsStatus writes status.clients from the round's failures;
 // lastUpdateTime moves only when they changed, so a quiet endpoint costs no
 // status write. Unchanged when the probe did not run.
-func setClientsStatus(ep *wssv1.WSSEndpoint, f facts, now time.Time) {
+func setClientsStatus(ep *wssv1.WSSEndpoint, f facts) {
 	p := f.probe
 	if p == nil || p.clients == nil {
 		return
@@ -193,7 +193,7 @@ func setClientsStatus(ep *wssv1.WSSEndpoint, f facts, now time.Time) {
 	if prev := ep.Status.Clients; prev != nil && equality.Semantic.DeepEqual(prev.Failures, next.Failures) {
 		next.LastUpdateTime = prev.LastUpdateTime
 	} else {
-		t := metav1.NewTime(now.UTC().Truncate(time.Second))
+		t := metav1.NewTime(p.now.UTC().Truncate(time.Second))
 		next.LastUpdateTime = &t
 	}
 	ep.Status.Clients = next

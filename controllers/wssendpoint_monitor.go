@@ -50,7 +50,7 @@ func (r *WSSEndpointReconciler) reconcileMonitor(ctx context.Context, s *scope) 
 
 	var ca []byte
 	if m.CASecretName != "" {
-		entry, found, err := r.checkSecret(ctx, ep.Namespace, m.CASecretName, "monitor-ca", "", func(data map[string][]byte) checkEntry {
+		entry, ok, err := r.monitorSecret(ctx, s, "caSecretName", m.CASecretName, func(data map[string][]byte) checkEntry {
 			bundle := data[corev1.ServiceAccountRootCAKey]
 			if !x509.NewCertPool().AppendCertsFromPEM(bundle) {
 				return checkEntry{report: certcheck.Report{Findings: []certcheck.Finding{{Reason: wssv1.ReasonMalformedPEM, Severity: certcheck.SeverityError,
@@ -58,24 +58,14 @@ func (r *WSSEndpointReconciler) reconcileMonitor(ctx context.Context, s *scope) 
 			}
 			return checkEntry{report: certcheck.Report{Healthy: true}, ca: bundle}
 		})
-		if err != nil {
+		if !ok {
 			return err
-		}
-		if !found {
-			s.f.cert = &certFacts{monitor: true, problem: &certcheck.Finding{Reason: wssv1.ReasonMissingData, Severity: certcheck.SeverityError,
-				Message: fmt.Sprintf("spec.monitor.caSecretName: Secret %s/%s does not exist", ep.Namespace, m.CASecretName)}}
-			return &waiting{Message: "waiting for Secret " + m.CASecretName + " (spec.monitor.caSecretName)"}
-		}
-		if f, bad := entry.report.Error(); bad {
-			s.f.cert = &certFacts{monitor: true, problem: &certcheck.Finding{Reason: wssv1.ReasonMalformedPEM, Severity: certcheck.SeverityError,
-				Message: "spec.monitor.caSecretName: " + f.Message}}
-			return nil
 		}
 		ca = entry.ca
 	}
 	var clientCert *tls.Certificate
 	if m.ClientCertSecretName != "" {
-		entry, found, err := r.checkSecret(ctx, ep.Namespace, m.ClientCertSecretName, "monitor-client", "", func(data map[string][]byte) checkEntry {
+		entry, ok, err := r.monitorSecret(ctx, s, "clientCertSecretName", m.ClientCertSecretName, func(data map[string][]byte) checkEntry {
 			pair, err := tls.X509KeyPair(data[corev1.TLSCertKey], data[corev1.TLSPrivateKeyKey])
 			if err != nil {
 				rep := certcheck.Check(certcheck.Input{Cert: data[corev1.TLSCertKey], Key: data[corev1.TLSPrivateKeyKey],
@@ -88,17 +78,8 @@ func (r *WSSEndpointReconciler) reconcileMonitor(ctx context.Context, s *scope) 
 			}
 			return checkEntry{report: certcheck.Report{Healthy: true}, clientCert: &pair}
 		})
-		if err != nil {
+		if !ok {
 			return err
-		}
-		if !found {
-			s.f.cert = &certFacts{monitor: true, problem: &certcheck.Finding{Reason: wssv1.ReasonMissingData, Severity: certcheck.SeverityError,
-				Message: fmt.Sprintf("spec.monitor.clientCertSecretName: Secret %s/%s does not exist", ep.Namespace, m.ClientCertSecretName)}}
-			return &waiting{Message: "waiting for Secret " + m.ClientCertSecretName + " (spec.monitor.clientCertSecretName)"}
-		}
-		if f, bad := entry.report.Error(); bad {
-			s.f.cert = &certFacts{monitor: true, problem: &f}
-			return nil
 		}
 		clientCert = entry.clientCert
 	}
@@ -128,6 +109,28 @@ func (r *WSSEndpointReconciler) reconcileMonitor(ctx context.Context, s *scope) 
 	}
 	s.f.probe = p
 	return nil
+}
+
+// monitorSecret reads and judges a Secret spec.monitor.<field> names. ok
+// is false when the monitor cannot be probed as specified: the Secret is
+// missing (a wait), unusable (a CertificateReady problem; err is nil), or
+// could not be read (err).
+func (r *WSSEndpointReconciler) monitorSecret(ctx context.Context, s *scope, field, name string, check func(map[string][]byte) checkEntry) (checkEntry, bool, error) {
+	entry, found, err := r.checkSecret(ctx, s.ep.Namespace, name, "monitor-"+field, "", check)
+	switch {
+	case err != nil:
+		return entry, false, err
+	case !found:
+		s.f.cert = &certFacts{monitor: true, problem: &certcheck.Finding{Reason: wssv1.ReasonMissingData, Severity: certcheck.SeverityError,
+			Message: fmt.Sprintf("spec.monitor.%s: Secret %s/%s does not exist", field, s.ep.Namespace, name)}}
+		return entry, false, &waiting{Message: fmt.Sprintf("waiting for Secret %s (spec.monitor.%s)", name, field)}
+	}
+	if f, bad := entry.report.Error(); bad {
+		f.Message = "spec.monitor." + field + ": " + f.Message
+		s.f.cert = &certFacts{monitor: true, problem: &f}
+		return entry, false, nil
+	}
+	return entry, true, nil
 }
 
 // servedChainFacts inspects the chain a server served as `inspect` would

@@ -23,9 +23,7 @@ func computeStatus(ep, before *wssv1.WSSEndpoint, f facts, url string) {
 	setWorkloadRefStatus(ep, f)
 	setHandshakeStatus(ep, before, f)
 	setHandshakeHealthyCondition(ep, before, f)
-	if f.probe != nil {
-		setClientsStatus(ep, f, f.probe.now)
-	}
+	setClientsStatus(ep, f)
 	setCompatibilityStatus(ep, f)
 	if f.monitor {
 		// Nothing is injected and no Service exists: not False, not shown.

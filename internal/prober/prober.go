@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
+	"net"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -155,8 +157,10 @@ type entry struct {
 // Prober schedules probes. It implements manager.Runnable and
 // LeaderElectionRunnable (it runs only on the leader).
 type Prober struct {
-	opts   Options
-	sem    chan struct{}
+	opts Options
+	sem  chan struct{}
+	// admin reads the sidecars' /handshakes (one client, shared by all rounds).
+	admin  *http.Client
 	events chan event.GenericEvent
 
 	mu      sync.Mutex
@@ -174,7 +178,12 @@ func New(opts Options) *Prober {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	dial := opts.Dial
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
 	return &Prober{
+		admin:   &http.Client{Transport: &http.Transport{DialContext: dial, DisableKeepAlives: true}},
 		opts:    opts,
 		sem:     make(chan struct{}, opts.MaxConcurrent),
 		events:  make(chan event.GenericEvent, 1024),

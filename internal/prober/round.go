@@ -3,8 +3,6 @@ package prober
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"sort"
 	"sync"
 	"time"
@@ -162,15 +160,9 @@ func Summarise(t Target, service *probe.Result, pods []PodResult, now time.Time)
 
 // handshakes reads a pod's sidecar report of failed client handshakes.
 func (p *Prober) handshakes(ctx context.Context, t Target, adminAddr string) (proxy.HandshakeReport, error) {
-	dial := p.opts.Dial
-	if dial == nil {
-		dial = (&net.Dialer{}).DialContext
-	}
-	hc := &http.Client{
-		Timeout:   t.Timeout,
-		Transport: &http.Transport{DialContext: dial, DisableKeepAlives: true, Proxy: nil},
-	}
-	return proxy.FetchHandshakes(ctx, hc, "http://"+adminAddr)
+	ctx, cancel := context.WithTimeout(ctx, t.Timeout)
+	defer cancel()
+	return proxy.FetchHandshakes(ctx, p.admin, "http://"+adminAddr)
 }
 
 // compat handshakes through the Service as every client profile.
