@@ -142,19 +142,19 @@ run: manifests generate ## Run the manager against the cluster in ~/.kube/config
 
 .PHONY: demo
 demo: envtest ## Run the operator, cert-manager and the real sidecar on a local control plane, and narrate (DEMO_EXIT_AFTER=1 to exit at the end).
-	KUBEBUILDER_ASSETS="$$(hack/envtest-bins.sh)" $(GO) run -ldflags "$(LDFLAGS)" ./hack/demo
+	KUBEBUILDER_ASSETS="$$(hack/envtest-bins.sh)" $(GO) run -ldflags "$(LDFLAGS)" ./demo
 
 .PHONY: bench
 bench: bench-datapath bench-controlplane ## Both benchmarks below, into BENCHMARKS.md and bench/results/ (~40 min).
 
 .PHONY: bench-datapath
 bench-datapath: build ## Data path on loopback: the sidecar vs nginx, HAProxy, Caddy, hitch, stunnel; fan-out (apt-get installs missing ones; ~35 min).
-	BENCH_BIN=$(LOCALBIN)/wss-operator GO=$(GO) hack/bench/run.sh
+	BENCH_BIN=$(LOCALBIN)/wss-operator GO=$(GO) bench/datapath/run.sh
 
 .PHONY: bench-controlplane
 bench-controlplane: envtest ## Control plane: apply-to-Ready, 1,000 endpoints Ready vs the floor (the same Certificates alone), status writes/events/reconciles/API requests per endpoint, CPU, manager RSS (~10 min).
 	mkdir -p bench/results
-	KUBEBUILDER_ASSETS="$$(hack/envtest-bins.sh)" GO=$(GO) $(GO) run ./hack/cpbench -n 1000 -out bench/results/controlplane.json -markdown bench/results/controlplane.md -splice BENCHMARKS.md
+	KUBEBUILDER_ASSETS="$$(hack/envtest-bins.sh)" GO=$(GO) $(GO) run ./bench/controlplane -n 1000 -out bench/results/controlplane.json -markdown bench/results/controlplane.md -splice BENCHMARKS.md
 
 # The image as a docker-archive tarball, built without Docker by tools/mkimage
 # (go-containerregistry): the same image the Dockerfile describes.

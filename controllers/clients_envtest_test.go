@@ -10,8 +10,8 @@ import (
 	. "github.com/onsi/gomega"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+	"github.com/wss-operator/wss-operator/internal/injection"
 	"github.com/wss-operator/wss-operator/internal/proxy"
-	"github.com/wss-operator/wss-operator/internal/sidecar"
 )
 
 // TestRealClientsInStatus: clients that fail against the real sidecar — a
@@ -88,7 +88,7 @@ func TestRealClientsInStatus(t *testing.T) {
 	// Profile Modern: the TLS 1.2 generation is locked out, and told.
 	patchEndpoint(g, ns, "echo", func(ep *wssv1.WSSEndpoint) { ep.Spec.TLS.Profile = wssv1.TLSProfileModern })
 	g.Eventually(func(g Gomega) {
-		sc := sidecar.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)
+		sc := injection.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)
 		g.Expect(sc.Args).To(ContainElement("--tls-profile=modern"))
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
 	modern := runProxyWith(t, getSecret(g, ctx, ns, "mine"), backend, func(c *proxy.Config) { c.TLSProfile = "modern" })

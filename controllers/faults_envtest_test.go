@@ -21,8 +21,8 @@ import (
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 	"github.com/wss-operator/wss-operator/controllers"
+	"github.com/wss-operator/wss-operator/internal/injection"
 	"github.com/wss-operator/wss-operator/internal/proxy"
-	"github.com/wss-operator/wss-operator/internal/sidecar"
 	"github.com/wss-operator/wss-operator/internal/testenv"
 )
 
@@ -41,7 +41,7 @@ func makeHealthy(t *testing.T, g Gomega, ns, name string) (*proxy.Proxy, string)
 	t.Helper()
 	ctx := context.Background()
 	g.Eventually(func(g Gomega) {
-		g.Expect(sidecar.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).NotTo(BeNil())
+		g.Expect(injection.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).NotTo(BeNil())
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
 	ep := getEndpoint(g, ctx, ns, name)
 	secret := getSecret(g, ctx, ns, ep.Status.Certificate.SecretName)
@@ -216,7 +216,7 @@ func TestStallsNeverWriteTheWorkload(t *testing.T) {
 	createValidTLSSecret(g, ctx, ns2, "mine")
 	d := getDeployment(g, ctx, ns2, "echo")
 	always := corev1.ContainerRestartPolicyAlways
-	d.Spec.Template.Spec.InitContainers = []corev1.Container{{Name: sidecar.ContainerName, Image: "envoyproxy/envoy:v1.31", RestartPolicy: &always}}
+	d.Spec.Template.Spec.InitContainers = []corev1.Container{{Name: injection.ContainerName, Image: "envoyproxy/envoy:v1.31", RestartPolicy: &always}}
 	g.Expect(env.Client.Update(ctx, d)).To(Succeed())
 	g.Expect(env.Client.Create(ctx, endpoint(ns2, "echo", wssv1.TLS{SecretName: "mine"}))).To(Succeed())
 	got = expectCondition(t, g, ns2, "echo", wssv1.ConditionStalled, metav1.ConditionTrue, wssv1.ReasonSidecarConflict)
@@ -248,7 +248,7 @@ func TestTwoEndpointsOneWorkload(t *testing.T) {
 	deleteEndpoint(g, ns, "echo-b")
 	d := getDeployment(g, ctx, ns, "echo")
 	g.Expect(d.Generation).To(Equal(generation), "deleting the loser does not touch the winner's injection")
-	g.Expect(d.Spec.Template.Labels).To(HaveKeyWithValue(sidecar.EndpointLabel, "echo"))
+	g.Expect(d.Spec.Template.Labels).To(HaveKeyWithValue(injection.EndpointLabel, "echo"))
 
 	// A race: two endpoints on a fresh workload at once.
 	applyUserDeployment(g, ctx, ns, "race")
@@ -271,7 +271,7 @@ func TestTwoEndpointsOneWorkload(t *testing.T) {
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
 	g.Expect(cond(getEndpoint(g, ctx, ns, loser), wssv1.ConditionReady).Message).To(ContainSubstring(winner))
 	d = getDeployment(g, ctx, ns, "race")
-	g.Expect(d.Spec.Template.Labels).To(HaveKeyWithValue(sidecar.EndpointLabel, winner))
+	g.Expect(d.Spec.Template.Labels).To(HaveKeyWithValue(injection.EndpointLabel, winner))
 	g.Expect(d.Generation).To(Equal(start+1), "one rollout")
 }
 
@@ -296,7 +296,7 @@ func TestWorkloadRefMoves(t *testing.T) {
 	g.Eventually(func(g Gomega) {
 		got := getEndpoint(g, ctx, ns, "echo")
 		g.Expect(got.Status.WorkloadRef).To(Equal(&wssv1.WorkloadReference{Kind: wssv1.WorkloadDeployment, Name: "echo-v2"}))
-		g.Expect(sidecar.Find(&getDeployment(g, ctx, ns, "echo-v2").Spec.Template)).NotTo(BeNil())
+		g.Expect(injection.Find(&getDeployment(g, ctx, ns, "echo-v2").Spec.Template)).NotTo(BeNil())
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
 	expectRestored(g, original, getDeployment(g, ctx, ns, "echo"))
 

@@ -22,7 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
-	"github.com/wss-operator/wss-operator/internal/sidecar"
+	"github.com/wss-operator/wss-operator/internal/injection"
 	"github.com/wss-operator/wss-operator/internal/testenv"
 )
 
@@ -150,7 +150,7 @@ func managedFieldsOf(obj client.Object, manager string) string {
 // no sidecar: a refused certificate is never rolled out.
 func expectNeverInjected(g Gomega, ns, deployment string) {
 	g.Consistently(func(g Gomega) {
-		g.Expect(sidecar.Find(&getDeployment(g, context.Background(), ns, deployment).Spec.Template)).To(BeNil())
+		g.Expect(injection.Find(&getDeployment(g, context.Background(), ns, deployment).Spec.Template)).To(BeNil())
 	}).WithTimeout(2*time.Second).WithPolling(500*time.Millisecond).Should(Succeed(), "a refused certificate is never rolled out")
 }
 

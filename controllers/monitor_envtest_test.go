@@ -15,8 +15,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
-	"github.com/wss-operator/wss-operator/internal/certcheck/certtest"
 	"github.com/wss-operator/wss-operator/internal/certinfo"
+	"github.com/wss-operator/wss-operator/internal/certtest"
 	"github.com/wss-operator/wss-operator/internal/testenv"
 )
 

@@ -10,8 +10,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
-	"github.com/wss-operator/wss-operator/internal/certcheck/certtest"
-	"github.com/wss-operator/wss-operator/internal/sidecar"
+	"github.com/wss-operator/wss-operator/internal/certtest"
+	"github.com/wss-operator/wss-operator/internal/injection"
 )
 
 // TestClientCASecret: with client authentication, the client CA Secret is
@@ -28,7 +28,7 @@ func TestClientCASecret(t *testing.T) {
 	got := expectCondition(t, g, ns, "echo", wssv1.ConditionCertificateReady, metav1.ConditionFalse, wssv1.ReasonClientCAInvalid)
 	g.Expect(cond(got, wssv1.ConditionCertificateReady).Message).To(ContainSubstring("Secret " + ns + "/clients does not exist"))
 	g.Expect(conditionOf(got, wssv1.ConditionReady)).To(Equal("False/" + wssv1.ReasonClientCAInvalid))
-	g.Expect(sidecar.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).To(BeNil())
+	g.Expect(injection.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).To(BeNil())
 
 	// A leaf where a CA belongs.
 	root := certtest.NewCA(certtest.Options{})
@@ -74,7 +74,7 @@ func TestSecretDeleted(t *testing.T) {
 	g.Expect(st.Findings).To(HaveLen(1))
 	g.Expect(st.Findings[0].Reason).To(Equal(wssv1.ReasonMissingData))
 	g.Expect(st.Findings[0].Message).To(And(ContainSubstring("does not exist"), ContainSubstring(sha)))
-	g.Expect(sidecar.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).NotTo(BeNil(), "the injection stays")
+	g.Expect(injection.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).NotTo(BeNil(), "the injection stays")
 }
 
 // TestPastedCABundle: a tls.crt of the leaf followed by a whole CA bundle

@@ -13,8 +13,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/wss-operator/wss-operator/internal/prober"
-	"github.com/wss-operator/wss-operator/internal/sidecar"
+	"github.com/wss-operator/wss-operator/internal/injection"
+	"github.com/wss-operator/wss-operator/internal/probeloop"
 )
 
 // CacheOptions are the manager's cache settings. They keep memory flat in
@@ -24,7 +24,7 @@ import (
 // changed (see reconcileSecretCheck).
 func CacheOptions(namespace string) cache.Options {
 	ours := labels.NewSelector()
-	req, err := labels.NewRequirement(sidecar.EndpointLabel, selection.Exists, nil)
+	req, err := labels.NewRequirement(injection.EndpointLabel, selection.Exists, nil)
 	if err != nil {
 		panic(err) // a constant label key; cannot fail
 	}
@@ -83,7 +83,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*WSSEndpointReconc
 	if o.MetadataReader == nil {
 		o.MetadataReader = mgr.GetCache()
 	}
-	p := prober.New(prober.Options{
+	p := probeloop.New(probeloop.Options{
 		Dial: o.Dial, Resolver: o.Resolver, MaxConcurrent: o.ProbeConcurrency,
 		Observe: ObserveProbe, Logger: mgr.GetLogger().WithName("prober"),
 	})

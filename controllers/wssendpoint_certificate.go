@@ -23,7 +23,7 @@ import (
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 	"github.com/wss-operator/wss-operator/internal/certcheck"
-	"github.com/wss-operator/wss-operator/internal/sidecar"
+	"github.com/wss-operator/wss-operator/internal/injection"
 )
 
 // certSecretName is the Secret the sidecar serves: cert-manager's
@@ -126,7 +126,7 @@ func (r *WSSEndpointReconciler) desiredCertificate(ep *wssv1.WSSEndpoint, secret
 		WithDNSNames(hosts...).
 		WithIssuerRef(cmmetaac.IssuerReference().WithName(ref.Name).WithKind(string(ref.Kind)).WithGroup(ref.Group)).
 		WithUsages(cmv1.UsageDigitalSignature, cmv1.UsageKeyEncipherment, cmv1.UsageServerAuth).
-		WithSecretTemplate(cmac.CertificateSecretTemplate().WithLabels(map[string]string{sidecar.EndpointLabel: ep.Name}))
+		WithSecretTemplate(cmac.CertificateSecretTemplate().WithLabels(map[string]string{injection.EndpointLabel: ep.Name}))
 	if pk := ep.Spec.TLS.PrivateKey; pk != nil {
 		k := cmac.CertificatePrivateKey().WithAlgorithm(cmv1.PrivateKeyAlgorithm(pk.Algorithm)).WithRotationPolicy(cmv1.RotationPolicyAlways)
 		if pk.Size != nil {
@@ -143,7 +143,7 @@ func (r *WSSEndpointReconciler) desiredCertificate(ep *wssv1.WSSEndpoint, secret
 		spec = spec.WithRenewBefore(*ep.Spec.TLS.RenewBefore)
 	}
 	return cmac.Certificate(ep.Name, ep.Namespace).
-		WithLabels(map[string]string{sidecar.EndpointLabel: ep.Name}).
+		WithLabels(map[string]string{injection.EndpointLabel: ep.Name}).
 		WithOwnerReferences(ownerRef(ep)).
 		WithSpec(spec)
 }
@@ -211,7 +211,7 @@ func (r *WSSEndpointReconciler) reconcileSecretCheck(ctx context.Context, s *sco
 
 	if ca := ep.Spec.TLS.ClientAuth; ca != nil && ca.Mode != "" && ca.Mode != wssv1.ClientAuthNone && ca.CASecretName != "" {
 		caEntry, found, err := r.checkSecret(ctx, ep.Namespace, ca.CASecretName, "client-ca", "", func(data map[string][]byte) checkEntry {
-			return checkEntry{report: certcheck.CheckClientCA(data[sidecar.CAKey], "Secret "+ca.CASecretName+" "+sidecar.CAKey, c.now)}
+			return checkEntry{report: certcheck.CheckClientCA(data[injection.CAKey], "Secret "+ca.CASecretName+" "+injection.CAKey, c.now)}
 		})
 		if err != nil {
 			return err

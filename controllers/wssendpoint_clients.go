@@ -12,7 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
-	"github.com/wss-operator/wss-operator/internal/prober"
+	"github.com/wss-operator/wss-operator/internal/probeloop"
 	"github.com/wss-operator/wss-operator/internal/proxy"
 )
 
@@ -53,7 +53,7 @@ type clientHistories struct {
 
 // observe folds a round's pod reports into key's history (once per round)
 // and returns the failures of the last hour per reason, most frequent first.
-func (c *clientHistories) observe(key types.NamespacedName, res *prober.Result, now time.Time) []wssv1.ClientFailure {
+func (c *clientHistories) observe(key types.NamespacedName, res *probeloop.Result, now time.Time) []wssv1.ClientFailure {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
@@ -98,7 +98,7 @@ func (c *clientHistories) observe(key types.NamespacedName, res *prober.Result, 
 		}
 		// Forget pods that are gone.
 		for name := range h.seen {
-			if !slices.ContainsFunc(res.Pods, func(p prober.PodResult) bool { return p.Name == name }) {
+			if !slices.ContainsFunc(res.Pods, func(p probeloop.PodResult) bool { return p.Name == name }) {
 				delete(h.seen, name)
 			}
 		}

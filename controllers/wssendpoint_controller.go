@@ -26,8 +26,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
-	"github.com/wss-operator/wss-operator/internal/prober"
-	"github.com/wss-operator/wss-operator/internal/sidecar"
+	"github.com/wss-operator/wss-operator/internal/injection"
+	"github.com/wss-operator/wss-operator/internal/probeloop"
 )
 
 const (
@@ -70,7 +70,7 @@ type WSSEndpointReconciler struct {
 	// Recorder records events on transitions.
 	Recorder events.EventRecorder
 	// Prober probes endpoints; its results arrive through its Source.
-	Prober *prober.Prober
+	Prober *probeloop.Prober
 	// SidecarImage is the image injected as the sidecar (the operator's own).
 	SidecarImage string
 	// SidecarImagePullPolicy is set on the sidecar when not empty.
@@ -460,7 +460,7 @@ func (r *WSSEndpointReconciler) SetupWithManager(ctx context.Context, mgr ctrl.M
 			return r.requestsFor(ctx, o.GetNamespace(), indexSecret, o.GetName())
 		})).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
-			name := o.GetLabels()[sidecar.EndpointLabel]
+			name := o.GetLabels()[injection.EndpointLabel]
 			if name == "" {
 				return nil
 			}

@@ -24,8 +24,8 @@ import (
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 	"github.com/wss-operator/wss-operator/controllers"
-	"github.com/wss-operator/wss-operator/internal/certcheck/certtest"
-	"github.com/wss-operator/wss-operator/internal/sidecar"
+	"github.com/wss-operator/wss-operator/internal/certtest"
+	"github.com/wss-operator/wss-operator/internal/injection"
 	"github.com/wss-operator/wss-operator/internal/testenv"
 )
 
@@ -64,26 +64,26 @@ func TestEndpointLifecycle(t *testing.T) {
 	// Exactly our sidecar, volume, label and annotation in the Deployment.
 	g.Eventually(func(g Gomega) {
 		d := getDeployment(g, ctx, ns, "echo")
-		sc := sidecar.Find(&d.Spec.Template)
+		sc := injection.Find(&d.Spec.Template)
 		g.Expect(sc).NotTo(BeNil())
 		g.Expect(*sc.RestartPolicy).To(Equal(corev1.ContainerRestartPolicyAlways))
 		g.Expect(sc.Image).To(Equal("ghcr.io/wss-operator/wss-operator:test"))
 		g.Expect(sc.Args).To(ContainElements("proxy", "--backend=127.0.0.1:8080", "--listen=:8443"))
 		g.Expect(d.Spec.Template.Spec.InitContainers).To(HaveLen(1))
 		g.Expect(d.Spec.Template.Spec.Containers).To(HaveLen(1))
-		g.Expect(d.Spec.Template.Labels).To(HaveKeyWithValue(sidecar.EndpointLabel, "echo"))
-		g.Expect(d.Spec.Template.Annotations).To(HaveKey(sidecar.ConfigHashAnnotation))
-		g.Expect(d.Spec.Template.Spec.Volumes).To(ContainElement(HaveField("Name", sidecar.VolumeName)))
+		g.Expect(d.Spec.Template.Labels).To(HaveKeyWithValue(injection.EndpointLabel, "echo"))
+		g.Expect(d.Spec.Template.Annotations).To(HaveKey(injection.ConfigHashAnnotation))
+		g.Expect(d.Spec.Template.Spec.Volumes).To(ContainElement(HaveField("Name", injection.VolumeName)))
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
 	expectCondition(t, g, ns, "echo", wssv1.ConditionSidecarReady, metav1.ConditionFalse, wssv1.ReasonRolloutInProgress)
 
 	// The Service.
 	svc := &corev1.Service{}
 	g.Eventually(func() error { return env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "echo"}, svc) }).WithTimeout(timeout).Should(Succeed())
-	g.Expect(svc.Spec.Selector).To(Equal(map[string]string{sidecar.EndpointLabel: "echo"}))
+	g.Expect(svc.Spec.Selector).To(Equal(map[string]string{injection.EndpointLabel: "echo"}))
 	g.Expect(svc.Spec.Ports).To(HaveLen(1))
 	g.Expect(svc.Spec.Ports[0].Port).To(Equal(int32(443)))
-	g.Expect(svc.Spec.Ports[0].TargetPort).To(Equal(intstr.FromString(sidecar.TLSPortName)))
+	g.Expect(svc.Spec.Ports[0].TargetPort).To(Equal(intstr.FromString(injection.TLSPortName)))
 	expectCondition(t, g, ns, "echo", wssv1.ConditionServiceReady, metav1.ConditionTrue, wssv1.ReasonSucceeded)
 
 	// The real sidecar with the issued Secret, in front of a real backend;
@@ -143,7 +143,7 @@ func TestEndpointLifecycle(t *testing.T) {
 		return apierrors.IsNotFound(err)
 	}).WithTimeout(timeout).WithPolling(poll).Should(BeTrue())
 	after := getDeployment(g, ctx, ns, "echo")
-	g.Expect(sidecar.Find(&after.Spec.Template)).To(BeNil())
+	g.Expect(injection.Find(&after.Spec.Template)).To(BeNil())
 	g.Expect(equality.Semantic.DeepEqual(before.Spec, after.Spec)).To(BeTrue(), "spec before:\n%+v\nafter:\n%+v", before.Spec, after.Spec)
 	g.Expect(after.Labels).To(Equal(before.Labels))
 	g.Expect(after.Annotations).To(Equal(before.Annotations))
@@ -186,7 +186,7 @@ func TestLeafOnlyChain(t *testing.T) {
 
 	g.Expect(env.Client.Create(ctx, endpoint(ns, "echo", wssv1.TLS{SecretName: "leaf-only"}))).To(Succeed())
 	expectCondition(t, g, ns, "echo", wssv1.ConditionCertificateReady, metav1.ConditionFalse, wssv1.ReasonChainIncomplete)
-	g.Expect(sidecar.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).To(BeNil())
+	g.Expect(injection.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).To(BeNil())
 
 	// Fixing the Secret (leaf then intermediate) lets the sidecar in.
 	fixed := getSecret(g, ctx, ns, "leaf-only")
@@ -212,7 +212,7 @@ func TestWorkloadMissingThenAppears(t *testing.T) {
 
 	applyUserDeployment(g, ctx, ns, "echo")
 	expectCondition(t, g, ns, "echo", wssv1.ConditionSidecarReady, metav1.ConditionFalse, wssv1.ReasonRolloutInProgress)
-	g.Expect(sidecar.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).NotTo(BeNil())
+	g.Expect(injection.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).NotTo(BeNil())
 	got = getEndpoint(g, ctx, ns, "echo")
 	g.Expect(kstatus(g, got)).To(Equal(status.InProgressStatus))
 }
@@ -231,7 +231,7 @@ func TestIssuerMissing(t *testing.T) {
 	got := expectCondition(t, g, ns, "echo", wssv1.ConditionCertificateReady, metav1.ConditionFalse, wssv1.ReasonCertificateNotReady)
 	g.Expect(cond(got, wssv1.ConditionCertificateReady).Message).To(ContainSubstring("cert-manager"))
 	g.Expect(kstatus(g, got)).To(Equal(status.InProgressStatus))
-	g.Expect(sidecar.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).To(BeNil())
+	g.Expect(injection.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).To(BeNil())
 }
 
 // TestSidecarConflict: a user container on the sidecar's TLS port is
@@ -252,7 +252,7 @@ func TestSidecarConflict(t *testing.T) {
 	got := expectCondition(t, g, ns, "echo", wssv1.ConditionStalled, metav1.ConditionTrue, wssv1.ReasonSidecarConflict)
 	g.Expect(cond(got, wssv1.ConditionSidecarReady).Message).To(ContainSubstring("8081"))
 	g.Expect(kstatus(g, got)).To(Equal(status.FailedStatus))
-	g.Expect(sidecar.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).To(BeNil())
+	g.Expect(injection.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).To(BeNil())
 }
 
 func cond(ep *wssv1.WSSEndpoint, typ string) metav1.Condition {

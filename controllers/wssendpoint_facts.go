@@ -7,7 +7,7 @@ import (
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 	"github.com/wss-operator/wss-operator/internal/certcheck"
-	"github.com/wss-operator/wss-operator/internal/prober"
+	"github.com/wss-operator/wss-operator/internal/probeloop"
 )
 
 // The facts one reconcile records. Steps only record what they saw; the pure
@@ -99,7 +99,7 @@ type probeFacts struct {
 	// url is the probed URL.
 	url string
 	// result is the prober's latest round (nil before the first).
-	result *prober.Result
+	result *probeloop.Result
 	// threshold is spec.healthCheck.failureThreshold.
 	threshold int32
 	// clients are real clients' failures in the last hour across pods (nil:

@@ -17,7 +17,7 @@ import (
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 	"github.com/wss-operator/wss-operator/internal/certcheck"
-	"github.com/wss-operator/wss-operator/internal/prober"
+	"github.com/wss-operator/wss-operator/internal/probeloop"
 )
 
 // A monitor-only endpoint (spec.monitor) is a wss:// URL that something else
@@ -85,7 +85,7 @@ func (r *WSSEndpointReconciler) reconcileMonitor(ctx context.Context, s *scope) 
 	}
 
 	rootsID, roots := r.roots.get(ca)
-	t := prober.Target{
+	t := probeloop.Target{
 		Key:        key,
 		URL:        m.URL,
 		Roots:      roots,

@@ -19,8 +19,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
-	"github.com/wss-operator/wss-operator/internal/prober"
-	"github.com/wss-operator/wss-operator/internal/sidecar"
+	"github.com/wss-operator/wss-operator/internal/injection"
+	"github.com/wss-operator/wss-operator/internal/probeloop"
 )
 
 // reconcileProbe hands the endpoint's current target to the prober and
@@ -75,7 +75,7 @@ func (r *WSSEndpointReconciler) startProbeFacts(ep *wssv1.WSSEndpoint) *probeFac
 // handshakeCondition is HandshakeHealthy from a round: True when healthy;
 // False only after threshold consecutive failures; until then it keeps its
 // previous status (or Unknown) and says how many failures there were.
-func handshakeCondition(res prober.Result, threshold int32, before *wssv1.WSSEndpoint) (metav1.ConditionStatus, string, string) {
+func handshakeCondition(res probeloop.Result, threshold int32, before *wssv1.WSSEndpoint) (metav1.ConditionStatus, string, string) {
 	if res.Healthy {
 		return metav1.ConditionTrue, wssv1.ReasonHealthy, steadyMessage(res.Message)
 	}
@@ -93,7 +93,7 @@ func handshakeCondition(res prober.Result, threshold int32, before *wssv1.WSSEnd
 
 // probeTarget builds what the prober dials: the URL with the name the
 // certificate covers, the Service address, and each ready pod's IP.
-func (r *WSSEndpointReconciler) probeTarget(ctx context.Context, s *scope) (prober.Target, error) {
+func (r *WSSEndpointReconciler) probeTarget(ctx context.Context, s *scope) (probeloop.Target, error) {
 	ep := s.ep
 	hc := ep.Spec.HealthCheck
 	path := hc.Path
@@ -105,7 +105,7 @@ func (r *WSSEndpointReconciler) probeTarget(ctx context.Context, s *scope) (prob
 	svcHost := serviceDNSNames(ep, r.clusterDomain())[0]
 
 	rootsID, roots := r.roots.get(s.caBundle)
-	t := prober.Target{
+	t := probeloop.Target{
 		Key:                client.ObjectKeyFromObject(ep),
 		URL:                fmt.Sprintf("wss://%s:%d%s", host, port, path),
 		ServiceAddr:        net.JoinHostPort(svcHost, strconv.Itoa(int(port))),
@@ -121,16 +121,16 @@ func (r *WSSEndpointReconciler) probeTarget(ctx context.Context, s *scope) (prob
 	}
 	if hc.PerPod == nil || *hc.PerPod {
 		pods := &corev1.PodList{}
-		if err := r.Client.List(ctx, pods, client.InNamespace(ep.Namespace), client.MatchingLabels{sidecar.EndpointLabel: ep.Name}); err != nil {
+		if err := r.Client.List(ctx, pods, client.InNamespace(ep.Namespace), client.MatchingLabels{injection.EndpointLabel: ep.Name}); err != nil {
 			return t, fmt.Errorf("listing pods of %s: %w", ep.Name, err)
 		}
-		tlsPort := strconv.Itoa(int(sidecar.TLSPort(ep)))
+		tlsPort := strconv.Itoa(int(injection.TLSPort(ep)))
 		for _, p := range pods.Items {
 			if p.Status.PodIP == "" || !p.DeletionTimestamp.IsZero() || !podReady(&p) {
 				continue
 			}
-			t.Pods = append(t.Pods, prober.PodTarget{Name: p.Name, Addr: net.JoinHostPort(p.Status.PodIP, tlsPort),
-				AdminAddr: net.JoinHostPort(p.Status.PodIP, strconv.Itoa(sidecar.AdminPort))})
+			t.Pods = append(t.Pods, probeloop.PodTarget{Name: p.Name, Addr: net.JoinHostPort(p.Status.PodIP, tlsPort),
+				AdminAddr: net.JoinHostPort(p.Status.PodIP, strconv.Itoa(injection.AdminPort))})
 		}
 		sort.Slice(t.Pods, func(i, j int) bool { return t.Pods[i].Name < t.Pods[j].Name })
 	}
@@ -227,7 +227,7 @@ func quietHandshake(prev, next *wssv1.HandshakeStatus) *wssv1.HandshakeStatus {
 }
 
 // handshakeStatus is status.handshake from a round.
-func handshakeStatus(res prober.Result) *wssv1.HandshakeStatus {
+func handshakeStatus(res probeloop.Result) *wssv1.HandshakeStatus {
 	t := metav1.NewTime(res.Time)
 	st := &wssv1.HandshakeStatus{
 		LastProbeTime: &t, Reason: res.Reason, Phase: res.Phase, Message: truncate(steadyMessage(res.Message), 1024),

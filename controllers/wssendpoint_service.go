@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
-	"github.com/wss-operator/wss-operator/internal/sidecar"
+	"github.com/wss-operator/wss-operator/internal/injection"
 )
 
 // ServicePortName is the name of the Service's TLS port.
@@ -45,14 +45,14 @@ func (r *WSSEndpointReconciler) reconcileService(ctx context.Context, s *scope) 
 	}
 	port := servicePort(ep)
 	svc := corev1ac.Service(ep.Name, ep.Namespace).
-		WithLabels(map[string]string{sidecar.EndpointLabel: ep.Name}).
+		WithLabels(map[string]string{injection.EndpointLabel: ep.Name}).
 		WithOwnerReferences(ownerRef(ep)).
 		WithSpec(corev1ac.ServiceSpec().
 			WithType(svcType).
-			WithSelector(map[string]string{sidecar.EndpointLabel: ep.Name}).
+			WithSelector(map[string]string{injection.EndpointLabel: ep.Name}).
 			WithPorts(corev1ac.ServicePort().
 				WithName(ServicePortName).WithProtocol(corev1.ProtocolTCP).WithAppProtocol("https").
-				WithPort(port).WithTargetPort(intstr.FromString(sidecar.TLSPortName))))
+				WithPort(port).WithTargetPort(intstr.FromString(injection.TLSPortName))))
 	if len(ep.Spec.Service.Annotations) > 0 {
 		svc = svc.WithAnnotations(ep.Spec.Service.Annotations)
 	}

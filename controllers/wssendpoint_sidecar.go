@@ -15,7 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
-	"github.com/wss-operator/wss-operator/internal/sidecar"
+	"github.com/wss-operator/wss-operator/internal/injection"
 )
 
 // workload is the part of a Deployment, StatefulSet or DaemonSet the
@@ -114,22 +114,22 @@ func (r *WSSEndpointReconciler) reconcileSidecar(ctx context.Context, s *scope) 
 	if err != nil {
 		return fmt.Errorf("reading %s %s: %w", f.ref.Kind, f.ref.Name, err)
 	}
-	if conflicts := sidecar.Conflicts(wl.template, ep); len(conflicts) > 0 {
+	if conflicts := injection.Conflicts(wl.template, ep); len(conflicts) > 0 {
 		return stall(wssv1.ReasonSidecarConflict, "%s", strings.Join(conflicts, "; "))
 	}
 
-	tmpl, hash := sidecar.PodTemplate(sidecar.Params{
+	tmpl, hash := injection.PodTemplate(injection.Params{
 		Endpoint: ep, Image: r.SidecarImage, ImagePullPolicy: r.SidecarImagePullPolicy, CertSecretName: certSecretName(ep),
 	})
 	f.hash = hash
-	if !sidecar.Injected(wl.template, hash) {
+	if !injection.Injected(wl.template, hash) {
 		if !s.f.cert.usable() {
 			// Never roll out a configuration without a good certificate.
 			f.withheld = true
 			s.f.sidecar = f
 			return nil
 		}
-		ac, err := sidecar.Workload(f.ref.Kind, ep.Namespace, f.ref.Name, tmpl)
+		ac, err := injection.Workload(f.ref.Kind, ep.Namespace, f.ref.Name, tmpl)
 		if err != nil {
 			return err
 		}
@@ -139,7 +139,7 @@ func (r *WSSEndpointReconciler) reconcileSidecar(ctx context.Context, s *scope) 
 		f.applied = true
 	} else {
 		f.rolledOut, f.rollout = wl.rollout()
-		if exceeds, msg := sidecar.DrainExceedsGracePeriod(wl.template, ep); exceeds {
+		if exceeds, msg := injection.DrainExceedsGracePeriod(wl.template, ep); exceeds {
 			f.drain = msg
 		}
 	}
@@ -213,7 +213,7 @@ func conflictMessage(ep *wssv1.WSSEndpoint, err error) string {
 			strings.Join(others, ", "), ref.Kind, ref.Name)
 	case len(foreign) > 0:
 		return fmt.Sprintf("%s %s has fields the sidecar needs (the wss-proxy container, the wss-tls volume, the %s label or the config annotation) owned by field manager %s; remove or rename them there",
-			ref.Kind, ref.Name, sidecar.EndpointLabel, strings.Join(foreign, ", "))
+			ref.Kind, ref.Name, injection.EndpointLabel, strings.Join(foreign, ", "))
 	}
 	return "applying the sidecar conflicts with another field manager: " + err.Error()
 }
@@ -233,14 +233,14 @@ func (r *WSSEndpointReconciler) restoreWorkload(ctx context.Context, ep *wssv1.W
 		return fmt.Errorf("reading %s %s: %w", ref.Kind, ref.Name, err)
 	}
 	managers := []string{WorkloadFieldManager(ep.Name)}
-	if wl.template.Labels[sidecar.EndpointLabel] == ep.Name {
+	if wl.template.Labels[injection.EndpointLabel] == ep.Name {
 		managers = append(managers, FieldManager) // injected before one manager per endpoint
 	}
 	for _, m := range managers {
 		if !ownsFields(wl.obj, m) {
 			continue
 		}
-		ac, err := sidecar.Workload(ref.Kind, ep.Namespace, ref.Name, nil)
+		ac, err := injection.Workload(ref.Kind, ep.Namespace, ref.Name, nil)
 		if err != nil {
 			return err
 		}

@@ -10,8 +10,8 @@ import (
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 	"github.com/wss-operator/wss-operator/internal/certcheck"
-	"github.com/wss-operator/wss-operator/internal/certcheck/certtest"
-	"github.com/wss-operator/wss-operator/internal/prober"
+	"github.com/wss-operator/wss-operator/internal/certtest"
+	"github.com/wss-operator/wss-operator/internal/probeloop"
 )
 
 var (
@@ -32,7 +32,7 @@ func healthyFacts(t *testing.T) facts {
 		cert:     &certFacts{secretName: "chat-tls", issued: true, report: &report},
 		service:  &serviceFacts{name: "chat", port: 443, svcType: "ClusterIP"},
 		sidecar:  &sidecarFacts{ref: wssv1.WorkloadReference{Kind: wssv1.WorkloadDeployment, Name: "chat"}, hash: "abc", rolledOut: true},
-		probe:    &probeFacts{url: "wss://chat.prod.svc:443/", threshold: 3, result: &prober.Result{Healthy: true, Reason: wssv1.ReasonHealthy, Message: "ok"}},
+		probe:    &probeFacts{url: "wss://chat.prod.svc:443/", threshold: 3, result: &probeloop.Result{Healthy: true, Reason: wssv1.ReasonHealthy, Message: "ok"}},
 		complete: true,
 	}
 }
@@ -159,7 +159,7 @@ func TestStatusSetters(t *testing.T) {
 		{
 			name: "handshake failing past the threshold",
 			facts: func(f *facts) {
-				f.probe.result = &prober.Result{Reason: wssv1.ReasonBackendUnavailable, Phase: "upgrade", Message: "502", ConsecutiveFailures: 3}
+				f.probe.result = &probeloop.Result{Reason: wssv1.ReasonBackendUnavailable, Phase: "upgrade", Message: "502", ConsecutiveFailures: 3}
 			},
 			want: map[string]string{"Ready": "False/BackendUnavailable", "HandshakeHealthy": "False/BackendUnavailable", "Reconciling": ""},
 		},
@@ -243,16 +243,16 @@ func TestHandshakeConditionRespectsFailureThreshold(t *testing.T) {
 		{Type: wssv1.ConditionHandshakeHealthy, Status: T, Reason: wssv1.ReasonHealthy},
 	}}}
 	never := &wssv1.WSSEndpoint{}
-	failing := func(n int32) prober.Result {
-		return prober.Result{Reason: wssv1.ReasonBackendUnavailable, Message: "502", ConsecutiveFailures: n}
+	failing := func(n int32) probeloop.Result {
+		return probeloop.Result{Reason: wssv1.ReasonBackendUnavailable, Message: "502", ConsecutiveFailures: n}
 	}
 	cases := []struct {
 		name   string
-		res    prober.Result
+		res    probeloop.Result
 		before *wssv1.WSSEndpoint
 		want   string
 	}{
-		{"healthy", prober.Result{Healthy: true, Reason: wssv1.ReasonHealthy}, never, "True/Healthy"},
+		{"healthy", probeloop.Result{Healthy: true, Reason: wssv1.ReasonHealthy}, never, "True/Healthy"},
 		{"first failure after health keeps True", failing(1), wasHealthy, "True/Healthy"},
 		{"first failure before any health is Unknown", failing(1), never, "Unknown/ProbePending"},
 		{"threshold reached", failing(3), wasHealthy, "False/BackendUnavailable"},

@@ -14,7 +14,7 @@ import (
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 	"github.com/wss-operator/wss-operator/internal/certcheck"
-	"github.com/wss-operator/wss-operator/internal/certcheck/certtest"
+	"github.com/wss-operator/wss-operator/internal/certtest"
 )
 
 // fixture is one healthy PKI (root → intermediate → leaf) plus variants,

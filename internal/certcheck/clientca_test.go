@@ -10,7 +10,7 @@ import (
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 	"github.com/wss-operator/wss-operator/internal/certcheck"
-	"github.com/wss-operator/wss-operator/internal/certcheck/certtest"
+	"github.com/wss-operator/wss-operator/internal/certtest"
 )
 
 func TestCheckClientCA(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 	"github.com/wss-operator/wss-operator/internal/certcheck"
-	"github.com/wss-operator/wss-operator/internal/certcheck/certtest"
+	"github.com/wss-operator/wss-operator/internal/certtest"
 )
 
 // fuzzNow is fixed so that a corpus entry always means the same thing.

@@ -32,7 +32,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
-	"github.com/wss-operator/wss-operator/internal/sidecar"
+	"github.com/wss-operator/wss-operator/internal/injection"
 	"github.com/wss-operator/wss-operator/internal/testenv"
 )
 
@@ -131,13 +131,13 @@ func TestRealNode(t *testing.T) {
 	// The pod kubelet runs: the native sidecar started before the app, the
 	// pod Ready through the sidecar's readiness probe.
 	pod := readyEchoPod(ctx, g, n)
-	sc := sidecar.Find(&corev1.PodTemplateSpec{Spec: pod.Spec})
+	sc := injection.Find(&corev1.PodTemplateSpec{Spec: pod.Spec})
 	g.Expect(sc).NotTo(BeNil(), "the sidecar is injected")
 	g.Expect(sc.RestartPolicy).To(HaveValue(Equal(corev1.ContainerRestartPolicyAlways)), "a native sidecar")
 	g.Expect(sc.ReadinessProbe).NotTo(BeNil())
 	g.Expect(sc.Image).To(Equal(n.image), "the sidecar is the operator's own image")
-	g.Expect(pod.Status.InitContainerStatuses).To(ContainElement(And(HaveField("Name", sidecar.ContainerName), HaveField("Ready", true))))
-	sidecarStart := n.firstLogTime(ctx, t, ns, pod.Name, sidecar.ContainerName)
+	g.Expect(pod.Status.InitContainerStatuses).To(ContainElement(And(HaveField("Name", injection.ContainerName), HaveField("Ready", true))))
+	sidecarStart := n.firstLogTime(ctx, t, ns, pod.Name, injection.ContainerName)
 	echoStart := n.firstLogTime(ctx, t, ns, pod.Name, "echo")
 	g.Expect(sidecarStart.Before(echoStart)).To(BeTrue(), "kubelet starts the sidecar (%s) before the app (%s)", sidecarStart, echoStart)
 	fmt.Printf("e2e:   sidecar's first log line %s before the app's\n", echoStart.Sub(sidecarStart))
@@ -251,7 +251,7 @@ func renew(ctx context.Context, t *testing.T, g Gomega, n *node, st *stages, ep 
 		return ""
 	}).WithTimeout(4*time.Minute).Should(Equal(newSerial), "the sidecar serves the new leaf")
 	st.since("renewal: kubelet swapped the Secret, the sidecar serves it", t0)
-	g.Expect(n.logs(ctx, t, ns, podName, sidecar.ContainerName)).To(ContainElement(
+	g.Expect(n.logs(ctx, t, ns, podName, injection.ContainerName)).To(ContainElement(
 		And(ContainSubstring("certificate reloaded"), ContainSubstring(newSHA256))), "the sidecar's log says it reloaded the new leaf")
 	g.Eventually(func(g Gomega) {
 		got := got(ctx, g, n, ep)

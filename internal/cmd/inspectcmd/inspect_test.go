@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
-	"github.com/wss-operator/wss-operator/internal/certcheck/certtest"
+	"github.com/wss-operator/wss-operator/internal/certtest"
 )
 
 // files are PEM files on disk for the CLI, written once.

@@ -31,7 +31,7 @@ import (
 	"github.com/spf13/pflag"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
-	"github.com/wss-operator/wss-operator/internal/sidecar"
+	"github.com/wss-operator/wss-operator/internal/injection"
 	"github.com/wss-operator/wss-operator/internal/tlsnames"
 )
 
@@ -300,7 +300,7 @@ func TestTLSProfileFlags(t *testing.T) {
 }
 
 // TestInjectedArgsParse pins the contract between the operator and the
-// sidecar: whatever internal/sidecar puts into the injected container's
+// sidecar: whatever internal/injection puts into the injected container's
 // args, this command accepts, and it means what the WSSEndpoint says.
 func TestInjectedArgsParse(t *testing.T) {
 	spec := func(mut func(*wssv1.WSSEndpoint)) *wssv1.WSSEndpoint {
@@ -334,7 +334,7 @@ func TestInjectedArgsParse(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			args := sidecar.Args(tc.ep)
+			args := injection.Args(tc.ep)
 			g.Expect(args[0]).To(Equal("proxy"))
 			var o options
 			fs := newFlagSet(&o)
@@ -342,11 +342,11 @@ func TestInjectedArgsParse(t *testing.T) {
 			g.Expect(fs.NArg()).To(BeZero())
 			cfg, _, err := o.config()
 			g.Expect(err).NotTo(HaveOccurred())
-			g.Expect(cfg.Listen).To(Equal(fmt.Sprintf(":%d", sidecar.TLSPort(tc.ep))))
+			g.Expect(cfg.Listen).To(Equal(fmt.Sprintf(":%d", injection.TLSPort(tc.ep))))
 			g.Expect(cfg.Backend).To(Equal(fmt.Sprintf("127.0.0.1:%d", tc.ep.Spec.Backend.Port)))
-			g.Expect(cfg.AdminListen).To(Equal(fmt.Sprintf(":%d", sidecar.AdminPort)))
-			g.Expect(cfg.DrainTimeout).To(Equal(sidecar.DrainTimeout(tc.ep)))
-			g.Expect(cfg.CertDir).To(Equal(sidecar.CertDir))
+			g.Expect(cfg.AdminListen).To(Equal(fmt.Sprintf(":%d", injection.AdminPort)))
+			g.Expect(cfg.DrainTimeout).To(Equal(injection.DrainTimeout(tc.ep)))
+			g.Expect(cfg.CertDir).To(Equal(injection.CertDir))
 			profile, err := tlsnames.LookupProfile(cfg.TLSProfile)
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(profile.Name).To(Equal(tc.profile))

@@ -1,0 +1,598 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/go-logr/logr"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+	"github.com/wss-operator/wss-operator/internal/injection"
+	"github.com/wss-operator/wss-operator/internal/testenv"
+)
+
+const ns = "bench"
+
+type driver struct {
+	env    *testenv.Env
+	cache  cache.Cache
+	mu     sync.Mutex
+	pods   map[string]string // Deployment -> its Pod's IP
+	next   int
+	status statusChanges
+}
+
+func drive(ctx context.Context, o options) (*results, error) {
+	start := time.Now()
+	log := func(format string, args ...any) {
+		fmt.Fprintf(os.Stderr, "[%6.1fs] %s\n", since(start), fmt.Sprintf(format, args...))
+	}
+	ctrl.SetLogger(logr.Discard())
+	env, err := testenv.Start(ctx, testenv.Options{CertManager: true})
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = env.Stop() }()
+	d := &driver{env: env, pods: map[string]string{}}
+	for _, n := range []string{ns, "noise"} {
+		if err := env.EnsureNamespace(ctx, n); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := testenv.ApplyFile(ctx, env.Client, filepath.Join(env.Root, "config", "samples", "certificate-issuers.yaml"), ns); err != nil {
+		return nil, err
+	}
+	if err := d.noise(ctx, o.noise); err != nil {
+		return nil, err
+	}
+	log("control plane up; %d noise Secrets created", o.noise)
+
+	ours, _ := labels.NewRequirement(injection.EndpointLabel, selection.Exists, nil)
+	d.cache, err = cache.New(env.Config, cache.Options{
+		Scheme: env.Scheme, DefaultNamespaces: map[string]cache.Config{ns: {}},
+		ByObject: map[client.Object]cache.ByObject{&corev1.Secret{}: {Label: labels.NewSelector().Add(*ours)}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	go func() { _ = d.cache.Start(ctx) }()
+	for _, obj := range []client.Object{&corev1.Secret{}, &appsv1.Deployment{}, &wssv1.WSSEndpoint{}} {
+		if _, err := d.cache.GetInformer(ctx, obj); err != nil {
+			return nil, err
+		}
+	}
+	inf, err := d.cache.GetInformer(ctx, &wssv1.WSSEndpoint{})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := inf.AddEventHandler(d.status.handler()); err != nil {
+		return nil, err
+	}
+	d.cache.WaitForCacheSync(ctx)
+	fl, err := startFleet(ctx, d.cache, ns)
+	if err != nil {
+		return nil, err
+	}
+	go d.kubelet(ctx, fl)
+
+	managerBin, err := buildManager(ctx, env.Root)
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(filepath.Dir(managerBin))
+	startManager := func(ctx context.Context, env *testenv.Env, fleet, mode, goMemLimit string) (*exec.Cmd, string, error) {
+		return startManagerBin(ctx, managerBin, env, fleet, mode, goMemLimit)
+	}
+	child, metricsAddr, err := startManager(ctx, env, fl.addr, "optimized", o.goMemLimit)
+	if err != nil {
+		return nil, err
+	}
+	log("manager (optimized cache, GOMEMLIMIT=%s) running as pid %d", o.goMemLimit, child.Process.Pid)
+	obs, err := newObserver(env.Config, metricsAddr, child.Process.Pid)
+	if err != nil {
+		return nil, err
+	}
+
+	res := &results{Machine: machine(), Endpoints: o.n, NoiseSecrets: o.noise, GoMemLimit: o.goMemLimit}
+	for i := 0; i < o.latencyN; i++ {
+		name := fmt.Sprintf("lat-%02d", i)
+		t0 := time.Now()
+		if err := d.create(ctx, name); err != nil {
+			return nil, err
+		}
+		if err := d.waitReady(ctx, []string{name}, 2*time.Minute); err != nil {
+			return nil, err
+		}
+		res.ApplyToReadyMs = append(res.ApplyToReadyMs, float64(time.Since(t0).Microseconds())/1000)
+	}
+	sorted := append([]float64(nil), res.ApplyToReadyMs...)
+	sort.Float64s(sorted)
+	res.P50Ms, res.P95Ms = percentile(sorted, 0.50), percentile(sorted, 0.95)
+	res.P25Ms, res.P75Ms = percentile(sorted, 0.25), percentile(sorted, 0.75)
+	if len(sorted) > 0 {
+		res.MinMs, res.MaxMs = sorted[0], sorted[len(sorted)-1]
+	}
+	log("apply-to-Ready over %d: p50 %.0f ms (IQR %.0f–%.0f), p95 %.0f ms", o.latencyN, res.P50Ms, res.P25Ms, res.P75Ms, res.P95Ms)
+
+	if !o.noFloor {
+		w, err := d.runFloor(ctx, o.n, obs)
+		if err != nil {
+			return nil, fmt.Errorf("floor: %w", err)
+		}
+		res.Floor = &w
+		log("floor: %d Certificates (no WSSEndpoints) all Ready after %.1fs", o.n, w.Seconds)
+	}
+
+	names := make([]string, o.n)
+	for i := range names {
+		names[i] = fmt.Sprintf("ep-%04d", i)
+	}
+	before, err := obs.take()
+	if err != nil {
+		return nil, err
+	}
+	changesBefore, writesBefore, afterBefore := d.status.snapshot()
+	t0 := time.Now()
+	if err := parallel(ctx, 16, names, d.create); err != nil {
+		return nil, err
+	}
+	log("%d endpoints and Deployments applied in %.1fs", o.n, since(t0))
+	if err := d.waitReady(ctx, names, 15*time.Minute); err != nil {
+		return nil, err
+	}
+	res.AllReadySeconds = since(t0)
+	log("all %d Ready after %.1fs", o.n, res.AllReadySeconds)
+	after, err := obs.take()
+	if err != nil {
+		return nil, err
+	}
+	// Events leave the broadcaster asynchronously: count them a moment later.
+	time.Sleep(2 * time.Second)
+	late, err := obs.take()
+	if err != nil {
+		return nil, err
+	}
+	w := after.since(before)
+	res.EventsByReason, err = d.eventsByReason(ctx, names)
+	if err != nil {
+		return nil, err
+	}
+	changes, writes, afterReady := d.status.snapshot()
+	res.StatusChanges, res.StatusWritesSeen, res.StatusWritesAfterReady = diff(changes, changesBefore), writes-writesBefore, afterReady-afterBefore
+	log("status writes seen on the way to Ready %.2f per endpoint, after Ready %.2f; changing: %s", res.StatusWritesSeen/float64(o.n),
+		res.StatusWritesAfterReady/float64(o.n), joinCounts(res.StatusChanges, float64(o.n)))
+	w.ManagerRequests, w.Reconciles = late.since(before).ManagerRequests, late.since(before).Reconciles
+	res.Ours = &w
+	log("ours: status writes %.2f, events %.2f, reconciles %.2f per endpoint; kube-apiserver %.0f%% of the machine",
+		w.managerCount("patch", "wssendpoints", "status")/float64(o.n), w.managerCount("", "events", "*")/float64(o.n),
+		total(w.Reconciles)/float64(o.n), 100*w.share("kube-apiserver"))
+
+	memRuns := []struct{ cache, limit string }{{"optimized", o.goMemLimit}, {"optimized", ""}, {"naive", ""}}
+	if o.noMemory {
+		memRuns = nil
+		stopProcess(child)
+	}
+	for _, m := range memRuns {
+		if m.cache == "optimized" && m.limit == o.goMemLimit && child != nil {
+			// The manager that did the work, measured as it stands.
+		} else {
+			child, metricsAddr, err = startManager(ctx, env, fl.addr, m.cache, m.limit)
+			if err != nil {
+				return nil, err
+			}
+		}
+		mem, err := settleAndMeasure(ctx, child, metricsAddr, m.cache)
+		stopProcess(child)
+		child = nil
+		if err != nil {
+			return nil, err
+		}
+		mem.GoMemLimit = m.limit
+		res.Memory = append(res.Memory, mem)
+		log("%s cache, GOMEMLIMIT=%q: RSS %.1f MiB (anon %.1f), heap in use %.1f MiB", m.cache, m.limit, mem.RSSMiB, mem.AnonMiB, mem.HeapMiB)
+	}
+	return res, nil
+}
+
+// create applies one user Deployment and its WSSEndpoint.
+func (d *driver) create(ctx context.Context, name string) error {
+	c := d.env.Client
+	dep := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: appsv1.DeploymentSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": name}},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{
+					Name: "app", Image: "jmalloc/echo-server:v0.3.7",
+					Ports: []corev1.ContainerPort{{Name: "ws", ContainerPort: 8080, Protocol: corev1.ProtocolTCP}},
+				}}},
+			},
+		},
+	}
+	if err := c.Create(ctx, dep); err != nil {
+		return fmt.Errorf("Deployment %s: %w", name, err)
+	}
+	ep := &wssv1.WSSEndpoint{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: wssv1.WSSEndpointSpec{
+			WorkloadRef: wssv1.WorkloadReference{Kind: wssv1.WorkloadDeployment, Name: name},
+			Backend:     wssv1.Backend{Port: 8080, Path: "/ws"},
+			TLS:         wssv1.TLS{IssuerRef: &wssv1.IssuerReference{Name: "demo-ca", Kind: "Issuer", Group: "cert-manager.io"}},
+		},
+	}
+	if err := c.Create(ctx, ep); err != nil {
+		return fmt.Errorf("WSSEndpoint %s: %w", name, err)
+	}
+	return nil
+}
+
+// kubelet plays the Deployment controller and the kubelet: a Deployment
+// whose template carries the sidecar is rolled out and gets one Ready Pod at
+// a 127.x.y.z address — once its stand-in sidecar has the certificate, as a
+// real sidecar's readiness probe would require. Like the controllers and
+// kubelets it stands in for, it works on several Deployments at once (8
+// workers), so it is not the bottleneck of the scale run.
+func (d *driver) kubelet(ctx context.Context, fl *fleet) {
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	type job struct {
+		name, ip         string
+		rollOut, makePod bool
+	}
+	created := map[string]bool{} // Deployments whose Pod exists
+	var mu sync.Mutex
+	for {
+		list := &appsv1.DeploymentList{}
+		if err := d.cache.List(ctx, list); err == nil {
+			var jobs []job
+			for i := range list.Items {
+				dep := &list.Items[i]
+				if injection.Find(&dep.Spec.Template) == nil || !fl.serves(dep.Name+"."+ns+".svc") {
+					continue
+				}
+				j := job{name: dep.Name, rollOut: dep.Status.ObservedGeneration < dep.Generation, makePod: !created[dep.Name]}
+				if !j.rollOut && !j.makePod {
+					continue
+				}
+				if d.pods[dep.Name] == "" {
+					d.next++
+					d.pods[dep.Name] = fmt.Sprintf("127.%d.%d.%d", 10+d.next/62500, (d.next/250)%250, d.next%250+1)
+				}
+				j.ip = d.pods[dep.Name]
+				jobs = append(jobs, j)
+			}
+			work := make(chan job)
+			var wg sync.WaitGroup
+			for w := 0; w < 8 && w < len(jobs); w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for j := range work {
+						if j.rollOut {
+							_ = testenv.RollOutDeployment(ctx, d.env.Client, ns, j.name)
+						}
+						if j.makePod {
+							if err := testenv.CreatePodFor(ctx, d.env.Client, ns, j.name, j.name+"-0", j.ip); err == nil {
+								mu.Lock()
+								created[j.name] = true
+								mu.Unlock()
+							}
+						}
+					}
+				}()
+			}
+			for _, j := range jobs {
+				work <- j
+			}
+			close(work)
+			wg.Wait()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// waitReady polls the cache until every named endpoint is Ready.
+func (d *driver) waitReady(ctx context.Context, names []string, limit time.Duration) error {
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	deadline := time.Now().Add(limit)
+	for {
+		list := &wssv1.WSSEndpointList{}
+		if err := d.cache.List(ctx, list); err != nil {
+			return err
+		}
+		ready, notReady := 0, map[string]int{}
+		for i := range list.Items {
+			ep := &list.Items[i]
+			if !want[ep.Name] {
+				continue
+			}
+			c := meta.FindStatusCondition(ep.Status.Conditions, wssv1.ConditionReady)
+			if c != nil && c.Status == metav1.ConditionTrue {
+				ready++
+			} else if c != nil {
+				notReady[c.Reason]++
+			} else {
+				notReady["<none>"]++
+			}
+		}
+		if ready == len(names) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d of %d endpoints Ready after %s; not ready by reason: %v", ready, len(names), limit, notReady)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (d *driver) noise(ctx context.Context, n int) error {
+	blob := []byte(strings.Repeat("x", 8<<10))
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("noise-%05d", i)
+	}
+	return parallel(ctx, 16, names, func(ctx context.Context, name string) error {
+		return d.env.Client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "noise"}, Data: map[string][]byte{"blob": blob}})
+	})
+}
+
+func parallel(ctx context.Context, workers int, items []string, f func(context.Context, string) error) error {
+	ch := make(chan string)
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range ch {
+				if err := f(ctx, it); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for _, it := range items {
+		select {
+		case ch <- it:
+		case err := <-errs:
+			close(ch)
+			wg.Wait()
+			return err
+		}
+	}
+	close(ch)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return nil
+	}
+}
+
+func percentile(sorted []float64, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(p*float64(len(sorted)) + 0.5)
+	if i >= len(sorted) {
+		i = len(sorted) - 1
+	}
+	return sorted[i]
+}
+
+// buildManager builds ./bench/controlplane/cpmanager into a temporary directory.
+func buildManager(ctx context.Context, root string) (string, error) {
+	dir, err := os.MkdirTemp("", "cpbench-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "cpmanager")
+	goTool := os.Getenv("GO")
+	if goTool == "" {
+		goTool = "go"
+	}
+	cmd := exec.CommandContext(ctx, goTool, "build", "-o", bin, "./bench/controlplane/cpmanager")
+	cmd.Dir, cmd.Stdout, cmd.Stderr = root, os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		os.RemoveAll(dir)
+		return "", fmt.Errorf("building the manager: %w", err)
+	}
+	return bin, nil
+}
+
+// startManagerBin starts the manager child process.
+func startManagerBin(ctx context.Context, bin string, env *testenv.Env, fleet, mode, goMemLimit string) (*exec.Cmd, string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.CommandContext(ctx, bin, "-manager-kubeconfig="+env.KubeconfigPath, "-fleet="+fleet, "-cache="+mode, "-metrics="+addr)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GOMEMLIMIT=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	if goMemLimit != "" {
+		cmd.Env = append(cmd.Env, "GOMEMLIMIT="+goMemLimit)
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM} // never outlive the driver
+	if err := cmd.Start(); err != nil {
+		return nil, "", err
+	}
+	for i := 0; i < 300; i++ {
+		if _, err := scrapeHeap(addr); err == nil {
+			return cmd, addr, nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	stopProcess(cmd)
+	return nil, "", fmt.Errorf("manager (%s) did not serve metrics on %s", mode, addr)
+}
+
+func stopProcess(cmd *exec.Cmd) {
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+	}
+}
+
+// settleAndMeasure waits for the manager to reach a steady state (caches
+// synced, a probe round through every endpoint) and reads its RSS and heap.
+func settleAndMeasure(ctx context.Context, cmd *exec.Cmd, metricsAddr, mode string) (memory, error) {
+	const settle = 45 * time.Second
+	t0 := time.Now()
+	select {
+	case <-ctx.Done():
+		return memory{}, ctx.Err()
+	case <-time.After(settle):
+	}
+	rss, anon, err := rssMiB(cmd.Process.Pid)
+	if err != nil {
+		return memory{}, err
+	}
+	heap, err := scrapeHeap(metricsAddr)
+	if err != nil {
+		return memory{}, err
+	}
+	if dir := os.Getenv("CPBENCH_PROFILE_DIR"); dir != "" {
+		if resp, err := http.Get("http://" + metricsAddr + "/debug/pprof/heap"); err == nil {
+			if f, err := os.Create(filepath.Join(dir, "heap-"+mode+"-"+os.Getenv("CPBENCH_PROFILE_TAG")+".pb.gz")); err == nil {
+				_, _ = f.ReadFrom(resp.Body)
+				_ = f.Close()
+			}
+			_ = resp.Body.Close()
+		}
+	}
+	return memory{Cache: mode, RSSMiB: rss, AnonMiB: anon, HeapMiB: heap / (1 << 20), SettleSec: since(t0)}, nil
+}
+
+// rssMiB is the resident set of pid, and its anonymous part (heap, stacks:
+// what GOMEMLIMIT governs; the rest is the binary's code pages).
+func rssMiB(pid int) (rss, anon float64, err error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		fields := strings.Fields(s.Text())
+		if len(fields) < 2 {
+			continue
+		}
+		kb, _ := strconv.ParseFloat(fields[1], 64)
+		switch fields[0] {
+		case "VmRSS:":
+			rss = kb / 1024
+		case "RssAnon:":
+			anon = kb / 1024
+		}
+	}
+	if rss == 0 {
+		return 0, 0, fmt.Errorf("no VmRSS for pid %d", pid)
+	}
+	return rss, anon, nil
+}
+
+func scrapeHeap(addr string) (float64, error) {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	s := bufio.NewScanner(resp.Body)
+	s.Buffer(make([]byte, 1<<20), 1<<20)
+	for s.Scan() {
+		if v, ok := strings.CutPrefix(s.Text(), "go_memstats_heap_inuse_bytes "); ok {
+			return strconv.ParseFloat(strings.TrimSpace(v), 64)
+		}
+	}
+	return 0, fmt.Errorf("no go_memstats_heap_inuse_bytes at %s", addr)
+}
+
+func machine() map[string]string {
+	m := map[string]string{"cpus": strconv.Itoa(runtime.NumCPU()), "go": runtime.Version()}
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m["cpu"] = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
+		if first, _, ok := strings.Cut(string(data), "\n"); ok {
+			m["memory"] = strings.Join(strings.Fields(first)[1:], " ")
+		}
+	}
+	return m
+}
+
+// eventsByReason counts the events recorded on the named endpoints by
+// type/reason.
+func (d *driver) eventsByReason(ctx context.Context, names []string) (map[string]float64, error) {
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	list := &eventsv1.EventList{}
+	if err := d.env.Client.List(ctx, list, client.InNamespace(ns)); err != nil {
+		return nil, err
+	}
+	out := map[string]float64{}
+	for _, e := range list.Items {
+		if e.Regarding.Kind == "WSSEndpoint" && want[e.Regarding.Name] {
+			count := 1.0
+			if e.Series != nil {
+				count = float64(e.Series.Count)
+			}
+			out[e.Type+"/"+e.Reason] += count
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,254 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	cmapiutil "github.com/cert-manager/cert-manager/pkg/api/util"
+	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	cmmeta "github.com/cert-manager/cert-manager/pkg/apis/meta/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+
+	"github.com/wss-operator/wss-operator/internal/injection"
+	"github.com/wss-operator/wss-operator/internal/testenv"
+)
+
+const floorNS = "floor"
+
+// floorCertificate is the Certificate the controller applies for endpoint
+// name in namespace (see desiredCertificate in controllers/): the same
+// names, issuer, key, usages and labels.
+func floorCertificate(namespace, name string) *cmv1.Certificate {
+	base := name + "." + namespace + ".svc"
+	return &cmv1.Certificate{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: map[string]string{injection.EndpointLabel: name}},
+		Spec: cmv1.CertificateSpec{
+			SecretName: name + "-tls",
+			DNSNames:   []string{base, base + ".cluster.local"},
+			IssuerRef:  cmmeta.IssuerReference{Name: "demo-ca", Kind: "Issuer", Group: "cert-manager.io"},
+			Usages:     []cmv1.KeyUsage{cmv1.UsageDigitalSignature, cmv1.UsageKeyEncipherment, cmv1.UsageServerAuth},
+			PrivateKey: &cmv1.CertificatePrivateKey{
+				Algorithm: cmv1.ECDSAKeyAlgorithm, Size: 256, RotationPolicy: cmv1.RotationPolicyAlways,
+			},
+			SecretTemplate: &cmv1.CertificateSecretTemplate{Labels: map[string]string{injection.EndpointLabel: name}},
+		},
+	}
+}
+
+// runFloor applies n Certificates directly (no WSSEndpoints) in their own
+// namespace with its own CA Issuer, and times them to all Ready: what
+// cert-manager alone costs on this API server.
+func (d *driver) runFloor(ctx context.Context, n int, obs *observer) (window, error) {
+	env := d.env
+	if err := env.EnsureNamespace(ctx, floorNS); err != nil {
+		return window{}, err
+	}
+	if _, err := testenv.ApplyFile(ctx, env.Client, filepath.Join(env.Root, "config", "samples", "certificate-issuers.yaml"), floorNS); err != nil {
+		return window{}, err
+	}
+	c, err := cache.New(env.Config, cache.Options{Scheme: env.Scheme, DefaultNamespaces: map[string]cache.Config{floorNS: {}}})
+	if err != nil {
+		return window{}, err
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { _ = c.Start(cctx) }()
+	if _, err := c.GetInformer(ctx, &cmv1.Certificate{}); err != nil {
+		return window{}, err
+	}
+	c.WaitForCacheSync(ctx)
+	// The CA must be issued before the clock starts, as it is in the
+	// endpoints' namespace by then.
+	if err := waitCertificates(ctx, c, []string{"demo-ca"}, 2*time.Minute); err != nil {
+		return window{}, fmt.Errorf("floor CA: %w", err)
+	}
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("ep-%04d", i)
+	}
+	before, err := obs.take()
+	if err != nil {
+		return window{}, err
+	}
+	if err := parallel(ctx, 16, names, func(ctx context.Context, name string) error {
+		return env.Client.Create(ctx, floorCertificate(floorNS, name))
+	}); err != nil {
+		return window{}, err
+	}
+	if err := waitCertificates(ctx, c, names, 15*time.Minute); err != nil {
+		return window{}, err
+	}
+	after, err := obs.take()
+	if err != nil {
+		return window{}, err
+	}
+	return after.since(before), nil
+}
+
+// waitCertificates polls the cache until every named Certificate is Ready
+// at its generation (the controller's own test).
+func waitCertificates(ctx context.Context, c cache.Cache, names []string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		list := &cmv1.CertificateList{}
+		if err := c.List(ctx, list); err != nil {
+			return err
+		}
+		ready := map[string]bool{}
+		for i := range list.Items {
+			crt := &list.Items[i]
+			if cmapiutil.CertificateHasConditionWithObservedGeneration(crt, cmv1.CertificateCondition{
+				Type: cmv1.CertificateConditionReady, Status: cmmeta.ConditionTrue, ObservedGeneration: crt.Generation,
+			}) {
+				ready[crt.Name] = true
+			}
+		}
+		missing := 0
+		for _, n := range names {
+			if !ready[n] {
+				missing++
+			}
+		}
+		if missing == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d of %d Certificates not Ready after %s", missing, len(names), limit)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// observer takes snapshots of the counters and CPU clocks.
+type observer struct {
+	apiserver  *http.Client
+	apiURL     string
+	managerURL string
+	pids       map[string]int // kube-apiserver, etcd, manager, driver
+}
+
+func newObserver(cfg *rest.Config, managerMetrics string, managerPid int) (*observer, error) {
+	hc, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	o := &observer{apiserver: hc, apiURL: strings.TrimRight(cfg.Host, "/") + "/metrics", managerURL: "http://" + managerMetrics + "/metrics", pids: map[string]int{}}
+	for _, name := range []string{"kube-apiserver", "etcd"} {
+		pid, err := childByName(name)
+		if err != nil {
+			return nil, err
+		}
+		o.pids[name] = pid
+	}
+	o.pids["manager"] = managerPid
+	o.pids["driver"] = os.Getpid()
+	return o, nil
+}
+
+// snapshot is the counters at one moment.
+type snapshot struct {
+	at           time.Time
+	mgrRequests  map[string]float64 // verb/resource/subresource
+	reconciles   map[string]float64 // result
+	apiByVerb    map[string]float64
+	apiByRes     map[string]float64 // group/resource/subresource
+	cpu          map[string]float64
+	machineBusy  float64
+	machineTotal float64
+}
+
+func (o *observer) take() (snapshot, error) {
+	s := snapshot{at: time.Now(), cpu: map[string]float64{}}
+	mgr, err := scrape(http.DefaultClient, o.managerURL, "cpbench_manager_requests_total", "controller_runtime_reconcile_total")
+	if err != nil {
+		return s, err
+	}
+	s.mgrRequests = sumBy(mgr, "cpbench_manager_requests_total", nil, "verb", "resource", "subresource")
+	s.reconciles = sumBy(mgr, "controller_runtime_reconcile_total", func(l map[string]string) bool { return l["controller"] == "wssendpoint" }, "result")
+	api, err := scrape(o.apiserver, o.apiURL, "apiserver_request_total")
+	if err != nil {
+		return s, err
+	}
+	s.apiByVerb = sumBy(api, "apiserver_request_total", nil, "verb")
+	s.apiByRes = sumBy(api, "apiserver_request_total", nil, "group", "resource", "subresource")
+	for name, pid := range o.pids {
+		if s.cpu[name], err = cpuSeconds(pid); err != nil {
+			return s, err
+		}
+	}
+	s.machineBusy, s.machineTotal, err = machineCPUSeconds()
+	return s, err
+}
+
+// window is what happened between two snapshots.
+type window struct {
+	Seconds         float64            `json:"seconds"`
+	ManagerRequests map[string]float64 `json:"managerRequests,omitempty"` // verb/resource/subresource
+	Reconciles      map[string]float64 `json:"reconciles,omitempty"`      // by result
+	APIByVerb       map[string]float64 `json:"apiserverRequestsByVerb"`
+	APIByResource   map[string]float64 `json:"apiserverRequestsByResource"`
+	CPUSeconds      map[string]float64 `json:"cpuSeconds"` // by process, and "machine" (everyone's)
+	CPUs            int                `json:"cpus"`
+}
+
+func (after snapshot) since(before snapshot) window {
+	w := window{
+		Seconds:         after.at.Sub(before.at).Seconds(),
+		ManagerRequests: diff(after.mgrRequests, before.mgrRequests),
+		Reconciles:      diff(after.reconciles, before.reconciles),
+		APIByVerb:       diff(after.apiByVerb, before.apiByVerb),
+		APIByResource:   diff(after.apiByRes, before.apiByRes),
+		CPUSeconds:      diff(after.cpu, before.cpu),
+		CPUs:            runtime.NumCPU(),
+	}
+	w.CPUSeconds["machine"] = after.machineBusy - before.machineBusy
+	return w
+}
+
+// share is the fraction of the machine's CPU capacity process used.
+func (w window) share(process string) float64 {
+	if w.Seconds <= 0 || w.CPUs == 0 {
+		return 0
+	}
+	return w.CPUSeconds[process] / (w.Seconds * float64(w.CPUs))
+}
+
+// managerCount sums the manager's requests matching verb/resource/subresource ("" matches any).
+func (w window) managerCount(verb, resource, sub string) float64 {
+	t := 0.0
+	for k, v := range w.ManagerRequests {
+		parts := splitKey(k)
+		kv, kr, ks := parts[0], parts[1], parts[2]
+		if (verb == "" || verb == kv) && (resource == "" || resource == kr) && (sub == "*" || sub == ks) {
+			t += v
+		}
+	}
+	return t
+}
+
+func splitKey(k string) [3]string {
+	var out [3]string
+	i := 0
+	start := 0
+	for j := 0; j < len(k) && i < 2; j++ {
+		if k[j] == '/' {
+			out[i] = k[start:j]
+			i++
+			start = j + 1
+		}
+	}
+	out[i] = k[start:]
+	return out
+}

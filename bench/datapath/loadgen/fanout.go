@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wss-operator/wss-operator/bench/datapath/internal/echo"
+	"github.com/wss-operator/wss-operator/bench/datapath/internal/wsframe"
+)
+
+// FanoutResult is the fan-out figure: what the clients received in the
+// window and what it cost the server.
+type FanoutResult struct {
+	Conns               int     `json:"conns"`
+	Opened              int     `json:"opened"`
+	OpenSec             float64 `json:"openSec"`
+	Senders             int     `json:"senders"`
+	SendIntervalMs      float64 `json:"sendIntervalMs"`
+	BroadcastIntervalMs float64 `json:"broadcastIntervalMs"`
+	// Broadcasts and Echoes are the messages the clients received in the
+	// window: pushed by the backend, and the echoes of their own.
+	Broadcasts int64 `json:"broadcasts"`
+	Echoes     int64 `json:"echoes"`
+	Sent       int64 `json:"sent"`
+	// DeliveredFraction is Broadcasts over what the backend's interval
+	// promises for Opened connections in the window (below 1: someone on
+	// the path could not keep up).
+	DeliveredFraction float64 `json:"deliveredFraction"`
+	// ServerCPUMsPer1000 is the server's CPU time per 1,000 messages
+	// received by the clients (broadcasts and echoes), in milliseconds;
+	// AuxCPUMsPer1000 the same for the backend.
+	ServerCPUMsPer1000 float64  `json:"serverCpuMsPer1000"`
+	AuxCPUMsPer1000    float64  `json:"auxCpuMsPer1000,omitempty"`
+	EchoLatency        *Latency `json:"echoLatency,omitempty"`
+}
+
+// runFanout opens o.count connections to the backend's /broadcast (from
+// -sources, round robin), lets a fraction o.senders of them send a
+// stamped message every o.sendInterval, and measures for the window how
+// late each pushed message arrived (its timestamp against the client's
+// clock: same machine, same clock) and what the server spent per message.
+func runFanout(ctx context.Context, o *options, cl *client, w *window, res *Result) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	octx, ocancel := context.WithTimeout(ctx, o.open)
+	conns := make([]*wsConn, o.count)
+	var (
+		next atomic.Int64
+		owg  sync.WaitGroup
+		e    errs
+	)
+	t0 := time.Now()
+	for range min(o.concurrency, o.count) {
+		owg.Add(1)
+		go func() {
+			defer owg.Done()
+			for octx.Err() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= o.count {
+					return
+				}
+				c, err := cl.dial(octx)
+				if err != nil {
+					e.add(err)
+					continue
+				}
+				conns[i] = c
+			}
+		}()
+	}
+	owg.Wait()
+	ocancel()
+	fr := &FanoutResult{Conns: o.count, OpenSec: time.Since(t0).Seconds(), SendIntervalMs: millis(o.sendInterval),
+		BroadcastIntervalMs: millis(o.broadcastInterval)}
+	open := conns[:0]
+	for _, c := range conns {
+		if c != nil {
+			open = append(open, c)
+		}
+	}
+	conns = open
+	defer func() {
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	}()
+	fr.Opened = len(conns)
+	if fr.Opened == 0 {
+		return fmt.Errorf("no connection opened: %s", e.first)
+	}
+	res.TLS = conns[0].facts()
+	fr.Senders = int(math.Ceil(o.senders * float64(len(conns))))
+
+	var (
+		wg                 sync.WaitGroup
+		mu                 sync.Mutex
+		samples, echoes    []time.Duration
+		nBcast, nEcho, nTx atomic.Int64
+	)
+	for i, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var local, localEcho []time.Duration
+			defer func() {
+				mu.Lock()
+				samples = append(samples, local...)
+				echoes = append(echoes, localEcho...)
+				mu.Unlock()
+			}()
+			buf := make([]byte, 256)
+			for {
+				h, err := wsframe.ReadHeader(c.br, int64(len(buf)))
+				if err == nil {
+					_, err = io.ReadFull(c.br, buf[:h.Length])
+				}
+				if err != nil {
+					if ctx.Err() == nil {
+						e.add(fmt.Errorf("connection %d: %w", i, err))
+					}
+					return
+				}
+				now := time.Now()
+				sent, kind, ok := echo.Stamped(buf[:h.Length])
+				if !ok || !w.measuring.Load() {
+					continue
+				}
+				switch kind {
+				case echo.KindBroadcast:
+					local = append(local, now.Sub(sent))
+					nBcast.Add(1)
+					w.count.Add(1)
+				case echo.KindClient:
+					localEcho = append(localEcho, now.Sub(sent))
+					nEcho.Add(1)
+					w.count.Add(1)
+				}
+			}
+		}()
+	}
+	// Senders start spread over one interval so they do not all fire at once.
+	for i := range fr.Senders {
+		c := conns[i*len(conns)/fr.Senders]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(o.sendInterval * time.Duration(i) / time.Duration(fr.Senders)):
+			}
+			mask := [4]byte{byte(i), 0x5a, 0xa5, 0x3c}
+			payload := make([]byte, o.size)
+			t := time.NewTicker(o.sendInterval)
+			defer t.Stop()
+			for {
+				echo.Stamp(payload, echo.KindClient)
+				if _, err := c.conn.Write(wsframe.Frame(wsframe.OpBinary, payload, &mask)); err != nil {
+					if ctx.Err() == nil {
+						e.add(fmt.Errorf("sending: %w", err))
+					}
+					return
+				}
+				if w.measuring.Load() {
+					nTx.Add(1)
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
+			}
+		}()
+	}
+	err := w.measure(ctx)
+	cancel()
+	for _, c := range conns {
+		_ = c.conn.SetDeadline(time.Now()) // unblock readers
+	}
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	fr.Broadcasts, fr.Echoes, fr.Sent = nBcast.Load(), nEcho.Load(), nTx.Load()
+	if o.broadcastInterval > 0 && w.elapsed > 0 {
+		fr.DeliveredFraction = float64(fr.Broadcasts) / (float64(fr.Opened) * w.elapsed.Seconds() / o.broadcastInterval.Seconds())
+	}
+	if n := fr.Broadcasts + fr.Echoes; n > 0 {
+		if w.server != nil {
+			fr.ServerCPUMsPer1000 = w.server.CPUSec * 1e3 / float64(n) * 1e3
+		}
+		if w.aux != nil {
+			fr.AuxCPUMsPer1000 = w.aux.CPUSec * 1e3 / float64(n) * 1e3
+		}
+	}
+	lat := summarize(samples)
+	res.Latency = &lat
+	if len(echoes) > 0 {
+		el := summarize(echoes)
+		fr.EchoLatency = &el
+	}
+	res.Fanout = fr
+	res.Size = o.size
+	res.Errors, res.FirstError = e.n.Load(), e.first
+	return nil
+}
+
+func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wss-operator/wss-operator/bench/datapath/internal/wsframe"
+)
+
+// IdleResult is the idle-connection memory figure.
+type IdleResult struct {
+	Conns            int     `json:"conns"`
+	Opened           int     `json:"opened"`
+	OpenSec          float64 `json:"openSec"`
+	SettleSec        float64 `json:"settleSec"`
+	ServerBeforeKiB  int64   `json:"serverBeforeKiB"`
+	ServerAfterKiB   int64   `json:"serverAfterKiB"`
+	ServerPerConnKiB float64 `json:"serverPerConnKiB"`
+	AuxBeforeKiB     int64   `json:"auxBeforeKiB,omitempty"`
+	AuxAfterKiB      int64   `json:"auxAfterKiB,omitempty"`
+	AuxPerConnKiB    float64 `json:"auxPerConnKiB,omitempty"`
+	ServerProcs      int     `json:"serverProcs"`
+}
+
+// runIdle opens o.count connections, sends one 64-byte message on each and
+// reads its echo, lets them sit for o.settle, and reports how much the
+// server's RSS grew per connection. Opening is bounded by o.duration.
+func runIdle(ctx context.Context, o *options, cl *client, sg, ag group, res *Result) error {
+	before, err := sg.sample()
+	if err != nil {
+		return err
+	}
+	auxBefore, err := ag.sample()
+	if err != nil {
+		return err
+	}
+	octx, cancel := context.WithTimeout(ctx, o.duration)
+	defer cancel()
+	conns := make([]*wsConn, o.count)
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+		e    errs
+	)
+	t0 := time.Now()
+	for range min(o.concurrency, o.count) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mask := [4]byte{1, 2, 3, 4}
+			frame := wsframe.Frame(wsframe.OpBinary, make([]byte, 64), &mask)
+			buf := make([]byte, 64+wsframe.MaxHeader)
+			for octx.Err() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= o.count {
+					return
+				}
+				c, err := cl.dial(octx)
+				if err == nil && o.idleEcho {
+					if err = c.roundTrip(frame, buf, 64); err != nil {
+						_ = c.Close()
+					}
+				}
+				if err != nil {
+					e.add(err)
+					continue
+				}
+				if res.TLS == nil && i == 0 {
+					res.TLS = c.facts()
+				}
+				conns[i] = c
+			}
+		}()
+	}
+	wg.Wait()
+	openSec := time.Since(t0).Seconds()
+	defer func() {
+		for _, c := range conns {
+			if c != nil {
+				_ = c.Close()
+			}
+		}
+	}()
+	opened := 0
+	for _, c := range conns {
+		if c != nil {
+			opened++
+		}
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(o.settle):
+	}
+	after, err := sg.sample()
+	if err != nil {
+		return err
+	}
+	auxAfter, err := ag.sample()
+	if err != nil {
+		return err
+	}
+	ir := &IdleResult{
+		Conns: o.count, Opened: opened, OpenSec: openSec, SettleSec: o.settle.Seconds(),
+		ServerBeforeKiB: before.RSSKiB, ServerAfterKiB: after.RSSKiB, ServerProcs: after.Procs,
+	}
+	if opened > 0 {
+		ir.ServerPerConnKiB = float64(after.RSSKiB-before.RSSKiB) / float64(opened)
+	}
+	if len(ag.pids) > 0 {
+		ir.AuxBeforeKiB, ir.AuxAfterKiB = auxBefore.RSSKiB, auxAfter.RSSKiB
+		if opened > 0 {
+			ir.AuxPerConnKiB = float64(auxAfter.RSSKiB-auxBefore.RSSKiB) / float64(opened)
+		}
+	}
+	res.Idle = ir
+	res.Count = int64(opened)
+	res.Errors, res.FirstError = e.n.Load(), e.first
+	return nil
+}

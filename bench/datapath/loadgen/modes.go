@@ -1,0 +1,248 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wss-operator/wss-operator/bench/datapath/internal/wsframe"
+)
+
+// errs counts failures and keeps the first message.
+type errs struct {
+	n     atomic.Int64
+	once  sync.Once
+	first string
+}
+
+func (e *errs) add(err error) {
+	e.n.Add(1)
+	e.once.Do(func() { e.first = err.Error() })
+}
+
+// runHandshakes measures full (or, with a session cache, resumed)
+// handshakes: connect, TLS, upgrade, close.
+func runHandshakes(ctx context.Context, o *options, cl *client, w *window, res *Result) error {
+	if cl.tlsConf != nil && o.mode == "resume" {
+		cl.tlsConf.ClientSessionCache = tls.NewLRUClientSessionCache(64)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		samples []time.Duration
+		resumed atomic.Int64
+		e       errs
+		facts   atomic.Pointer[tlsFacts]
+	)
+	for range o.concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			local := make([]time.Duration, 0, 4096)
+			for ctx.Err() == nil {
+				t0 := time.Now()
+				c, err := cl.dial(ctx)
+				if err != nil {
+					if ctx.Err() == nil {
+						e.add(err)
+						time.Sleep(5 * time.Millisecond)
+					}
+					continue
+				}
+				d := time.Since(t0)
+				if w.measuring.Load() {
+					local = append(local, d)
+					if c.tls != nil && c.tls.ConnectionState().DidResume {
+						resumed.Add(1)
+					}
+				}
+				if facts.Load() == nil {
+					facts.Store(c.facts())
+				}
+				w.count.Add(1)
+				_ = c.Close()
+			}
+			mu.Lock()
+			samples = append(samples, local...)
+			mu.Unlock()
+		}()
+	}
+	err := w.measure(ctx)
+	cancel()
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	res.TLS = facts.Load()
+	res.Errors, res.FirstError = e.n.Load(), e.first
+	lat := summarize(samples)
+	res.Latency = &lat
+	if cl.tlsConf != nil && len(samples) > 0 {
+		f := float64(resumed.Load()) / float64(len(samples))
+		res.ResumedFraction = &f
+	}
+	return nil
+}
+
+// runLatency measures message round trips, one in flight per connection.
+func runLatency(ctx context.Context, o *options, cl *client, w *window, res *Result) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	conns, err := openN(ctx, cl, o.concurrency)
+	if err != nil {
+		return err
+	}
+	res.TLS = conns[0].facts()
+	payload := make([]byte, o.size)
+	for i := range payload {
+		payload[i] = byte(i * 31)
+	}
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		samples []time.Duration
+		e       errs
+	)
+	for i, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { _ = c.Close() }()
+			mask := [4]byte{byte(i), 0x5a, 0xa5, 0x3c}
+			frame := wsframe.Frame(wsframe.OpBinary, payload, &mask)
+			buf := make([]byte, o.size+wsframe.MaxHeader)
+			local := make([]time.Duration, 0, 1<<16)
+			defer func() {
+				mu.Lock()
+				samples = append(samples, local...)
+				mu.Unlock()
+			}()
+			for ctx.Err() == nil {
+				t0 := time.Now()
+				if err := c.roundTrip(frame, buf, o.size); err != nil {
+					if ctx.Err() == nil {
+						e.add(err)
+					}
+					return
+				}
+				if w.measuring.Load() {
+					local = append(local, time.Since(t0))
+				}
+				w.count.Add(1)
+			}
+		}()
+	}
+	err = w.measure(ctx)
+	cancel()
+	for _, c := range conns {
+		_ = c.conn.SetDeadline(time.Now()) // unblock readers
+	}
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	res.Errors, res.FirstError = e.n.Load(), e.first
+	lat := summarize(samples)
+	res.Latency = &lat
+	return nil
+}
+
+// runThroughput measures one-way payload bytes per second, backend to client.
+func runThroughput(ctx context.Context, o *options, cl *client, w *window, res *Result) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cl.bufSize = 64 << 10
+	conns, err := openN(ctx, cl, o.concurrency)
+	if err != nil {
+		return err
+	}
+	res.TLS = conns[0].facts()
+	var (
+		wg    sync.WaitGroup
+		e     errs
+		bytes atomic.Int64
+	)
+	for _, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { _ = c.Close() }()
+			for ctx.Err() == nil {
+				n, err := c.readPayload()
+				if err != nil {
+					if ctx.Err() == nil {
+						e.add(err)
+					}
+					return
+				}
+				if w.measuring.Load() {
+					bytes.Add(n)
+				}
+				w.count.Add(1)
+			}
+		}()
+	}
+	err = w.measure(ctx)
+	cancel()
+	for _, c := range conns {
+		_ = c.conn.SetDeadline(time.Now())
+	}
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	res.Errors, res.FirstError = e.n.Load(), e.first
+	res.Bytes = bytes.Load()
+	res.MBPerSec = float64(res.Bytes) / w.elapsed.Seconds() / 1e6
+	return nil
+}
+
+// openN opens n connections with up to 64 dials in flight.
+func openN(ctx context.Context, cl *client, n int) ([]*wsConn, error) {
+	conns := make([]*wsConn, n)
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+		e    errs
+	)
+	for range min(n, 64) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				c, err := cl.dial(ctx)
+				if err != nil {
+					e.add(err)
+					return
+				}
+				conns[i] = c
+			}
+		}()
+	}
+	wg.Wait()
+	if e.n.Load() > 0 || ctx.Err() != nil {
+		for _, c := range conns {
+			if c != nil {
+				_ = c.Close()
+			}
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("opening %d connections: %d failed, first: %s", n, e.n.Load(), e.first)
+	}
+	if n == 0 {
+		return nil, errors.New("no connections to open")
+	}
+	return conns, nil
+}
