@@ -39,6 +39,21 @@ func readValues(g Gomega, name string) map[string]any {
 	return v
 }
 
+// rendered is render that expects the chart to render.
+func rendered(g Gomega, args ...string) []*unstructured.Unstructured {
+	objs, err := render(args...)
+	g.Expect(err).NotTo(HaveOccurred())
+	return objs
+}
+
+// valuesArgs are the arguments for a values file of the chart (none for "").
+func valuesArgs(file string) []string {
+	if file == "" {
+		return nil
+	}
+	return []string{"--values", filepath.Join(chartDir(), file)}
+}
+
 // readChartFile decodes a YAML file of the chart into out.
 func readChartFile(g Gomega, name string, out any) {
 	data, err := os.ReadFile(filepath.Join(chartDir(), name))

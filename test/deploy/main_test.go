@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	. "github.com/onsi/gomega"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -165,21 +164,6 @@ func render(args ...string) ([]*unstructured.Unstructured, error) {
 		return nil, err
 	}
 	return testenv.DecodeObjects([]byte(out), "helm template")
-}
-
-// rendered is render that expects the chart to render.
-func rendered(g Gomega, args ...string) []*unstructured.Unstructured {
-	objs, err := render(args...)
-	g.Expect(err).NotTo(HaveOccurred())
-	return objs
-}
-
-// valuesArgs are the arguments for a values file of the chart (none for "").
-func valuesArgs(file string) []string {
-	if file == "" {
-		return nil
-	}
-	return []string{"--values", filepath.Join(chartDir(), file)}
 }
 
 // find returns the one object of kind (and name, unless empty) in objs.
