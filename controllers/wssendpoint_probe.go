@@ -47,7 +47,18 @@ func (r *WSSEndpointReconciler) reconcileProbe(ctx context.Context, s *scope) er
 		return err
 	}
 	p.url, p.compatKey = target.URL, target.CompatKey
-	r.Prober.Upsert(target)
+	if first := r.Prober.Upsert(target); first != nil {
+		// The first probe of a rolled-out endpoint: wait for it (at most the
+		// probe's timeout and a second), so Ready is decided in this
+		// reconcile and "waiting for the first probe" costs no status write.
+		wait := time.NewTimer(target.Timeout + time.Second)
+		select {
+		case <-first:
+		case <-wait.C:
+		case <-ctx.Done():
+		}
+		wait.Stop()
+	}
 	if res, ok := r.Prober.Latest(key); ok {
 		p.result = &res
 		p.now = r.now()
