@@ -41,6 +41,23 @@ func withNginx(server, location string) func(*testing.T, pemSet, *pki) string {
 	}
 }
 
+// withHAProxy serves a PEM set with HAProxy in mode in front of the backend
+// that backend starts.
+func withHAProxy(mode string, backend func(*testing.T) string, timeouts string) func(*testing.T, pemSet, *pki) string {
+	return func(t *testing.T, set pemSet, _ *pki) string {
+		return haproxy(t, set, mode, backend(t), timeouts).addr
+	}
+}
+
+// withStunnel serves a PEM set with stunnel in front of the backend that
+// backend starts.
+func withStunnel(backend func(*testing.T) string) func(*testing.T, pemSet, *pki) string {
+	return func(t *testing.T, set pemSet, _ *pki) string { return stunnel(t, set, backend(t)).addr }
+}
+
+// withPHP serves a PEM set with PHP's TLS stream server.
+func withPHP(t *testing.T, set pemSet, _ *pki) string { return phpTLS(t, set).addr }
+
 func nginxMTLS(t *testing.T, set pemSet, p *pki) string {
 	dir := t.TempDir()
 	ca := writeFile(t, dir, "client-ca.crt", p.clientCAPEM)
@@ -113,56 +130,40 @@ func corpus() []corpusCase {
 			reason: wssv1.ReasonUpgradeRejected, phase: probe.PhaseUpgrade, check: msg("The plain HTTP request was sent to HTTPS port")},
 
 		// HAProxy
-		{name: "haproxy/healthy", set: good, serve: func(t *testing.T, set pemSet, _ *pki) string {
-			return haproxy(t, set, "http", echoBackend(t), "").addr
-		}, reason: wssv1.ReasonHealthy},
-		{name: "haproxy/incomplete chain", set: func(p *pki) pemSet { return p.incomplete }, serve: func(t *testing.T, set pemSet, _ *pki) string {
-			return haproxy(t, set, "http", echoBackend(t), "").addr
-		}, reason: wssv1.ReasonChainIncomplete, phase: probe.PhaseTLS, inspect: wssv1.ReasonChainIncomplete},
-		{name: "haproxy/backend down (mode http)", set: good, serve: func(t *testing.T, set pemSet, _ *pki) string {
-			return haproxy(t, set, "http", deadPort(t), "").addr
-		}, reason: wssv1.ReasonBackendUnavailable, phase: probe.PhaseUpgrade, check: msg("503")},
-		{name: "haproxy/backend down (mode tcp)", set: good, serve: func(t *testing.T, set pemSet, _ *pki) string {
-			return haproxy(t, set, "tcp", deadPort(t), "").addr
-		}, reason: wssv1.ReasonBackendUnavailable, phase: probe.PhaseUpgrade, check: msg("could not reach its backend")},
-		{name: "haproxy/idle cut by timeout tunnel 2s", set: good, serve: func(t *testing.T, set pemSet, _ *pki) string {
-			return haproxy(t, set, "http", echoBackend(t), "timeout tunnel 2s").addr
-		}, tweak: func(_ *testing.T, o *probe.Options, _ *pki) { o.Idle = 4 * time.Second },
+		{name: "haproxy/healthy", set: good, serve: withHAProxy("http", echoBackend, ""), reason: wssv1.ReasonHealthy},
+		{name: "haproxy/incomplete chain", set: func(p *pki) pemSet { return p.incomplete }, serve: withHAProxy("http", echoBackend, ""),
+			reason: wssv1.ReasonChainIncomplete, phase: probe.PhaseTLS, inspect: wssv1.ReasonChainIncomplete},
+		{name: "haproxy/backend down (mode http)", set: good, serve: withHAProxy("http", deadPort, ""),
+			reason: wssv1.ReasonBackendUnavailable, phase: probe.PhaseUpgrade, check: msg("503")},
+		{name: "haproxy/backend down (mode tcp)", set: good, serve: withHAProxy("tcp", deadPort, ""),
+			reason: wssv1.ReasonBackendUnavailable, phase: probe.PhaseUpgrade, check: msg("could not reach its backend")},
+		{name: "haproxy/idle cut by timeout tunnel 2s", set: good, serve: withHAProxy("http", echoBackend, "timeout tunnel 2s"),
+			tweak:  func(_ *testing.T, o *probe.Options, _ *pki) { o.Idle = 4 * time.Second },
 			reason: wssv1.ReasonIdleTimeout, phase: probe.PhaseIdle, check: msg("timeout tunnel")},
 
 		// stunnel: an L4 terminator
-		{name: "stunnel/healthy", set: good, serve: func(t *testing.T, set pemSet, _ *pki) string {
-			return stunnel(t, set, echoBackend(t)).addr
-		}, reason: wssv1.ReasonHealthy},
-		{name: "stunnel/backend down", set: good, serve: func(t *testing.T, set pemSet, _ *pki) string {
-			return stunnel(t, set, deadPort(t)).addr
-		}, reason: wssv1.ReasonBackendUnavailable, phase: probe.PhaseUpgrade, check: msg("could not reach its backend")},
-		{name: "stunnel/ws:// to the TLS port", set: good, url: "ws://echo.test/ws", serve: func(t *testing.T, set pemSet, _ *pki) string {
-			return stunnel(t, set, echoBackend(t)).addr
-		}, reason: wssv1.ReasonUnknown, phase: probe.PhaseUpgrade, check: msg("this port speaks TLS", "wss://")},
+		{name: "stunnel/healthy", set: good, serve: withStunnel(echoBackend), reason: wssv1.ReasonHealthy},
+		{name: "stunnel/backend down", set: good, serve: withStunnel(deadPort),
+			reason: wssv1.ReasonBackendUnavailable, phase: probe.PhaseUpgrade, check: msg("could not reach its backend")},
+		{name: "stunnel/ws:// to the TLS port", set: good, url: "ws://echo.test/ws", serve: withStunnel(echoBackend),
+			reason: wssv1.ReasonUnknown, phase: probe.PhaseUpgrade, check: msg("this port speaks TLS", "wss://")},
 
 		// PHP stream_socket_server('tls://…') serving testdata/ws_echo.php
-		{name: "php/healthy", set: good, serve: func(t *testing.T, set pemSet, _ *pki) string { return phpTLS(t, set).addr },
-			reason: wssv1.ReasonHealthy},
-		{name: "php/RSA key of another certificate", set: func(p *pki) pemSet { return p.rsaKey },
-			serve:  func(t *testing.T, set pemSet, _ *pki) string { return phpTLS(t, set).addr },
+		{name: "php/healthy", set: good, serve: withPHP, reason: wssv1.ReasonHealthy},
+		{name: "php/RSA key of another certificate", set: func(p *pki) pemSet { return p.rsaKey }, serve: withPHP,
 			reason: wssv1.ReasonConnectionReset, phase: probe.PhaseTLS, inspect: wssv1.ReasonKeyMismatch,
 			check: msg("without sending a single byte", "error log")},
-		{name: "php/EC key beside RSA certificate", set: func(p *pki) pemSet { return p.ecKeyRSACert },
-			serve:  func(t *testing.T, set pemSet, _ *pki) string { return phpTLS(t, set).addr },
+		{name: "php/EC key beside RSA certificate", set: func(p *pki) pemSet { return p.ecKeyRSACert }, serve: withPHP,
 			reason: wssv1.ReasonNoSharedCipher, phase: probe.PhaseTLS, inspect: wssv1.ReasonKeyMismatch,
 			check: msg("(1) the server's private key does not belong to its certificate", "wss-operator inspect")},
-		{name: "php/leaf after its intermediate", set: func(p *pki) pemSet { return p.misordered },
-			serve: func(t *testing.T, set pemSet, _ *pki) string { return phpTLS(t, set).addr },
-			// The intermediate's EC key slot gets the leaf's RSA key: no usable pair.
+		// The intermediate's EC key slot gets the leaf's RSA key: no usable pair.
+		{name: "php/leaf after its intermediate", set: func(p *pki) pemSet { return p.misordered }, serve: withPHP,
 			reason: wssv1.ReasonNoSharedCipher, phase: probe.PhaseTLS, inspect: wssv1.ReasonChainMisordered,
 			check: msg("a certificate file that starts with an intermediate instead of the leaf", "wss-operator inspect")},
-		{name: "php/encrypted key, no passphrase", set: func(p *pki) pemSet { return p.encryptedKey },
-			serve:  func(t *testing.T, set pemSet, _ *pki) string { return phpTLS(t, set).addr },
+		{name: "php/encrypted key, no passphrase", set: func(p *pki) pemSet { return p.encryptedKey }, serve: withPHP,
 			reason: wssv1.ReasonConnectionReset, phase: probe.PhaseTLS, inspect: wssv1.ReasonEncryptedPrivateKey,
 			check: msg("without sending a single byte", "encrypted")},
-		{name: "php/ws:// to the TLS port", set: good, url: "ws://echo.test/ws",
-			serve:  func(t *testing.T, set pemSet, _ *pki) string { return phpTLS(t, set).addr },
+		{name: "php/ws:// to the TLS port", set: good, url: "ws://echo.test/ws", serve: withPHP,
 			reason: wssv1.ReasonUnknown, phase: probe.PhaseUpgrade, check: msg("this port speaks TLS")},
 	}
 }
@@ -170,7 +171,7 @@ func corpus() []corpusCase {
 // TestCorpus probes every real server and checks the verdict.
 func TestCorpus(t *testing.T) {
 	t.Parallel()
-	p := corpusPKI(t)
+	p := corpusPKI()
 	for _, tc := range corpus() {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -202,7 +203,7 @@ func TestCorpus(t *testing.T) {
 // files are clean.
 func TestInspectAgrees(t *testing.T) {
 	t.Parallel()
-	p := corpusPKI(t)
+	p := corpusPKI()
 	for _, tc := range corpus() {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
