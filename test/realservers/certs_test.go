@@ -12,7 +12,6 @@ import (
 // pemSet is what a server is given: tls.crt (leaf, then what else it
 // sends), tls.key, and the root the probe trusts.
 type pemSet struct {
-	name      string
 	cert, key []byte
 	// root is the CA the probing client trusts (--ca).
 	root []byte
@@ -57,9 +56,7 @@ func newPKI() *pki {
 	root := ca(nil, "Corpus Root")
 	inter := ca(root, "Corpus Intermediate")
 	clientCA := ca(nil, "Corpus Client CA")
-	set := func(name string, cert, key []byte) pemSet {
-		return pemSet{name: name, cert: cert, key: key, root: root.CertPEM}
-	}
+	set := func(cert, key []byte) pemSet { return pemSet{cert: cert, key: key, root: root.CertPEM} }
 
 	lk := certtest.NewKey(certtest.RSA, 2048)
 	good := leaf(inter, lk, certtest.Options{Hosts: []string{"echo.test"}})
@@ -67,24 +64,24 @@ func newPKI() *pki {
 		NotBefore: time.Now().Add(-60 * 24 * time.Hour), NotAfter: time.Now().Add(-24 * time.Hour)})
 	wrongHost := leaf(inter, lk, certtest.Options{Hosts: []string{"other.test"}})
 	p := &pki{
-		good:         set("good", good.ChainPEM(), good.KeyPEM),
-		incomplete:   set("incomplete chain", good.CertPEM, good.KeyPEM),
-		expired:      set("expired", expired.ChainPEM(), good.KeyPEM),
-		wrongHost:    set("wrong host", wrongHost.ChainPEM(), good.KeyPEM),
-		ecKeyRSACert: set("EC key beside an RSA certificate", good.ChainPEM(), certtest.KeyPEM(certtest.NewKey(certtest.ECDSAP256, 0), certtest.PKCS8)),
-		rsaKey:       set("RSA key of another certificate", good.ChainPEM(), certtest.KeyPEM(certtest.NewKey(certtest.RSA, 2048), certtest.PKCS8)),
-		misordered:   set("misordered chain", certtest.PEMs(inter, good), good.KeyPEM),
+		good:         set(good.ChainPEM(), good.KeyPEM),
+		incomplete:   set(good.CertPEM, good.KeyPEM),
+		expired:      set(expired.ChainPEM(), good.KeyPEM),
+		wrongHost:    set(wrongHost.ChainPEM(), good.KeyPEM),
+		ecKeyRSACert: set(good.ChainPEM(), certtest.KeyPEM(certtest.NewKey(certtest.ECDSAP256, 0), certtest.PKCS8)),
+		rsaKey:       set(good.ChainPEM(), certtest.KeyPEM(certtest.NewKey(certtest.RSA, 2048), certtest.PKCS8)),
+		misordered:   set(certtest.PEMs(inter, good), good.KeyPEM),
 		// As `openssl pkey -aes256` protects a key, for people who then
 		// forget to configure the passphrase.
-		encryptedKey: set("encrypted key", good.ChainPEM(), good.PKCS8EncryptedKeyPEM("corpus")),
+		encryptedKey: set(good.ChainPEM(), good.PKCS8EncryptedKeyPEM("corpus")),
 		clientCAPEM:  clientCA.CertPEM,
 	}
 
 	cliKey := certtest.NewKey(certtest.ECDSAP256, 0)
 	clientOpts := certtest.Options{CommonName: "client", ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
 	client := leaf(clientCA, cliKey, clientOpts)
-	p.client = pemSet{name: "client", cert: client.CertPEM, key: client.KeyPEM}
+	p.client = pemSet{cert: client.CertPEM, key: client.KeyPEM}
 	untrusted := leaf(ca(nil, "Stranger CA"), cliKey, clientOpts)
-	p.untrustedClient = pemSet{name: "untrusted client", cert: untrusted.CertPEM, key: untrusted.KeyPEM}
+	p.untrustedClient = pemSet{cert: untrusted.CertPEM, key: untrusted.KeyPEM}
 	return p
 }
