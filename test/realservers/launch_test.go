@@ -4,10 +4,19 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/wss-operator/wss-operator/internal/wstest"
 )
+
+// expand replaces {KEY} in tmpl with vars[KEY].
+func expand(tmpl string, vars map[string]string) string {
+	for k, v := range vars {
+		tmpl = strings.ReplaceAll(tmpl, "{"+k+"}", v)
+	}
+	return tmpl
+}
 
 // wsProxy is the nginx location that proxies WebSockets correctly.
 const wsProxy = `proxy_http_version 1.1;

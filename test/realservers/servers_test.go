@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -131,11 +130,3 @@ func start(t *testing.T, dir string, port int, argv []string, logs ...string) *s
 // server behind the TLS terminators, stopped at the end of the test; it
 // returns its address.
 func echoBackend(t *testing.T) string { return wstest.ServeHTTP(t, wstest.Echo{}) }
-
-// expand replaces {KEY} in tmpl with vars[KEY].
-func expand(tmpl string, vars map[string]string) string {
-	for k, v := range vars {
-		tmpl = strings.ReplaceAll(tmpl, "{"+k+"}", v)
-	}
-	return tmpl
-}
