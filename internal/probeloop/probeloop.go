@@ -266,13 +266,6 @@ func (p *Prober) Latest(key types.NamespacedName) (Result, bool) {
 	return r, ok
 }
 
-// Targets returns how many endpoints are scheduled.
-func (p *Prober) Targets() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.entries)
-}
-
 // launch starts e's loop; p.mu is held.
 func (p *Prober) launch(e *entry) {
 	ctx, cancel := context.WithCancel(p.ctx)

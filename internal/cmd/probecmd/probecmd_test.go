@@ -7,19 +7,18 @@ import (
 	"encoding/pem"
 	"io"
 	"log"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/coder/websocket"
 	. "github.com/onsi/gomega"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 	"github.com/wss-operator/wss-operator/internal/certinfo"
 	"github.com/wss-operator/wss-operator/internal/probe"
+	"github.com/wss-operator/wss-operator/internal/wstest"
 )
 
 func run(args ...string) (code int, stdout, stderr string) {
@@ -37,26 +36,11 @@ func writeFile(t *testing.T, name, data string) string {
 	return p
 }
 
-// echoServer is a real WebSocket echo server on loopback (TLS when tls is
-// true, with httptest's certificate for 127.0.0.1); it returns the server.
+// echoServer is the WebSocket echo (wstest.Echo) on loopback (TLS when tls
+// is true, with httptest's certificate for 127.0.0.1); it returns the server.
 func echoServer(t *testing.T, tls bool) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow() //nolint:errcheck // test server
-		for {
-			typ, b, err := c.Read(r.Context())
-			if err != nil {
-				return
-			}
-			if err := c.Write(r.Context(), typ, b); err != nil {
-				return
-			}
-		}
-	}))
+	srv := httptest.NewUnstartedServer(wstest.Echo{})
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	if tls {
 		srv.StartTLS()
