@@ -113,7 +113,7 @@ type checker struct {
 
 	certs   []*x509.Certificate // tls.crt, file order
 	leafIdx int                 // index of the leaf in certs, -1 when none
-	rel     *relation           // issuer relation over certs
+	rel     *certinfo.Relation  // issuer relation over certs
 	// anchoredPath is the path checkChain found from the leaf to a trust
 	// anchor, nil when it found none (or did not run).
 	anchoredPath []int
@@ -184,8 +184,8 @@ func (c *checker) run() {
 		c.caCerts = c.parseCertFile(c.in.CA, c.caName)
 	}
 	if len(c.certs) > 0 {
-		c.rel = newRelation(c.certs)
-		c.leafIdx = c.rel.leaf()
+		c.rel = certinfo.NewRelation(c.certs)
+		c.leafIdx = c.rel.Leaf()
 		c.checkOrder()
 		c.checkKeyMatch()
 		c.checkChain()

@@ -12,5 +12,7 @@
 // what is wrong and in which file or Secret key; Fix gives the one-line remedy
 // for a reason. The `wss-operator inspect` subcommand prints a Report, and the
 // controller calls Check on a Secret's tls.crt, tls.key and ca.crt before
-// anything serves them. Messages never contain key material.
+// anything serves them. Messages never contain key material. Who issued
+// whom, self-signed and insecure signatures are internal/certinfo's answers,
+// the same the live probe uses.
 package certcheck
