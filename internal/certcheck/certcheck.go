@@ -84,6 +84,11 @@ func (r Report) Error() (Finding, bool) {
 	return Finding{}, false
 }
 
+// Fix is the one-line remedy for an inspect reason (the inspection remedy
+// of api/v1alpha1's remedy table, which the README shows), "" for any other
+// reason.
+func Fix(reason string) string { return wssv1.Remedy(wssv1.ByInspect, reason) }
+
 // rank orders findings: a problem that makes later checks meaningless comes
 // first. Warnings come after errors (see sortFindings).
 var rank = map[string]int{
