@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+	"github.com/wss-operator/wss-operator/internal/certinfo"
 	"github.com/wss-operator/wss-operator/internal/injection"
 	"github.com/wss-operator/wss-operator/internal/probeloop"
 )
@@ -269,8 +270,7 @@ func leafSHA256(c *certFacts) string {
 	if c == nil || c.report == nil || c.report.Leaf == nil {
 		return ""
 	}
-	sum := sha256.Sum256(c.report.Leaf.Raw)
-	return hex.EncodeToString(sum[:])
+	return certinfo.Fingerprint(c.report.Leaf)
 }
 
 // compatKey identifies what decides which clients can connect: the TLS

@@ -1,8 +1,6 @@
 package controllers
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strings"
 
@@ -11,6 +9,7 @@ import (
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 	"github.com/wss-operator/wss-operator/internal/certcheck"
+	"github.com/wss-operator/wss-operator/internal/certinfo"
 )
 
 // computeStatus decides every condition and status field from what the
@@ -148,10 +147,9 @@ func setCertificateStatus(ep *wssv1.WSSEndpoint, f facts) {
 	st.ChainLength = int32(report.ChainLength)
 	if leaf := report.Leaf; leaf != nil {
 		nb, na := metav1.NewTime(leaf.NotBefore.UTC()), metav1.NewTime(leaf.NotAfter.UTC())
-		sum := sha256.Sum256(leaf.Raw)
 		st.NotBefore, st.NotAfter = &nb, &na
 		st.SerialNumber = leaf.SerialNumber.Text(16)
-		st.SHA256 = hex.EncodeToString(sum[:])
+		st.SHA256 = certinfo.Fingerprint(leaf)
 		st.Issuer = leaf.Issuer.String()
 		st.DNSNames = leaf.DNSNames
 	}

@@ -108,7 +108,7 @@ func TestUsageErrors(t *testing.T) {
 func TestHealthyTextWithFlagsBeforeURL(t *testing.T) {
 	g := NewWithT(t)
 	srv := echoServer(t, true)
-	ca := writeFile(t, "ca.crt", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})))
+	ca := caFile(t, srv)
 	url := "wss://" + srv.Listener.Addr().String() + "/ws"
 
 	code, stdout, stderr := run("--ca", ca, "--timeout", "20s", url)
@@ -185,4 +185,11 @@ func TestWriteTextIdle(t *testing.T) {
 	g.Expect(out).To(ContainSubstring("timings (ms):   connect 1.00, tls 2.00, upgrade 1.00, ping 0.50, idle 2000.00, total 2004.50\n"))
 	g.Expect(out).To(ContainSubstring("proxy_read_timeout"))
 	g.Expect(out).To(ContainSubstring("timeout tunnel"))
+}
+
+// caFile writes the certificate of the TLS test server srv to a ca.crt for
+// --ca and returns its path.
+func caFile(t *testing.T, srv *httptest.Server) string {
+	t.Helper()
+	return writeFile(t, "ca.crt", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})))
 }
