@@ -3,7 +3,6 @@ package controllers_test
 import (
 	"context"
 	"crypto/tls"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -16,7 +15,7 @@ import (
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 	"github.com/wss-operator/wss-operator/internal/certinfo"
 	"github.com/wss-operator/wss-operator/internal/certtest"
-	"github.com/wss-operator/wss-operator/internal/testenv"
+	"github.com/wss-operator/wss-operator/internal/wstest"
 )
 
 // TestMonitorOnlyEndpoint: a monitor-only endpoint pointed at a loopback
@@ -43,7 +42,7 @@ func TestMonitorOnlyEndpoint(t *testing.T) {
 	}
 	first := intermediate.Issue(certtest.Options{Hosts: []string{host}})
 	use(first, true)
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(testenv.EchoHandler))
+	srv := httptest.NewUnstartedServer(wstest.Echo{})
 	srv.TLS = &tls.Config{GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return serving.Load(), nil }}
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
@@ -109,10 +108,7 @@ func TestMonitorOnlyEndpoint(t *testing.T) {
 	expectCondition(t, g, ns, "chat", wssv1.ConditionReady, metav1.ConditionTrue, wssv1.ReasonSucceeded)
 
 	// Nothing listens.
-	gone, err := net.Listen("tcp", "127.0.0.1:0")
-	g.Expect(err).NotTo(HaveOccurred())
-	net0.Route(route, gone.Addr().String())
-	g.Expect(gone.Close()).To(Succeed())
+	net0.Route(route, wstest.FreeAddr(t).String())
 	expectReason(wssv1.ReasonConnectionRefused)
 	g.Expect(getEndpoint(g, ctx, ns, "chat").Status.Handshake.Phase).To(Equal("connect"))
 }
