@@ -1,12 +1,14 @@
 package proxy
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -18,6 +20,8 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/funcr"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wss-operator/wss-operator/internal/wsframe"
 )
 
 // testBackend is a plain ws:// + HTTP server on loopback, built on
@@ -41,13 +45,13 @@ func startBackend(t testing.TB) *testBackend {
 	mux.HandleFunc("/echo", b.echo)
 	mux.HandleFunc("/big", b.big)
 	// /drop completes the upgrade and then closes the TCP connection at once.
-	mux.HandleFunc("/drop", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("/drop", func(w http.ResponseWriter, r *http.Request) {
 		c, _, err := http.NewResponseController(w).Hijack()
 		if err != nil {
 			return
 		}
 		_, _ = c.Write([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-			"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"))
+			"Sec-WebSocket-Accept: " + wsframe.AcceptKey(r.Header.Get("Sec-WebSocket-Key")) + "\r\n\r\n"))
 		c.Close()
 	})
 	mux.HandleFunc("/reject", func(w http.ResponseWriter, _ *http.Request) {
@@ -238,6 +242,60 @@ func dialWS(ctx context.Context, p *testProxy, path string, roots *x509.CertPool
 		c.SetReadLimit(64 << 20)
 	}
 	return c, resp, err
+}
+
+// wsKey is the Sec-WebSocket-Key of the hand-rolled upgrades (the example
+// of RFC 6455 section 1.3).
+const wsKey = "dGhlIHNhbXBsZSBub25jZQ=="
+
+// testMask is the masking key of the tests' hand-built client frames.
+var testMask = [4]byte{0xa1, 0xb2, 0xc3, 0xd4}
+
+// rawWS is a hand-rolled WebSocket client, for byte-exact control of frames.
+type rawWS struct {
+	conn *tls.Conn
+	br   *bufio.Reader
+}
+
+// dialRawWS upgrades a fresh TLS connection to the proxy at path.
+func dialRawWS(t *testing.T, p *testProxy, roots *x509.CertPool, path string) *rawWS {
+	t.Helper()
+	c, err := tls.Dial("tcp", p.Addr().String(), &tls.Config{RootCAs: roots, ServerName: "localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	_, err = io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"+
+		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: "+wsKey+"\r\n\r\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols || resp.Header.Get("Sec-WebSocket-Accept") != wsframe.AcceptKey(wsKey) {
+		t.Fatalf("upgrade: %s %v", resp.Status, resp.Header)
+	}
+	return &rawWS{conn: c, br: br}
+}
+
+// readFrame reads one frame (from the backend, so unmasked).
+func (r *rawWS) readFrame() (opcode byte, payload []byte, err error) {
+	h, err := wsframe.ReadHeader(r.br, 64<<20)
+	if err != nil {
+		return 0, nil, err
+	}
+	payload = make([]byte, h.Length)
+	_, err = io.ReadFull(r.br, payload)
+	return h.Opcode, payload, err
+}
+
+// clientFrame is a final client frame, masked with testMask.
+func clientFrame(opcode byte, payload []byte) []byte {
+	return wsframe.Frame(opcode, payload, &testMask)
 }
 
 func httpsClient(roots *x509.CertPool) *http.Client {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/coder/websocket"
 	. "github.com/onsi/gomega"
+
+	"github.com/wss-operator/wss-operator/internal/wsframe"
 )
 
 // A backend that closes the TCP connection: the client is told (TLS
@@ -21,7 +23,7 @@ func TestBackendHangUpThenClientGrace(t *testing.T) {
 	be := startBackend(t)
 	cs := newCertSetup(t, false)
 	p := startProxy(t, Config{Backend: be.addr, CertDir: cs.dir})
-	ws := dialRawWSPath(t, p, cs.ca.pool(), "/drop")
+	ws := dialRawWS(t, p, cs.ca.pool(), "/drop")
 	// close_notify arrives as EOF; the client keeps its side open.
 	_ = ws.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	_, err := ws.br.ReadByte()
@@ -44,12 +46,12 @@ func TestClientResetWhileParked(t *testing.T) {
 	p := startProxy(t, Config{Backend: be.addr, CertDir: cs.dir})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	ws := dialRawWS(t, p, cs.ca.pool())
-	_, err := ws.conn.Write(maskedFrame(0x81, []byte("hi")))
+	ws := dialRawWS(t, p, cs.ca.pool(), "/echo")
+	_, err := ws.conn.Write(clientFrame(wsframe.OpText, []byte("hi")))
 	g.Expect(err).NotTo(HaveOccurred())
 	op, msg, err := ws.readFrame()
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(op).To(Equal(byte(1)))
+	g.Expect(op).To(Equal(byte(wsframe.OpText)))
 	g.Expect(string(msg)).To(Equal("hi"))
 	if getPoller() != nil {
 		g.Eventually(func() int { return parkedPumps(p) }, 5*time.Second, 20*time.Millisecond).Should(Equal(2))
