@@ -9,11 +9,6 @@ import (
 	. "github.com/onsi/gomega"
 )
 
-func TestAcceptKeyRFC6455Example(t *testing.T) {
-	// RFC 6455 section 1.3.
-	NewWithT(t).Expect(acceptKey("dGhlIHNhbXBsZSBub25jZQ==")).To(Equal("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="))
-}
-
 func TestParseUpgradeResponse(t *testing.T) {
 	tests := []struct {
 		name       string
