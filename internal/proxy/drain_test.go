@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"bytes"
-	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -36,26 +35,21 @@ func stopAndWait(t *testing.T, p *testProxy) time.Duration {
 func TestDrainSendsGoingAwayToEverySide(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
-	be := startBackend(t)
-	cs := newCertSetup(t, false)
 	const budget = 20 * time.Second
-	p := startProxy(t, Config{Backend: be.addr, CertDir: cs.dir, DrainTimeout: budget})
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+	be, cs, p := startEnv(t, false, Config{DrainTimeout: budget})
+	ctx := testContext(t, 60*time.Second)
 
 	// Idle clients.
 	const idle = 20
 	var clients []*websocket.Conn
 	for range idle {
-		c, _, err := dialWS(ctx, p, "/echo", cs.ca.pool(), nil)
-		g.Expect(err).NotTo(HaveOccurred())
+		c := dialEcho(t, ctx, p, cs.ca.pool())
 		g.Expect(echoOnce(ctx, c, []byte("hello"))).To(Succeed())
 		clients = append(clients, c)
 	}
 	// A client in the middle of a fragmented message: the close frame goes
 	// to the backend between two fragments (RFC 6455 5.4 allows it).
-	frag, _, err := dialWS(ctx, p, "/echo", cs.ca.pool(), nil)
-	g.Expect(err).NotTo(HaveOccurred())
+	frag := dialEcho(t, ctx, p, cs.ca.pool())
 	w, err := frag.Writer(ctx, websocket.MessageText)
 	g.Expect(err).NotTo(HaveOccurred())
 	_, err = w.Write([]byte("first fragment"))
@@ -76,11 +70,9 @@ func TestDrainSendsGoingAwayToEverySide(t *testing.T) {
 		resp.Body.Close()
 		httpDone <- string(b)
 	}()
-	g.Eventually(func() float64 { return metricValue(t, p.reg, MetricConnectionsActive, nil) }).Should(Equal(float64(idle + 3)))
+	g.Eventually(p.metricFunc(t, MetricConnectionsActive)).Should(Equal(float64(idle + 3)))
 	// The big frame is on its way (and stuck, as its client does not read).
-	g.Eventually(func() float64 {
-		return metricValue(t, p.reg, MetricBytes, map[string]string{"direction": DirectionBackendToClient})
-	}, 10*time.Second).Should(BeNumerically(">", 1<<20))
+	g.Eventually(p.metricFunc(t, MetricBytes, "direction", DirectionBackendToClient), 10*time.Second).Should(BeNumerically(">", 1<<20))
 
 	if getPoller() != nil {
 		// The idle clients' directions (and the fragmented one's) are parked
@@ -125,7 +117,7 @@ func TestDrainSendsGoingAwayToEverySide(t *testing.T) {
 	var took time.Duration
 	g.Eventually(stopped, budget+5*time.Second).Should(Receive(&took))
 	g.Expect(took).To(BeNumerically("<", budget))
-	g.Expect(metricValue(t, p.reg, MetricConnectionsActive, nil)).To(BeZero())
+	g.Expect(p.metric(t, MetricConnectionsActive)).To(BeZero())
 	_, _, err = dialWS(ctx, p, "/echo", cs.ca.pool(), nil)
 	g.Expect(err).To(HaveOccurred(), "no new connections after the drain")
 }
@@ -133,16 +125,12 @@ func TestDrainSendsGoingAwayToEverySide(t *testing.T) {
 func TestDrainWaitsForFrameBoundaryFromClient(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
-	be := startBackend(t)
-	cs := newCertSetup(t, false)
-	p := startProxy(t, Config{Backend: be.addr, CertDir: cs.dir, DrainTimeout: 20 * time.Second})
+	be, cs, p := startEnv(t, false, Config{DrainTimeout: 20 * time.Second})
 	ws := dialRawWS(t, p, cs.ca.pool(), "/echo")
 
 	// Half a frame: header and 5 of 10 payload bytes.
 	frame := clientFrame(wsframe.OpBinary, []byte("0123456789"))
-	c2bBytes := func() float64 {
-		return metricValue(t, p.reg, MetricBytes, map[string]string{"direction": DirectionClientToBackend})
-	}
+	c2bBytes := p.metricFunc(t, MetricBytes, "direction", DirectionClientToBackend)
 	before := c2bBytes()
 	_, err := ws.conn.Write(frame[:len(frame)-5])
 	g.Expect(err).NotTo(HaveOccurred())
@@ -174,10 +162,8 @@ func TestDrainWaitsForFrameBoundaryFromClient(t *testing.T) {
 func TestDrainTimeoutClosesWhatRemains(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
-	be := startBackend(t)
-	cs := newCertSetup(t, false)
 	const budget = time.Second
-	p := startProxy(t, Config{Backend: be.addr, CertDir: cs.dir, DrainTimeout: budget})
+	_, cs, p := startEnv(t, false, Config{DrainTimeout: budget})
 	// A client that never answers the close frame.
 	ws := dialRawWS(t, p, cs.ca.pool(), "/echo")
 	took := stopAndWait(t, p)
@@ -189,5 +175,5 @@ func TestDrainTimeoutClosesWhatRemains(t *testing.T) {
 	g.Expect(binary.BigEndian.Uint16(payload)).To(Equal(uint16(wsframe.CloseGoingAway)))
 	_, _, err = ws.readFrame()
 	g.Expect(err).To(HaveOccurred(), "the connection was closed at the end of the drain")
-	g.Expect(metricValue(t, p.reg, MetricConnectionsActive, nil)).To(BeZero())
+	g.Expect(p.metric(t, MetricConnectionsActive)).To(BeZero())
 }

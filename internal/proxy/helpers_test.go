@@ -223,6 +223,36 @@ func newCertSetup(t testing.TB, kube bool) *certSetup {
 	return &certSetup{ca: ca, dir: dir, cert: crt}
 }
 
+// startEnv starts what most tests need: the test backend, a fresh CA's pair
+// (in the Kubernetes Secret layout if kube) and a proxy in front of the
+// backend serving that pair, cfg with Backend and CertDir filled in.
+func startEnv(t testing.TB, kube bool, cfg Config) (*testBackend, *certSetup, *testProxy) {
+	t.Helper()
+	be := startBackend(t)
+	cs := newCertSetup(t, kube)
+	cfg.Backend, cfg.CertDir = be.addr, cs.dir
+	return be, cs, startProxy(t, cfg)
+}
+
+// testContext is a context that ends after d, or with the test.
+func testContext(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// dialEcho opens a WebSocket to the backend's /echo through the proxy,
+// failing the test if it cannot; it is closed at the end of the test.
+func dialEcho(t testing.TB, ctx context.Context, p *testProxy, roots *x509.CertPool) *websocket.Conn {
+	t.Helper()
+	c, _, err := dialWS(ctx, p, "/echo", roots, nil)
+	if err != nil {
+		t.Fatalf("dialing /echo: %v", err)
+	}
+	t.Cleanup(func() { c.CloseNow() })
+	return c
+}
+
 func wsURL(p *testProxy, path string) string {
 	return "wss://" + p.Addr().String() + path
 }
@@ -300,6 +330,25 @@ func clientFrame(opcode byte, payload []byte) []byte {
 
 func httpsClient(roots *x509.CertPool) *http.Client {
 	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}, Timeout: 20 * time.Second}
+}
+
+// metric reads one sample of the proxy's metric name; labels are label
+// name, value pairs that select it.
+func (p *testProxy) metric(t testing.TB, name string, labels ...string) float64 {
+	t.Helper()
+	if len(labels)%2 != 0 {
+		t.Fatalf("metric %s: labels %q are not name, value pairs", name, labels)
+	}
+	sel := map[string]string{}
+	for i := 0; i < len(labels); i += 2 {
+		sel[labels[i]] = labels[i+1]
+	}
+	return metricValue(t, p.reg, name, sel)
+}
+
+// metricFunc is metric as a function, for Eventually and Consistently.
+func (p *testProxy) metricFunc(t testing.TB, name string, labels ...string) func() float64 {
+	return func() float64 { return p.metric(t, name, labels...) }
 }
 
 // metricValue reads one sample from the registry; labels select it.
