@@ -15,6 +15,7 @@ import (
 
 	"github.com/coder/websocket"
 	. "github.com/onsi/gomega"
+	"github.com/prometheus/client_golang/prometheus"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 )
@@ -217,6 +218,24 @@ func TestMetricsAndHealth(t *testing.T) {
 	}
 	g.Expect(p.metric(t, MetricCertificateExpiry)).To(BeNumerically(">", float64(time.Now().Unix())))
 	c.CloseNow()
+}
+
+// Every metric of the proxy has its help text.
+func TestEveryMetricHasHelp(t *testing.T) {
+	g := NewWithT(t)
+	reg := prometheus.NewRegistry()
+	_, err := newMetrics(reg)
+	g.Expect(err).NotTo(HaveOccurred())
+	mfs, err := reg.Gather()
+	g.Expect(err).NotTo(HaveOccurred())
+	var names []string
+	for _, mf := range mfs {
+		if strings.HasPrefix(mf.GetName(), "wss_proxy_") {
+			names = append(names, mf.GetName())
+			g.Expect(mf.GetHelp()).NotTo(BeEmpty(), mf.GetName())
+		}
+	}
+	g.Expect(names).To(HaveLen(len(metricHelp)))
 }
 
 func TestGarbageAndHalfOpenConnections(t *testing.T) {
