@@ -135,11 +135,7 @@ func offered(o Options) string {
 	if lo == "TLS 1.2" {
 		suites := "Go's default TLS 1.2 suites"
 		if len(o.CipherSuites) > 0 {
-			names := make([]string, 0, len(o.CipherSuites))
-			for _, id := range o.CipherSuites {
-				names = append(names, tls.CipherSuiteName(id))
-			}
-			suites = "TLS 1.2 suites " + strings.Join(names, ",")
+			suites = "TLS 1.2 suites " + joinNames(o.CipherSuites, tls.CipherSuiteName)
 		}
 		parts = append(parts, suites)
 	}
@@ -148,12 +144,17 @@ func offered(o Options) string {
 	}
 	groups := "Go's default groups"
 	if len(o.Curves) > 0 {
-		names := make([]string, 0, len(o.Curves))
-		for _, id := range o.Curves {
-			names = append(names, tlsnames.CurveName(id))
-		}
-		groups = "groups " + strings.Join(names, ",")
+		groups = "groups " + joinNames(o.Curves, tlsnames.CurveName)
 	}
 	parts = append(parts, groups)
 	return fmt.Sprintf("the client offered %s with %s", versions, strings.Join(parts, "; "))
+}
+
+// joinNames is the names of ids, comma-separated.
+func joinNames[T any](ids []T, name func(T) string) string {
+	names := make([]string, 0, len(ids))
+	for _, id := range ids {
+		names = append(names, name(id))
+	}
+	return strings.Join(names, ",")
 }
