@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -32,8 +31,7 @@ func TestMonitorOnlyEndpoint(t *testing.T) {
 	ctx := context.Background()
 	ns := newNamespace(t, g)
 
-	root := certtest.NewCA(certtest.Options{})
-	intermediate := root.Issue(certtest.Options{IsCA: true})
+	root, intermediate := intermediateCA()
 	host := "chat-" + ns + ".example.test"
 	var serving atomic.Pointer[tls.Certificate]
 	use := func(c *certtest.Cert, withIntermediate bool) {
@@ -62,14 +60,11 @@ func TestMonitorOnlyEndpoint(t *testing.T) {
 	ep := &wssv1.WSSEndpoint{
 		ObjectMeta: metav1.ObjectMeta{Name: "chat", Namespace: ns},
 		Spec: wssv1.WSSEndpointSpec{
-			Monitor: &wssv1.Monitor{URL: "wss://" + host + "/ws", CASecretName: "private-ca"},
-			HealthCheck: wssv1.HealthCheck{
-				Interval: &metav1.Duration{Duration: 5 * time.Second}, Timeout: &metav1.Duration{Duration: 2 * time.Second},
-				FailureThreshold: 2,
-			},
+			Monitor:     &wssv1.Monitor{URL: "wss://" + host + "/ws", CASecretName: "private-ca"},
+			HealthCheck: fastHealthCheck(),
 		},
 	}
-	g.Expect(env.Client.Create(ctx, ep)).To(Succeed())
+	createEndpoint(g, ep)
 
 	got := expectCondition(t, g, ns, "chat", wssv1.ConditionReady, metav1.ConditionTrue, wssv1.ReasonSucceeded)
 	g.Expect(conditionOf(got, wssv1.ConditionHandshakeHealthy)).To(Equal("True/Healthy"))

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -22,13 +21,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wss-operator/wss-operator/internal/wsframe"
+	"github.com/wss-operator/wss-operator/internal/wstest"
 )
 
 // testBackend is a plain ws:// + HTTP server on loopback, built on
 // coder/websocket: the thing users put the proxy in front of.
 type testBackend struct {
 	addr     string
-	srv      *http.Server
 	closes   chan websocket.StatusCode // close codes the backend's WebSocket reads ended with
 	upgrades chan http.Header          // headers of upgrade requests
 	messages chan []byte               // messages the echo handler received
@@ -36,11 +35,7 @@ type testBackend struct {
 
 func startBackend(t testing.TB) *testBackend {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &testBackend{addr: ln.Addr().String(), closes: make(chan websocket.StatusCode, 4096), upgrades: make(chan http.Header, 4096), messages: make(chan []byte, 4096)}
+	b := &testBackend{closes: make(chan websocket.StatusCode, 4096), upgrades: make(chan http.Header, 4096), messages: make(chan []byte, 4096)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/echo", b.echo)
 	mux.HandleFunc("/big", b.big)
@@ -73,9 +68,7 @@ func startBackend(t testing.TB) *testBackend {
 		_, _ = buf.ReadFrom(r.Body)
 		_, _ = w.Write(buf.Bytes())
 	})
-	b.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = b.srv.Serve(ln) }()
-	t.Cleanup(func() { _ = b.srv.Close() })
+	b.addr = wstest.ServeHTTP(t, mux)
 	return b
 }
 
@@ -95,27 +88,22 @@ func (b *testBackend) accept(w http.ResponseWriter, r *http.Request) *websocket.
 	return c
 }
 
+// echo echoes (wstest.Echo), recording each message and the close code.
 func (b *testBackend) echo(w http.ResponseWriter, r *http.Request) {
 	c := b.accept(w, r)
 	if c == nil {
 		return
 	}
-	defer c.CloseNow()
-	ctx := context.Background()
-	for {
-		typ, msg, err := c.Read(ctx)
-		if err != nil {
-			b.closes <- websocket.CloseStatus(err)
-			return
-		}
-		select {
-		case b.messages <- msg:
-		default:
-		}
-		if err := c.Write(ctx, typ, msg); err != nil {
-			return
-		}
-	}
+	wstest.Echo{
+		OnMessage: func(msg []byte) bool {
+			select {
+			case b.messages <- msg:
+			default:
+			}
+			return true
+		},
+		OnClose: func(code websocket.StatusCode) { b.closes <- code },
+	}.Serve(context.Background(), c)
 }
 
 // big sends one message of ?n= bytes in a single frame, then reads.

@@ -2,13 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"math/big"
 	"net"
@@ -20,6 +14,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/wss-operator/wss-operator/bench/datapath/internal/echo"
+	"github.com/wss-operator/wss-operator/internal/certtest"
 )
 
 func ms(v ...int) []time.Duration {
@@ -153,21 +148,12 @@ func echoServer(t *testing.T, config *tls.Config) string {
 // server config presenting it.
 func selfSigned(t *testing.T, dir string) (string, *tls.Config) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "bench.local"},
-		DNSNames: []string{"bench.local"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := certtest.NewSelfSigned(certtest.Options{Hosts: []string{"bench.local"}, NotAfter: time.Now().Add(time.Hour)})
 	file := filepath.Join(dir, "tls.crt")
-	if err := os.WriteFile(file, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+	if err := os.WriteFile(file, c.CertPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return file, &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS13}
+	return file, &tls.Config{Certificates: []tls.Certificate{c.TLSCertificate()}, MinVersion: tls.VersionTLS13}
 }
 
 // TestModesAgainstEcho runs every mode briefly against the in-process
