@@ -56,7 +56,7 @@ const followUpWait = 2 * time.Second
 // followUp opens a second connection and runs a TLS handshake configured by
 // tweak (from a broad, unverified base), to learn what the first one could
 // not show. It never sends application data.
-func (p *prober) followUp(tweak func(*tls.Config)) outcome {
+func (p *attempt) followUp(tweak func(*tls.Config)) outcome {
 	ctx, cancel := context.WithTimeout(p.ctx, followUpWait)
 	defer cancel()
 	saved := p.ctx
@@ -110,7 +110,7 @@ func allSuites(c *tls.Config) {
 // refine improves a classified failure with what the probe knows beyond the
 // error: where in the byte stream it happened, and what follow-up
 // handshakes reveal.
-func (p *prober) refine(phase string, err error, f *failure) *failure {
+func (p *attempt) refine(phase string, err error, f *failure) *failure {
 	closed := isReset(err) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 	generic := f.reason == wssv1.ReasonConnectionReset || f.reason == wssv1.ReasonUnknown
 	switch {

@@ -7,12 +7,13 @@ import (
 	"time"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+	"github.com/wss-operator/wss-operator/internal/wsframe"
 )
 
 // idle holds ws silent for p.o.Idle (answering the server's pings, skipping
 // data), then pings again. upgraded is when the WebSocket opened. A close,
 // reset or EOF meanwhile, or a second ping that fails, is IdleTimeout.
-func (p *prober) idle(ws *wsConn, upgraded time.Time) *failure {
+func (p *attempt) idle(ws *wsConn, upgraded time.Time) *failure {
 	start := time.Now()
 	defer func() { p.r.Timings.IdleMs = ms(time.Since(start)) }()
 	if p.o.IdleStarted != nil {
@@ -27,11 +28,11 @@ func (p *prober) idle(ws *wsConn, upgraded time.Time) *failure {
 		f, err := readFrame(ws.r)
 		if err == nil {
 			switch f.opcode {
-			case opPing:
-				if err := writeFrame(ws, opPong, f.payload); err != nil {
+			case wsframe.OpPing:
+				if err := writeFrame(ws, wsframe.OpPong, f.payload); err != nil {
 					return p.idleCut(start, upgraded, describeCut(err))
 				}
-			case opClose:
+			case wsframe.OpClose:
 				code, reason := closePayload(f.payload)
 				return p.idleCut(start, upgraded, fmt.Sprintf("the server closed the WebSocket with code %d %q", code, truncate(reason, 123)))
 			}
@@ -58,7 +59,7 @@ func (p *prober) idle(ws *wsConn, upgraded time.Time) *failure {
 }
 
 // idleCut is the IdleTimeout failure for a connection cut while idle.
-func (p *prober) idleCut(idleStart, upgraded time.Time, what string) *failure {
+func (p *attempt) idleCut(idleStart, upgraded time.Time, what string) *failure {
 	now := time.Now()
 	return &failure{
 		reason: wssv1.ReasonIdleTimeout, phase: PhaseIdle,

@@ -130,7 +130,12 @@ type scenario struct {
 	reason string
 	phase  string
 	setup  func(t *testing.T) probeCase
-	check  func(g Gomega, r *probe.Result)
+	// message holds substrings the result's message must contain.
+	message []string
+	// certs, when not 0, is how many peer certificates the result reports.
+	certs int
+	// check makes further assertions on the result.
+	check func(g Gomega, r *probe.Result)
 }
 
 func TestProbeScenarios(t *testing.T) {
@@ -154,6 +159,12 @@ func TestProbeScenarios(t *testing.T) {
 			g.Expect(r.Message).NotTo(BeEmpty())
 			g.Expect(r.URL).To(Equal(pc.url))
 			g.Expect(r.Timings.TotalMs).To(BeNumerically(">", 0))
+			for _, m := range sc.message {
+				g.Expect(r.Message).To(ContainSubstring(m))
+			}
+			if sc.certs != 0 {
+				g.Expect(r.TLS.PeerCertificates).To(HaveLen(sc.certs))
+			}
 			if sc.check != nil {
 				sc.check(g, r)
 			}

@@ -2,9 +2,7 @@ package probe_test
 
 import (
 	"bufio"
-	"crypto/sha1" //nolint:gosec // RFC 6455 accept key
 	"crypto/tls"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"log"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/wss-operator/wss-operator/internal/wsframe"
 	"github.com/wss-operator/wss-operator/internal/wstest"
 )
 
@@ -76,9 +75,8 @@ func rawHandshake(t testing.TB, answer func(conn net.Conn, rw *bufio.ReadWriter,
 
 // accept101 is the correct 101 answer to r.
 func accept101(r *http.Request) string {
-	h := sha1.Sum([]byte(r.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")) //nolint:gosec
 	return fmt.Sprintf("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
-		base64.StdEncoding.EncodeToString(h[:]))
+		wsframe.AcceptKey(r.Header.Get("Sec-WebSocket-Key")))
 }
 
 // startRaw accepts TCP connections on loopback and hands each to handle in

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/wss-operator/wss-operator/bench/datapath/internal/echo"
-	"github.com/wss-operator/wss-operator/bench/datapath/internal/wsframe"
+	"github.com/wss-operator/wss-operator/internal/wsframe"
 )
 
 // FanoutResult is the fan-out figure: what the clients received in the
