@@ -174,7 +174,7 @@ func kstatus(g Gomega, ep *wssv1.WSSEndpoint) status.Status {
 func managedFieldsOf(obj client.Object, manager string) string {
 	for _, mf := range obj.GetManagedFields() {
 		if mf.Manager == manager && mf.Subresource == "" && mf.FieldsV1 != nil {
-			return string(mf.FieldsV1.Raw)
+			return mf.FieldsV1.GetRawString()
 		}
 	}
 	return ""

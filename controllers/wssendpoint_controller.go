@@ -159,7 +159,7 @@ func (r *WSSEndpointReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		if err := r.patchStatus(ctx, s); err != nil {
 			// Not terminal, even after a stall: the status must be written.
 			if retErr != nil {
-				err = fmt.Errorf("%w (after: %v)", err, retErr)
+				err = fmt.Errorf("%w (after: %w)", err, retErr)
 			}
 			retErr = err
 		}

@@ -274,7 +274,7 @@ func (r *WSSEndpointReconciler) restoreWorkload(ctx context.Context, ep *wssv1.W
 func ownsFields(obj client.Object, manager string) bool {
 	for _, mf := range obj.GetManagedFields() {
 		if mf.Manager == manager && mf.Operation == metav1.ManagedFieldsOperationApply && mf.Subresource == "" &&
-			mf.FieldsV1 != nil && len(mf.FieldsV1.Raw) > 2 {
+			mf.FieldsV1 != nil && len(mf.FieldsV1.GetRawString()) > 2 {
 			return true
 		}
 	}

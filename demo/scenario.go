@@ -202,7 +202,7 @@ func (d *demo) roundTrip(ctx context.Context, ep *wssv1.WSSEndpoint) error {
 		return err
 	}
 	d.say("real wss:// round trip to %s (trusting only the Secret's ca.crt):", ep.Status.URL)
-	d.detail("sent %q, the backend echoed %q", msg, string(got))
+	d.detail("sent %q, the backend echoed %q", msg, got)
 	return nil
 }
 

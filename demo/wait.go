@@ -91,7 +91,7 @@ func poll(ctx context.Context, limit time.Duration, f func() (bool, error)) erro
 		select {
 		case <-ctx.Done():
 			if last != nil {
-				return fmt.Errorf("%w (last error: %v)", ctx.Err(), last)
+				return fmt.Errorf("%w (last error: %w)", ctx.Err(), last)
 			}
 			return ctx.Err()
 		case <-t.C:

@@ -696,7 +696,3 @@ type WSSEndpointList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []WSSEndpoint `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&WSSEndpoint{}, &WSSEndpointList{})
-}

@@ -92,7 +92,7 @@ func (r *Relation) Candidates(j int) []int {
 // list. A v3 certificate that is not a CA cannot issue, without a check.
 func (r *Relation) issuesNone(i int) bool {
 	x := r.certs[i]
-	if x.Version == 3 && !(x.BasicConstraintsValid && x.IsCA) {
+	if x.Version == 3 && (!x.BasicConstraintsValid || !x.IsCA) {
 		return true
 	}
 	tried := 0

@@ -28,14 +28,6 @@ func keyAllows(c *x509.Certificate) string {
 	return ""
 }
 
-// restricted reports whether the probe's offer was narrower than Go's
-// defaults (versions, TLS 1.2 suites or groups).
-func (p *attempt) restricted() bool {
-	o := p.o
-	return len(o.CipherSuites) > 0 || len(o.Curves) > 0 ||
-		o.MinVersion > tls.VersionTLS12 || (o.MaxVersion != 0 && o.MaxVersion < tls.VersionTLS13)
-}
-
 // diagnoseNoShared refines a NoSharedCipher verdict (handshake_failure or
 // insufficient_security with no client certificate requested) with
 // follow-up handshakes:

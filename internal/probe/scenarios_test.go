@@ -7,7 +7,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"github.com/wss-operator/wss-operator/internal/tlsnames"
 	"net"
 	"os"
 	"path/filepath"
@@ -15,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wss-operator/wss-operator/internal/tlsnames"
 
 	. "github.com/onsi/gomega"
 

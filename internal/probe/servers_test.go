@@ -49,13 +49,6 @@ func serverTLS(cert tls.Certificate, tweak ...func(*tls.Config)) *tls.Config {
 	return cfg
 }
 
-// doneChan is closed when the test ends, releasing servers that stall on purpose.
-func doneChan(t testing.TB) <-chan struct{} {
-	done := make(chan struct{})
-	t.Cleanup(func() { close(done) })
-	return done
-}
-
 // rawHandshake is an http.Handler that hijacks the connection and lets
 // answer write whatever it likes; the connection is closed after answer
 // returns.

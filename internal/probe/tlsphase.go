@@ -4,10 +4,11 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"github.com/wss-operator/wss-operator/internal/tlsnames"
 	"net"
 	"strings"
 	"time"
+
+	"github.com/wss-operator/wss-operator/internal/tlsnames"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 	"github.com/wss-operator/wss-operator/internal/certinfo"

@@ -3,6 +3,7 @@ package probeloop
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"net/http/httptest"
 	"sync/atomic"
@@ -166,7 +167,7 @@ func idleCutter(t *testing.T, backend string, after time.Duration) string {
 						break
 					}
 				}
-				if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				if ne := net.Error(nil); errors.As(err, &ne) && ne.Timeout() {
 					if time.Since(time.Unix(0, last.Load())) < after {
 						continue
 					}

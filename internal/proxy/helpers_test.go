@@ -182,7 +182,10 @@ func startProxy(t testing.TB, cfg Config) *testProxy {
 	t.Cleanup(func() {
 		cancel()
 		select {
-		case <-tp.done:
+		case err := <-tp.done:
+			if err != nil {
+				t.Logf("proxy stopped: %v", err)
+			}
 		case <-time.After(30 * time.Second):
 			t.Error("proxy did not stop")
 		}

@@ -41,7 +41,7 @@ func newSock(c any) *sock {
 func (s *sock) read(fd uintptr) bool {
 	for {
 		s.n, s.errno = syscall.Read(int(fd), s.p)
-		if s.errno != syscall.EINTR {
+		if s.errno != syscall.EINTR { //nolint:errorlint // a bare Errno from syscall.Read; errors.Is costs on the hot path
 			return true
 		}
 	}
@@ -56,7 +56,7 @@ func (s *sock) readNonBlocking(p []byte) (int, error) {
 	switch {
 	case err != nil:
 		return 0, err
-	case s.errno == syscall.EAGAIN:
+	case s.errno == syscall.EAGAIN: //nolint:errorlint // a bare Errno from syscall.Read; errors.Is costs on the hot path
 		return 0, errWouldBlock
 	case s.errno != nil:
 		return 0, os.NewSyscallError("read", s.errno)

@@ -129,7 +129,7 @@ func WSSRoundTrip(ctx context.Context, addr, url string, caPEM []byte, msg strin
 			return dialer.DialContext(ctx, network, addr)
 		},
 	}}
-	conn, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPClient: hc})
+	conn, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPClient: hc}) //nolint:bodyclose // coder/websocket closes the handshake response
 	if err != nil {
 		return "", fmt.Errorf("wss round trip to %s via %s: %w", url, addr, err)
 	}

@@ -54,13 +54,13 @@ func FuzzReadHeader(f *testing.F) {
 				if skipped < int(h.Length) {
 					return
 				}
-			case err == io.EOF:
-				if off != len(data) || perr != io.ErrUnexpectedEOF {
+			case errors.Is(err, io.EOF):
+				if off != len(data) || !errors.Is(perr, io.ErrUnexpectedEOF) {
 					t.Fatalf("EOF at %d of %d bytes, ParseHeader %v", off, len(data), perr)
 				}
 				return
-			case err == io.ErrUnexpectedEOF:
-				if off == len(data) || perr != io.ErrUnexpectedEOF {
+			case errors.Is(err, io.ErrUnexpectedEOF):
+				if off == len(data) || !errors.Is(perr, io.ErrUnexpectedEOF) {
 					t.Fatalf("unexpected EOF at %d of %d bytes, ParseHeader %v", off, len(data), perr)
 				}
 				return

@@ -11,6 +11,7 @@ import (
 type TB interface {
 	Helper()
 	Errorf(format string, args ...any)
+	Logf(format string, args ...any)
 	Fatal(args ...any)
 	Cleanup(func())
 }
@@ -82,7 +83,10 @@ func Run(t TB, name string, serve func(ctx context.Context) error) {
 	t.Cleanup(func() {
 		cancel()
 		select {
-		case <-done:
+		case err := <-done:
+			if err != nil {
+				t.Logf("%s stopped: %v", name, err)
+			}
 		case <-time.After(30 * time.Second):
 			t.Errorf("%s did not stop", name)
 		}

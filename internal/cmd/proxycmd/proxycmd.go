@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/wss-operator/wss-operator/internal/tlsnames"
 	"io"
 	"strings"
 	"time"
+
+	"github.com/wss-operator/wss-operator/internal/tlsnames"
 
 	"github.com/go-logr/logr/funcr"
 	"github.com/spf13/pflag"
