@@ -30,6 +30,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+	"github.com/wss-operator/wss-operator/bench/internal/procstat"
 	"github.com/wss-operator/wss-operator/internal/injection"
 	"github.com/wss-operator/wss-operator/internal/testenv"
 )
@@ -514,29 +515,14 @@ func settleAndMeasure(ctx context.Context, cmd *exec.Cmd, metricsAddr, mode stri
 // rssMiB is the resident set of pid, and its anonymous part (heap, stacks:
 // what GOMEMLIMIT governs; the rest is the binary's code pages).
 func rssMiB(pid int) (rss, anon float64, err error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	st, err := procstat.Status(pid)
 	if err != nil {
 		return 0, 0, err
 	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		fields := strings.Fields(s.Text())
-		if len(fields) < 2 {
-			continue
-		}
-		kb, _ := strconv.ParseFloat(fields[1], 64)
-		switch fields[0] {
-		case "VmRSS:":
-			rss = kb / 1024
-		case "RssAnon:":
-			anon = kb / 1024
-		}
-	}
-	if rss == 0 {
+	if _, ok := st["VmRSS"]; !ok {
 		return 0, 0, fmt.Errorf("no VmRSS for pid %d", pid)
 	}
-	return rss, anon, nil
+	return float64(st["VmRSS"]) / 1024, float64(st["RssAnon"]) / 1024, nil
 }
 
 func scrapeHeap(addr string) (float64, error) {

@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 
+	"github.com/wss-operator/wss-operator/bench/internal/procstat"
 	"github.com/wss-operator/wss-operator/internal/injection"
 	"github.com/wss-operator/wss-operator/internal/testenv"
 )
@@ -159,14 +160,13 @@ func newObserver(cfg *rest.Config, managerMetrics string, managerPid int) (*obse
 
 // snapshot is the counters at one moment.
 type snapshot struct {
-	at           time.Time
-	mgrRequests  map[string]float64 // verb/resource/subresource
-	reconciles   map[string]float64 // result
-	apiByVerb    map[string]float64
-	apiByRes     map[string]float64 // group/resource/subresource
-	cpu          map[string]float64
-	machineBusy  float64
-	machineTotal float64
+	at          time.Time
+	mgrRequests map[string]float64 // verb/resource/subresource
+	reconciles  map[string]float64 // result
+	apiByVerb   map[string]float64
+	apiByRes    map[string]float64 // group/resource/subresource
+	cpu         map[string]float64
+	machineBusy float64 // every CPU's, other tenants' work included
 }
 
 func (o *observer) take() (snapshot, error) {
@@ -184,11 +184,12 @@ func (o *observer) take() (snapshot, error) {
 	s.apiByVerb = sumBy(api, "apiserver_request_total", nil, "verb")
 	s.apiByRes = sumBy(api, "apiserver_request_total", nil, "group", "resource", "subresource")
 	for name, pid := range o.pids {
-		if s.cpu[name], err = cpuSeconds(pid); err != nil {
+		if s.cpu[name], err = procstat.CPUSeconds(pid); err != nil {
 			return s, err
 		}
 	}
-	s.machineBusy, s.machineTotal, err = machineCPUSeconds()
+	machine, _, err := procstat.ReadCPUTimes()
+	s.machineBusy = machine.BusySeconds()
 	return s, err
 }
 

@@ -28,11 +28,7 @@ type IdleResult struct {
 // reads its echo, lets them sit for o.settle, and reports how much the
 // server's RSS grew per connection. Opening is bounded by o.duration.
 func runIdle(ctx context.Context, o *options, cl *client, sg, ag group, res *Result) error {
-	before, err := sg.sample()
-	if err != nil {
-		return err
-	}
-	auxBefore, err := ag.sample()
+	before, auxBefore, err := sampleGroups(sg, ag)
 	if err != nil {
 		return err
 	}
@@ -94,11 +90,7 @@ func runIdle(ctx context.Context, o *options, cl *client, sg, ag group, res *Res
 		return ctx.Err()
 	case <-time.After(o.settle):
 	}
-	after, err := sg.sample()
-	if err != nil {
-		return err
-	}
-	auxAfter, err := ag.sample()
+	after, auxAfter, err := sampleGroups(sg, ag)
 	if err != nil {
 		return err
 	}

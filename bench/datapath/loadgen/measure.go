@@ -2,10 +2,11 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"sync/atomic"
 	"time"
+
+	"github.com/wss-operator/wss-operator/bench/internal/procstat"
 )
 
 // ProcUse is what a group of processes used during the window.
@@ -67,7 +68,7 @@ func (w *window) measure(ctx context.Context) error {
 				w.server = use(s0, s1, sec, len(w.serverG.pids) > 0)
 				w.aux = use(a0, a1, sec, len(w.auxG.pids) > 0)
 				w.client = ProcUse{CPUSec: self1 - self0, Cores: (self1 - self0) / sec, Procs: 1}
-				w.busy = busyFractions(cpu0, cpu1)
+				w.busy = procstat.BusyFractions(cpu0, cpu1)
 				return nil
 			}
 		}
@@ -82,16 +83,13 @@ func use(a, b snapshot, sec float64, present bool) *ProcUse {
 	return &ProcUse{CPUSec: d, Cores: d / sec, RSSKiB: b.RSSKiB, Procs: b.Procs}
 }
 
-func (w *window) sampleAll() (s, a snapshot, self float64, cpus []cpuTimes, err error) {
-	if s, err = w.serverG.sample(); err != nil {
-		return s, a, 0, nil, fmt.Errorf("server processes: %w", err)
-	}
-	if a, err = w.auxG.sample(); err != nil {
-		return s, a, 0, nil, fmt.Errorf("aux processes: %w", err)
-	}
-	if self, err = cpuSeconds(os.Getpid()); err != nil {
+func (w *window) sampleAll() (s, a snapshot, self float64, cpus []procstat.CPUTimes, err error) {
+	if s, a, err = sampleGroups(w.serverG, w.auxG); err != nil {
 		return s, a, 0, nil, err
 	}
-	cpus, err = readCPUTimes()
+	if self, err = procstat.CPUSeconds(os.Getpid()); err != nil {
+		return s, a, 0, nil, err
+	}
+	_, cpus, err = procstat.ReadCPUTimes()
 	return s, a, self, cpus, err
 }
