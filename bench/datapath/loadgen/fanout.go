@@ -48,47 +48,13 @@ func runFanout(ctx context.Context, o *options, cl *client, w *window, res *Resu
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	octx, ocancel := context.WithTimeout(ctx, o.open)
-	conns := make([]*wsConn, o.count)
-	var (
-		next atomic.Int64
-		owg  sync.WaitGroup
-		e    errs
-	)
 	t0 := time.Now()
-	for range min(o.concurrency, o.count) {
-		owg.Add(1)
-		go func() {
-			defer owg.Done()
-			for octx.Err() == nil {
-				i := int(next.Add(1)) - 1
-				if i >= o.count {
-					return
-				}
-				c, err := cl.dial(octx)
-				if err != nil {
-					e.add(err)
-					continue
-				}
-				conns[i] = c
-			}
-		}()
-	}
-	owg.Wait()
+	conns, e := dialAll(octx, cl, o.count, o.concurrency, false, nil)
 	ocancel()
 	fr := &FanoutResult{Conns: o.count, OpenSec: time.Since(t0).Seconds(), SendIntervalMs: millis(o.sendInterval),
 		BroadcastIntervalMs: millis(o.broadcastInterval)}
-	open := conns[:0]
-	for _, c := range conns {
-		if c != nil {
-			open = append(open, c)
-		}
-	}
-	conns = open
-	defer func() {
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	}()
+	conns = compact(conns)
+	defer closeAll(conns)
 	fr.Opened = len(conns)
 	if fr.Opened == 0 {
 		return fmt.Errorf("no connection opened: %s", e.first)
@@ -178,11 +144,7 @@ func runFanout(ctx context.Context, o *options, cl *client, w *window, res *Resu
 		}()
 	}
 	err := w.measure(ctx)
-	cancel()
-	for _, c := range conns {
-		_ = c.conn.SetDeadline(time.Now()) // unblock readers
-	}
-	wg.Wait()
+	stopWorkers(cancel, conns, &wg)
 	if err != nil {
 		return err
 	}

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/wss-operator/wss-operator/bench/datapath/internal/wsframe"
@@ -34,57 +32,21 @@ func runIdle(ctx context.Context, o *options, cl *client, sg, ag group, res *Res
 	}
 	octx, cancel := context.WithTimeout(ctx, o.duration)
 	defer cancel()
-	conns := make([]*wsConn, o.count)
-	var (
-		next atomic.Int64
-		wg   sync.WaitGroup
-		e    errs
-	)
+	var prepare func(*wsConn) error
+	if o.idleEcho {
+		mask := [4]byte{1, 2, 3, 4}
+		frame := wsframe.Frame(wsframe.OpBinary, make([]byte, 64), &mask)
+		prepare = func(c *wsConn) error { return c.roundTrip(frame, make([]byte, 64+wsframe.MaxHeader), 64) }
+	}
 	t0 := time.Now()
-	for range min(o.concurrency, o.count) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			mask := [4]byte{1, 2, 3, 4}
-			frame := wsframe.Frame(wsframe.OpBinary, make([]byte, 64), &mask)
-			buf := make([]byte, 64+wsframe.MaxHeader)
-			for octx.Err() == nil {
-				i := int(next.Add(1)) - 1
-				if i >= o.count {
-					return
-				}
-				c, err := cl.dial(octx)
-				if err == nil && o.idleEcho {
-					if err = c.roundTrip(frame, buf, 64); err != nil {
-						_ = c.Close()
-					}
-				}
-				if err != nil {
-					e.add(err)
-					continue
-				}
-				if res.TLS == nil && i == 0 {
-					res.TLS = c.facts()
-				}
-				conns[i] = c
-			}
-		}()
-	}
-	wg.Wait()
+	conns, e := dialAll(octx, cl, o.count, o.concurrency, false, prepare)
 	openSec := time.Since(t0).Seconds()
-	defer func() {
-		for _, c := range conns {
-			if c != nil {
-				_ = c.Close()
-			}
-		}
-	}()
-	opened := 0
-	for _, c := range conns {
-		if c != nil {
-			opened++
-		}
+	if conns[0] != nil {
+		res.TLS = conns[0].facts()
 	}
+	conns = compact(conns)
+	defer closeAll(conns)
+	opened := len(conns)
 	select {
 	case <-ctx.Done():
 		return ctx.Err()

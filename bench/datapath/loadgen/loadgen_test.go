@@ -2,24 +2,19 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
 
 	"github.com/wss-operator/wss-operator/bench/datapath/internal/echo"
+	"github.com/wss-operator/wss-operator/internal/certtest"
 )
 
 func ms(v ...int) []time.Duration {
@@ -149,25 +144,16 @@ func echoServer(t *testing.T, config *tls.Config) string {
 	return ln.Addr().String()
 }
 
-// selfSigned writes a P-256 certificate to dir and returns its file and a
-// server config presenting it.
+// selfSigned writes a P-256 certificate for bench.local to dir and returns
+// its file and a server config presenting it.
 func selfSigned(t *testing.T, dir string) (string, *tls.Config) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "bench.local"},
-		DNSNames: []string{"bench.local"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := certtest.NewSelfSigned(certtest.Options{Hosts: []string{"bench.local"}})
 	file := filepath.Join(dir, "tls.crt")
-	if err := os.WriteFile(file, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+	if err := os.WriteFile(file, c.CertPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return file, &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS13}
+	return file, &tls.Config{Certificates: []tls.Certificate{c.TLSCertificate()}, MinVersion: tls.VersionTLS13}
 }
 
 // TestModesAgainstEcho runs every mode briefly against the in-process
@@ -211,12 +197,12 @@ func TestModesAgainstEcho(t *testing.T) {
 			g.Expect(r.Count).To(BeNumerically(">=", 50))
 		}},
 		{"idle from two source addresses", []string{"-mode", "idle", "-url", "wss://" + secure, "-count", "20", "-settle", "0s",
-			"-sources", "127.0.0.2-127.0.0.3", "-server-pids", itoa(os.Getpid())}, func(g Gomega, r *Result) {
+			"-sources", "127.0.0.2-127.0.0.3", "-server-pids", strconv.Itoa(os.Getpid())}, func(g Gomega, r *Result) {
 			g.Expect(r.Idle.Opened).To(Equal(20))
 			g.Expect(r.Idle.ServerAfterKiB).To(BeNumerically(">", 0))
 		}},
 		{"fanout over TLS", []string{"-mode", "fanout", "-url", "wss://" + secure, "-count", "20", "-senders", "0.1",
-			"-send-interval", "20ms", "-broadcast-interval", "20ms", "-sources", "127.0.0.2-127.0.0.3", "-server-pids", itoa(os.Getpid())}, func(g Gomega, r *Result) {
+			"-send-interval", "20ms", "-broadcast-interval", "20ms", "-sources", "127.0.0.2-127.0.0.3", "-server-pids", strconv.Itoa(os.Getpid())}, func(g Gomega, r *Result) {
 			g.Expect(r.Fanout.Opened).To(Equal(20))
 			g.Expect(r.Fanout.Senders).To(Equal(2))
 			g.Expect(r.Fanout.Broadcasts).To(BeNumerically(">", 20))
@@ -260,5 +246,3 @@ func TestPinRefusesOtherCertificate(t *testing.T) {
 	g.Expect(err).To(MatchError(ContainSubstring("not the benchmark certificate")))
 	g.Expect(errors.Unwrap(err)).NotTo(BeNil())
 }
-
-func itoa(i int) string { return big.NewInt(int64(i)).String() }

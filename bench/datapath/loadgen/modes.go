@@ -139,11 +139,7 @@ func runLatency(ctx context.Context, o *options, cl *client, w *window, res *Res
 		}()
 	}
 	err = w.measure(ctx)
-	cancel()
-	for _, c := range conns {
-		_ = c.conn.SetDeadline(time.Now()) // unblock readers
-	}
-	wg.Wait()
+	stopWorkers(cancel, conns, &wg)
 	if err != nil {
 		return err
 	}
@@ -189,11 +185,7 @@ func runThroughput(ctx context.Context, o *options, cl *client, w *window, res *
 		}()
 	}
 	err = w.measure(ctx)
-	cancel()
-	for _, c := range conns {
-		_ = c.conn.SetDeadline(time.Now())
-	}
-	wg.Wait()
+	stopWorkers(cancel, conns, &wg)
 	if err != nil {
 		return err
 	}
@@ -203,39 +195,22 @@ func runThroughput(ctx context.Context, o *options, cl *client, w *window, res *
 	return nil
 }
 
-// openN opens n connections with up to 64 dials in flight.
-func openN(ctx context.Context, cl *client, n int) ([]*wsConn, error) {
-	conns := make([]*wsConn, n)
-	var (
-		next atomic.Int64
-		wg   sync.WaitGroup
-		e    errs
-	)
-	for range min(n, 64) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n || ctx.Err() != nil {
-					return
-				}
-				c, err := cl.dial(ctx)
-				if err != nil {
-					e.add(err)
-					return
-				}
-				conns[i] = c
-			}
-		}()
+// stopWorkers ends the goroutines working on conns: it cancels their
+// context, unblocks their reads and writes, and waits for them.
+func stopWorkers(cancel context.CancelFunc, conns []*wsConn, wg *sync.WaitGroup) {
+	cancel()
+	for _, c := range conns {
+		_ = c.conn.SetDeadline(time.Now())
 	}
 	wg.Wait()
+}
+
+// openN opens n connections with up to 64 dials in flight; any failure
+// closes them all and is the error.
+func openN(ctx context.Context, cl *client, n int) ([]*wsConn, error) {
+	conns, e := dialAll(ctx, cl, n, 64, true, nil)
 	if e.n.Load() > 0 || ctx.Err() != nil {
-		for _, c := range conns {
-			if c != nil {
-				_ = c.Close()
-			}
-		}
+		closeAll(conns)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -245,4 +220,65 @@ func openN(ctx context.Context, cl *client, n int) ([]*wsConn, error) {
 		return nil, errors.New("no connections to open")
 	}
 	return conns, nil
+}
+
+// dialAll dials n connections, workers at a time, until ctx ends. A failed
+// dial, or a failed prepare of a dialled connection (which closes it), is
+// counted in the returned errs and leaves its slot nil; with failFast a
+// worker stops at its first failure, otherwise it goes on to the next.
+func dialAll(ctx context.Context, cl *client, n, workers int, failFast bool, prepare func(*wsConn) error) ([]*wsConn, *errs) {
+	conns := make([]*wsConn, n)
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+		e    errs
+	)
+	for range min(n, workers) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				c, err := cl.dial(ctx)
+				if err == nil && prepare != nil {
+					if err = prepare(c); err != nil {
+						_ = c.Close()
+					}
+				}
+				if err != nil {
+					e.add(err)
+					if failFast {
+						return
+					}
+					continue
+				}
+				conns[i] = c
+			}
+		}()
+	}
+	wg.Wait()
+	return conns, &e
+}
+
+// compact drops the slots dialAll left nil.
+func compact(conns []*wsConn) []*wsConn {
+	open := conns[:0]
+	for _, c := range conns {
+		if c != nil {
+			open = append(open, c)
+		}
+	}
+	return open
+}
+
+// closeAll closes every connection dialAll opened.
+func closeAll(conns []*wsConn) {
+	for _, c := range conns {
+		if c != nil {
+			_ = c.Close()
+		}
+	}
 }
