@@ -30,6 +30,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
 	"github.com/wss-operator/wss-operator/bench/internal/procstat"
 	"github.com/wss-operator/wss-operator/internal/injection"
 	"github.com/wss-operator/wss-operator/internal/testenv"
@@ -46,7 +47,7 @@ type driver struct {
 	status statusChanges
 }
 
-func drive(ctx context.Context, o options) (*results, error) {
+func drive(ctx context.Context, o options) (*benchresult.ControlPlane, error) {
 	start := time.Now()
 	log := func(format string, args ...any) {
 		fmt.Fprintf(os.Stderr, "[%6.1fs] %s\n", since(start), fmt.Sprintf(format, args...))
@@ -117,7 +118,7 @@ func drive(ctx context.Context, o options) (*results, error) {
 		return nil, err
 	}
 
-	res := &results{Machine: machine(), Endpoints: o.n, NoiseSecrets: o.noise, GoMemLimit: o.goMemLimit}
+	res := &benchresult.ControlPlane{Machine: machine(), Endpoints: o.n, NoiseSecrets: o.noise, GoMemLimit: o.goMemLimit}
 	for i := 0; i < o.latencyN; i++ {
 		name := fmt.Sprintf("lat-%02d", i)
 		t0 := time.Now()
@@ -188,8 +189,8 @@ func drive(ctx context.Context, o options) (*results, error) {
 	w.ManagerRequests, w.Reconciles = late.since(before).ManagerRequests, late.since(before).Reconciles
 	res.Ours = &w
 	log("ours: status writes %.2f, events %.2f, reconciles %.2f per endpoint; kube-apiserver %.0f%% of the machine",
-		w.managerCount("patch", "wssendpoints", "status")/float64(o.n), w.managerCount("", "events", "*")/float64(o.n),
-		total(w.Reconciles)/float64(o.n), 100*w.share("kube-apiserver"))
+		w.ManagerCount("patch", "wssendpoints", "status")/float64(o.n), w.ManagerCount("", "events", "*")/float64(o.n),
+		total(w.Reconciles)/float64(o.n), 100*w.Share("kube-apiserver"))
 
 	memRuns := []struct{ cache, limit string }{{"optimized", o.goMemLimit}, {"optimized", ""}, {"naive", ""}}
 	if o.noMemory {
@@ -484,21 +485,21 @@ func stopProcess(cmd *exec.Cmd) {
 
 // settleAndMeasure waits for the manager to reach a steady state (caches
 // synced, a probe round through every endpoint) and reads its RSS and heap.
-func settleAndMeasure(ctx context.Context, cmd *exec.Cmd, metricsAddr, mode string) (memory, error) {
+func settleAndMeasure(ctx context.Context, cmd *exec.Cmd, metricsAddr, mode string) (benchresult.Memory, error) {
 	const settle = 45 * time.Second
 	t0 := time.Now()
 	select {
 	case <-ctx.Done():
-		return memory{}, ctx.Err()
+		return benchresult.Memory{}, ctx.Err()
 	case <-time.After(settle):
 	}
 	rss, anon, err := rssMiB(cmd.Process.Pid)
 	if err != nil {
-		return memory{}, err
+		return benchresult.Memory{}, err
 	}
 	heap, err := scrapeHeap(metricsAddr)
 	if err != nil {
-		return memory{}, err
+		return benchresult.Memory{}, err
 	}
 	if dir := os.Getenv("CPBENCH_PROFILE_DIR"); dir != "" {
 		if resp, err := http.Get("http://" + metricsAddr + "/debug/pprof/heap"); err == nil {
@@ -509,7 +510,7 @@ func settleAndMeasure(ctx context.Context, cmd *exec.Cmd, metricsAddr, mode stri
 			_ = resp.Body.Close()
 		}
 	}
-	return memory{Cache: mode, RSSMiB: rss, AnonMiB: anon, HeapMiB: heap / (1 << 20), SettleSec: since(t0)}, nil
+	return benchresult.Memory{Cache: mode, RSSMiB: rss, AnonMiB: anon, HeapMiB: heap / (1 << 20), SettleSec: since(t0)}, nil
 }
 
 // rssMiB is the resident set of pid, and its anonymous part (heap, stacks:

@@ -24,6 +24,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
 )
 
 type options struct {
@@ -56,7 +58,7 @@ func main() {
 	defer stop()
 	var err error
 	if *render != "" {
-		var res results
+		var res benchresult.ControlPlane
 		data, rerr := os.ReadFile(*render)
 		if rerr == nil {
 			rerr = json.Unmarshal(data, &res)
@@ -70,7 +72,7 @@ func main() {
 		}
 		return
 	}
-	var res *results
+	var res *benchresult.ControlPlane
 	res, err = drive(ctx, o)
 	if err == nil {
 		err = report(res, o)
@@ -81,48 +83,7 @@ func main() {
 	}
 }
 
-type results struct {
-	Machine           map[string]string `json:"machine"`
-	Endpoints         int               `json:"endpoints"`
-	NoiseSecrets      int               `json:"noiseSecrets"`
-	ApplyToReadyMs    []float64         `json:"applyToReadyMs"`
-	P50Ms             float64           `json:"applyToReadyP50Ms"`
-	P95Ms             float64           `json:"applyToReadyP95Ms"`
-	P25Ms             float64           `json:"applyToReadyP25Ms"`
-	P75Ms             float64           `json:"applyToReadyP75Ms"`
-	MinMs             float64           `json:"applyToReadyMinMs"`
-	MaxMs             float64           `json:"applyToReadyMaxMs"`
-	AllReadySeconds   float64           `json:"allReadySeconds"`
-	CertsIssuedSecond float64           `json:"certificatesIssuedSeconds"`
-	Memory            []memory          `json:"memory"`
-	GoMemLimit        string            `json:"goMemLimit"`
-	// Floor is the same Certificates applied without WSSEndpoints: the
-	// time cert-manager alone needs on this API server.
-	Floor *window `json:"floor,omitempty"`
-	// Ours is the window from applying the endpoints to all Ready.
-	Ours *window `json:"ours,omitempty"`
-	// StatusChanges counts what changed in the status writes the driver's
-	// cache saw from apply to all Ready (StatusWritesSeen of them; a watch
-	// may fold two quick writes into one).
-	StatusChanges    map[string]float64 `json:"statusChanges,omitempty"`
-	StatusWritesSeen float64            `json:"statusWritesSeen,omitempty"`
-	// StatusWritesAfterReady are the writes seen to endpoints that were
-	// Ready already, before the last one was (the steady state: probe results).
-	StatusWritesAfterReady float64 `json:"statusWritesAfterReady,omitempty"`
-	// EventsByReason counts the events on the endpoints by type/reason.
-	EventsByReason map[string]float64 `json:"eventsByReason,omitempty"`
-}
-
-type memory struct {
-	Cache      string  `json:"cache"`
-	GoMemLimit string  `json:"goMemLimit"`
-	RSSMiB     float64 `json:"rssMiB"`
-	AnonMiB    float64 `json:"rssAnonMiB"`
-	HeapMiB    float64 `json:"heapInuseMiB"`
-	SettleSec  float64 `json:"settleSeconds"`
-}
-
-func report(r *results, o options) error {
+func report(r *benchresult.ControlPlane, o options) error {
 	if o.out != "" {
 		data, err := json.MarshalIndent(r, "", "  ")
 		if err != nil {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
 )
 
 // Goals of issue #15 ("Performance, round 2"), control plane.
@@ -15,7 +17,7 @@ const (
 )
 
 // renderMarkdown is the "Control plane" section of BENCHMARKS.md.
-func renderMarkdown(r *results) string {
+func renderMarkdown(r *benchresult.ControlPlane) string {
 	var b strings.Builder
 	n := float64(r.Endpoints)
 	fmt.Fprintf(&b, "## Control plane\n\n")
@@ -37,7 +39,7 @@ func renderMarkdown(r *results) string {
 		fmt.Fprintf(&b, "| all Ready ÷ floor | %.2f× | ≤ %.2f× %s |\n", r.AllReadySeconds/f.Seconds, goalFloorRatio, mark(r.AllReadySeconds/f.Seconds <= goalFloorRatio))
 	}
 	if w := r.Ours; w != nil {
-		writes, events := w.managerCount("patch", "wssendpoints", "status")/n, w.managerCount("", "events", "*")/n
+		writes, events := w.ManagerCount("patch", "wssendpoints", "status")/n, w.ManagerCount("", "events", "*")/n
 		if r.StatusWritesSeen > 0 {
 			way := r.StatusWritesSeen / n
 			fmt.Fprintf(&b, "| WSSEndpoint status writes per endpoint on its way to Ready (seen through a watch) | %.2f | ≤ %.0f %s |\n", way, goalStatusWrites, mark(way <= goalStatusWrites))
@@ -49,7 +51,7 @@ func renderMarkdown(r *results) string {
 		fmt.Fprintf(&b, "| events per endpoint, apply → Ready | %.2f | ≤ %.0f %s |\n", events, goalEvents, mark(events <= goalEvents))
 		fmt.Fprintf(&b, "| reconciles per endpoint (%s) | %.2f | — |\n", joinCounts(w.Reconciles, n), total(w.Reconciles)/n)
 		fmt.Fprintf(&b, "| the manager's API requests per endpoint, all verbs | %.1f | — |\n", total(w.ManagerRequests)/n)
-		fmt.Fprintf(&b, "| kube-apiserver's CPU, apply → Ready | %.0f%% of %d CPUs | — |\n", 100*w.share("kube-apiserver"), w.CPUs)
+		fmt.Fprintf(&b, "| kube-apiserver's CPU, apply → Ready | %.0f%% of %d CPUs | — |\n", 100*w.Share("kube-apiserver"), w.CPUs)
 	}
 	for _, m := range r.Memory {
 		limit := "no GOMEMLIMIT"
@@ -74,7 +76,7 @@ func renderMarkdown(r *results) string {
 		// The API server's names for the manager's verbs.
 		apiVerb := map[string]string{"create": "POST", "update": "PUT", "get": "GET", "list": "LIST", "watch": "WATCH", "patch": "PATCH", "apply": "APPLY", "delete": "DELETE"}
 		for k, v := range o.ManagerRequests {
-			verb := splitKey(k)[0]
+			verb, _, _ := benchresult.SplitKey(k)
 			if a, ok := apiVerb[verb]; ok {
 				verb = a
 			}
@@ -109,7 +111,7 @@ func renderMarkdown(r *results) string {
 			{"kube-apiserver", "kube-apiserver"}, {"etcd", "etcd"}, {"manager", "the manager"},
 			{"driver", "cert-manager's controllers + the stand-ins (one process)"}, {"machine", "machine"},
 		} {
-			fmt.Fprintf(&b, "| %s | %.0f%% (%.0f CPU·s) | %.0f%% (%.0f CPU·s) |\n", p.name, 100*f.share(p.key), f.CPUSeconds[p.key], 100*o.share(p.key), o.CPUSeconds[p.key])
+			fmt.Fprintf(&b, "| %s | %.0f%% (%.0f CPU·s) | %.0f%% (%.0f CPU·s) |\n", p.name, 100*f.Share(p.key), f.CPUSeconds[p.key], 100*o.Share(p.key), o.CPUSeconds[p.key])
 		}
 	}
 	b.WriteString(explain(r))
@@ -159,7 +161,7 @@ func humanBytes(s string) string {
 
 // explain is the prose under the tables: what limits each figure, and by
 // how much a missed goal is missed.
-func explain(r *results) string {
+func explain(r *benchresult.ControlPlane) string {
 	var b strings.Builder
 	n := float64(r.Endpoints)
 	fmt.Fprintf(&b, "\nWhat limits it, and where goals are missed:\n\n")
@@ -172,21 +174,21 @@ func explain(r *results) string {
 		}
 		fmt.Fprintf(&b, "- **Time to %d Ready** is %.2f× the floor, %s. The floor is cert-manager alone issuing the same\n", r.Endpoints, ratio, verdict)
 		fmt.Fprintf(&b, "  Certificates from the same CA Issuer on the same API server: %.1f requests per Certificate, with kube-apiserver at %.0f%%\n",
-			total(f.APIByVerb)/n, 100*f.share("kube-apiserver"))
+			total(f.APIByVerb)/n, 100*f.Share("kube-apiserver"))
 		fmt.Fprintf(&b, "  and the machine at %.0f%% of its %d CPUs. With the endpoints every client together sent %.1f requests per endpoint;\n",
-			100*f.share("machine"), f.CPUs, total(o.APIByVerb)/n)
+			100*f.Share("machine"), f.CPUs, total(o.APIByVerb)/n)
 		fmt.Fprintf(&b, "  the manager %.1f of them (%.2f status writes, %.2f events, %.2f reconciles per endpoint). The rest of the\n",
-			total(o.ManagerRequests)/n, o.managerCount("patch", "wssendpoints", "status")/n, o.managerCount("", "events", "*")/n, total(o.Reconciles)/n)
+			total(o.ManagerRequests)/n, o.ManagerCount("patch", "wssendpoints", "status")/n, o.ManagerCount("", "events", "*")/n, total(o.Reconciles)/n)
 		fmt.Fprintf(&b, "  difference is work the floor does not have: a Deployment, a Service and a Pod per endpoint (this benchmark\n")
 		fmt.Fprintf(&b, "  plays the Deployment controller and the kubelet), the sidecar's rollout, and a TLS probe per endpoint\n")
 		fmt.Fprintf(&b, "  before it is Ready. The floor runs first, so the endpoints run with %d more Certificates and Secrets in etcd.\n", r.Endpoints)
-		if o.share("machine") > 0.9 {
-			fmt.Fprintf(&b, "  The machine was %.0f%% busy during the endpoints' run (kube-apiserver %.0f%%): the run is CPU-bound, so every\n", 100*o.share("machine"), 100*o.share("kube-apiserver"))
+		if o.Share("machine") > 0.9 {
+			fmt.Fprintf(&b, "  The machine was %.0f%% busy during the endpoints' run (kube-apiserver %.0f%%): the run is CPU-bound, so every\n", 100*o.Share("machine"), 100*o.Share("kube-apiserver"))
 			fmt.Fprintf(&b, "  request any process sends, and other tenants of this shared 2-CPU machine, lengthen it.\n")
 		}
 	}
 	if o := r.Ours; o != nil {
-		writes, events := o.managerCount("patch", "wssendpoints", "status")/n, o.managerCount("", "events", "*")/n
+		writes, events := o.ManagerCount("patch", "wssendpoints", "status")/n, o.ManagerCount("", "events", "*")/n
 		evVerdict := fmt.Sprintf("within the goal of ≤ %.0f", goalEvents)
 		if events > goalEvents {
 			evVerdict = fmt.Sprintf("%.2f over the goal of ≤ %.0f", events-goalEvents, goalEvents)
@@ -227,7 +229,7 @@ func explain(r *results) string {
 		}
 	}
 	if o := r.Ours; o != nil && total(o.Reconciles) > 0 {
-		if gets := o.managerCount("get", "secrets", ""); gets/total(o.Reconciles) > 0.8 {
+		if gets := o.ManagerCount("get", "secrets", ""); gets/total(o.Reconciles) > 0.8 {
 			fmt.Fprintf(&b, "- **Secret reads**: the manager sent %.2f GETs of Secrets per endpoint, about one per reconcile (%.2f). checkSecret\n", gets/n, total(o.Reconciles)/n)
 			fmt.Fprintf(&b, "  reads the Secret's metadata through the manager's client to see whether it changed, but ClientOptions disables\n")
 			fmt.Fprintf(&b, "  the cache for the Secret kind, and controller-runtime decides by kind, so PartialObjectMetadata of a Secret\n")
@@ -247,7 +249,7 @@ func explain(r *results) string {
 		fmt.Fprintf(&b, "%.1f MiB of it is file-backed (the binary's code pages,\n", m.RSSMiB-m.AnonMiB)
 		fmt.Fprintf(&b, "  which GOMEMLIMIT does not govern); the anonymous %.1f MiB is the heap (%.1f MiB in use), stacks and the runtime.\n", m.AnonMiB, m.HeapMiB)
 	}
-	var base *memory
+	var base *benchresult.Memory
 	for i := range r.Memory {
 		if r.Memory[i].Cache == "optimized" && r.Memory[i].GoMemLimit == "" {
 			base = &r.Memory[i]

@@ -9,49 +9,25 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
+
 	"github.com/wss-operator/wss-operator/bench/datapath/internal/echo"
 	"github.com/wss-operator/wss-operator/bench/datapath/internal/wsframe"
 )
-
-// FanoutResult is the fan-out figure: what the clients received in the
-// window and what it cost the server.
-type FanoutResult struct {
-	Conns               int     `json:"conns"`
-	Opened              int     `json:"opened"`
-	OpenSec             float64 `json:"openSec"`
-	Senders             int     `json:"senders"`
-	SendIntervalMs      float64 `json:"sendIntervalMs"`
-	BroadcastIntervalMs float64 `json:"broadcastIntervalMs"`
-	// Broadcasts and Echoes are the messages the clients received in the
-	// window: pushed by the backend, and the echoes of their own.
-	Broadcasts int64 `json:"broadcasts"`
-	Echoes     int64 `json:"echoes"`
-	Sent       int64 `json:"sent"`
-	// DeliveredFraction is Broadcasts over what the backend's interval
-	// promises for Opened connections in the window (below 1: someone on
-	// the path could not keep up).
-	DeliveredFraction float64 `json:"deliveredFraction"`
-	// ServerCPUMsPer1000 is the server's CPU time per 1,000 messages
-	// received by the clients (broadcasts and echoes), in milliseconds;
-	// AuxCPUMsPer1000 the same for the backend.
-	ServerCPUMsPer1000 float64  `json:"serverCpuMsPer1000"`
-	AuxCPUMsPer1000    float64  `json:"auxCpuMsPer1000,omitempty"`
-	EchoLatency        *Latency `json:"echoLatency,omitempty"`
-}
 
 // runFanout opens o.count connections to the backend's /broadcast (from
 // -sources, round robin), lets a fraction o.senders of them send a
 // stamped message every o.sendInterval, and measures for the window how
 // late each pushed message arrived (its timestamp against the client's
 // clock: same machine, same clock) and what the server spent per message.
-func runFanout(ctx context.Context, o *options, cl *client, w *window, res *Result) error {
+func runFanout(ctx context.Context, o *options, cl *client, w *window, res *benchresult.Run) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	octx, ocancel := context.WithTimeout(ctx, o.open)
 	t0 := time.Now()
 	conns, e := dialAll(octx, cl, o.count, o.concurrency, false, nil)
 	ocancel()
-	fr := &FanoutResult{Conns: o.count, OpenSec: time.Since(t0).Seconds(), SendIntervalMs: millis(o.sendInterval),
+	fr := &benchresult.Fanout{Conns: o.count, OpenSec: time.Since(t0).Seconds(), SendIntervalMs: millis(o.sendInterval),
 		BroadcastIntervalMs: millis(o.broadcastInterval)}
 	conns = compact(conns)
 	defer closeAll(conns)

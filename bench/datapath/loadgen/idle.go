@@ -4,28 +4,15 @@ import (
 	"context"
 	"time"
 
+	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
+
 	"github.com/wss-operator/wss-operator/bench/datapath/internal/wsframe"
 )
-
-// IdleResult is the idle-connection memory figure.
-type IdleResult struct {
-	Conns            int     `json:"conns"`
-	Opened           int     `json:"opened"`
-	OpenSec          float64 `json:"openSec"`
-	SettleSec        float64 `json:"settleSec"`
-	ServerBeforeKiB  int64   `json:"serverBeforeKiB"`
-	ServerAfterKiB   int64   `json:"serverAfterKiB"`
-	ServerPerConnKiB float64 `json:"serverPerConnKiB"`
-	AuxBeforeKiB     int64   `json:"auxBeforeKiB,omitempty"`
-	AuxAfterKiB      int64   `json:"auxAfterKiB,omitempty"`
-	AuxPerConnKiB    float64 `json:"auxPerConnKiB,omitempty"`
-	ServerProcs      int     `json:"serverProcs"`
-}
 
 // runIdle opens o.count connections, sends one 64-byte message on each and
 // reads its echo, lets them sit for o.settle, and reports how much the
 // server's RSS grew per connection. Opening is bounded by o.duration.
-func runIdle(ctx context.Context, o *options, cl *client, sg, ag group, res *Result) error {
+func runIdle(ctx context.Context, o *options, cl *client, sg, ag group, res *benchresult.Run) error {
 	before, auxBefore, err := sampleGroups(sg, ag)
 	if err != nil {
 		return err
@@ -56,7 +43,7 @@ func runIdle(ctx context.Context, o *options, cl *client, sg, ag group, res *Res
 	if err != nil {
 		return err
 	}
-	ir := &IdleResult{
+	ir := &benchresult.Idle{
 		Conns: o.count, Opened: opened, OpenSec: openSec, SettleSec: o.settle.Seconds(),
 		ServerBeforeKiB: before.RSSKiB, ServerAfterKiB: after.RSSKiB, ServerProcs: after.Procs,
 	}

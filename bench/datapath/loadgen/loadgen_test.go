@@ -14,6 +14,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/wss-operator/wss-operator/bench/datapath/internal/echo"
+	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
 	"github.com/wss-operator/wss-operator/internal/certtest"
 )
 
@@ -58,7 +59,7 @@ func TestSummarize(t *testing.T) {
 	g.Expect(s.P50Ms).To(Equal(3.0))
 	g.Expect(s.MaxMs).To(Equal(5.0))
 	g.Expect(s.MeanMs).To(Equal(3.0))
-	g.Expect(summarize(nil)).To(Equal(Latency{}))
+	g.Expect(summarize(nil)).To(Equal(benchresult.Latency{}))
 }
 
 func TestLoopbackGuard(t *testing.T) {
@@ -166,43 +167,43 @@ func TestModesAgainstEcho(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		args  []string
-		check func(g Gomega, r *Result)
+		check func(g Gomega, r *benchresult.Run)
 	}{
-		{"handshake over TLS", []string{"-mode", "handshake", "-url", "wss://" + secure, "-concurrency", "2"}, func(g Gomega, r *Result) {
+		{"handshake over TLS", []string{"-mode", "handshake", "-url", "wss://" + secure, "-concurrency", "2"}, func(g Gomega, r *benchresult.Run) {
 			g.Expect(r.Count).To(BeNumerically(">", 0))
 			g.Expect(r.TLS.Version).To(Equal("TLS 1.3"))
 			g.Expect(r.TLS.Curve).To(Equal("X25519"))
 			g.Expect(*r.ResumedFraction).To(Equal(0.0))
 			g.Expect(r.Latency.P50Ms).To(BeNumerically("<=", r.Latency.P99Ms))
 		}},
-		{"resume over TLS", []string{"-mode", "resume", "-url", "wss://" + secure, "-concurrency", "1"}, func(g Gomega, r *Result) {
+		{"resume over TLS", []string{"-mode", "resume", "-url", "wss://" + secure, "-concurrency", "1"}, func(g Gomega, r *benchresult.Run) {
 			g.Expect(r.Count).To(BeNumerically(">", 1))
 			g.Expect(*r.ResumedFraction).To(BeNumerically(">", 0.5))
 		}},
-		{"latency 16 KiB plain", []string{"-mode", "latency", "-url", "ws://" + plain, "-size", "16384"}, func(g Gomega, r *Result) {
+		{"latency 16 KiB plain", []string{"-mode", "latency", "-url", "ws://" + plain, "-size", "16384"}, func(g Gomega, r *benchresult.Run) {
 			g.Expect(r.Latency.Samples).To(BeNumerically(">", 0))
 			g.Expect(r.Latency.P50Ms).To(BeNumerically(">", 0))
 			g.Expect(r.TLS).To(BeNil())
 		}},
-		{"latency 64 B over TLS, 2 connections", []string{"-mode", "latency", "-url", "wss://" + secure, "-concurrency", "2"}, func(g Gomega, r *Result) {
+		{"latency 64 B over TLS, 2 connections", []string{"-mode", "latency", "-url", "wss://" + secure, "-concurrency", "2"}, func(g Gomega, r *benchresult.Run) {
 			g.Expect(r.Latency.Samples).To(BeNumerically(">", 0))
 		}},
-		{"throughput over TLS", []string{"-mode", "throughput", "-url", "wss://" + secure, "-size", "16384", "-concurrency", "2"}, func(g Gomega, r *Result) {
+		{"throughput over TLS", []string{"-mode", "throughput", "-url", "wss://" + secure, "-size", "16384", "-concurrency", "2"}, func(g Gomega, r *benchresult.Run) {
 			g.Expect(r.Bytes).To(BeNumerically(">", 0))
 			g.Expect(r.Bytes % 16384).To(BeZero())
 			g.Expect(r.MBPerSec).To(BeNumerically(">", 0))
 		}},
-		{"count bounds the window", []string{"-mode", "latency", "-url", "ws://" + plain, "-count", "50", "-duration", "20s"}, func(g Gomega, r *Result) {
+		{"count bounds the window", []string{"-mode", "latency", "-url", "ws://" + plain, "-count", "50", "-duration", "20s"}, func(g Gomega, r *benchresult.Run) {
 			g.Expect(r.DurationSec).To(BeNumerically("<", 10))
 			g.Expect(r.Count).To(BeNumerically(">=", 50))
 		}},
 		{"idle from two source addresses", []string{"-mode", "idle", "-url", "wss://" + secure, "-count", "20", "-settle", "0s",
-			"-sources", "127.0.0.2-127.0.0.3", "-server-pids", strconv.Itoa(os.Getpid())}, func(g Gomega, r *Result) {
+			"-sources", "127.0.0.2-127.0.0.3", "-server-pids", strconv.Itoa(os.Getpid())}, func(g Gomega, r *benchresult.Run) {
 			g.Expect(r.Idle.Opened).To(Equal(20))
 			g.Expect(r.Idle.ServerAfterKiB).To(BeNumerically(">", 0))
 		}},
 		{"fanout over TLS", []string{"-mode", "fanout", "-url", "wss://" + secure, "-count", "20", "-senders", "0.1",
-			"-send-interval", "20ms", "-broadcast-interval", "20ms", "-sources", "127.0.0.2-127.0.0.3", "-server-pids", strconv.Itoa(os.Getpid())}, func(g Gomega, r *Result) {
+			"-send-interval", "20ms", "-broadcast-interval", "20ms", "-sources", "127.0.0.2-127.0.0.3", "-server-pids", strconv.Itoa(os.Getpid())}, func(g Gomega, r *benchresult.Run) {
 			g.Expect(r.Fanout.Opened).To(Equal(20))
 			g.Expect(r.Fanout.Senders).To(Equal(2))
 			g.Expect(r.Fanout.Broadcasts).To(BeNumerically(">", 20))
@@ -214,7 +215,7 @@ func TestModesAgainstEcho(t *testing.T) {
 			g.Expect(r.Fanout.EchoLatency.Samples).To(BeNumerically(">", 0))
 		}},
 		{"fanout plain without senders", []string{"-mode", "fanout", "-url", "ws://" + plain, "-count", "5", "-senders", "0",
-			"-broadcast-interval", "20ms"}, func(g Gomega, r *Result) {
+			"-broadcast-interval", "20ms"}, func(g Gomega, r *benchresult.Run) {
 			g.Expect(r.Fanout.Senders).To(BeZero())
 			g.Expect(r.Fanout.Echoes).To(BeZero())
 			g.Expect(r.Fanout.Broadcasts).To(BeNumerically(">", 5))

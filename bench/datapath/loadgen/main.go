@@ -13,34 +13,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
-)
 
-// Result is the JSON object the load generator prints.
-type Result struct {
-	Mode            string        `json:"mode"`
-	Target          string        `json:"target"`
-	URL             string        `json:"url"`
-	Size            int           `json:"size,omitempty"`
-	Concurrency     int           `json:"concurrency"`
-	WarmupSec       float64       `json:"warmupSec"`
-	DurationSec     float64       `json:"durationSec"`
-	Count           int64         `json:"count"`
-	Rate            float64       `json:"rate"`
-	Bytes           int64         `json:"bytes,omitempty"`
-	MBPerSec        float64       `json:"mbPerSec,omitempty"`
-	ResumedFraction *float64      `json:"resumedFraction,omitempty"`
-	Errors          int64         `json:"errors"`
-	FirstError      string        `json:"firstError,omitempty"`
-	Latency         *Latency      `json:"latency,omitempty"`
-	TLS             *tlsFacts     `json:"tls,omitempty"`
-	Server          *ProcUse      `json:"server,omitempty"`
-	Aux             *ProcUse      `json:"aux,omitempty"`
-	Client          *ProcUse      `json:"client,omitempty"`
-	CPUBusy         []float64     `json:"cpuBusy,omitempty"`
-	Idle            *IdleResult   `json:"idle,omitempty"`
-	Fanout          *FanoutResult `json:"fanout,omitempty"`
-	Started         time.Time     `json:"started"`
-}
+	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
+)
 
 type options struct {
 	mode, url, label, serverName, cert, path, out string
@@ -206,7 +181,7 @@ func parsePids(s string) ([]int, error) {
 	return out, nil
 }
 
-func execute(ctx context.Context, o *options) (*Result, error) {
+func execute(ctx context.Context, o *options) (*benchresult.Run, error) {
 	addr, secure, err := loopbackAddr(o.url)
 	if err != nil {
 		return nil, err
@@ -218,7 +193,7 @@ func execute(ctx context.Context, o *options) (*Result, error) {
 	if cl.sources, err = parseSources(o.sources); err != nil {
 		return nil, err
 	}
-	res := &Result{Mode: o.mode, Target: o.label, URL: o.url, Concurrency: o.concurrency, Started: time.Now().UTC()}
+	res := &benchresult.Run{Mode: o.mode, Target: o.label, URL: o.url, Concurrency: o.concurrency, Started: time.Now().UTC()}
 	if o.mode == "latency" || o.mode == "throughput" {
 		res.Size = o.size
 	}

@@ -6,16 +6,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
 	"github.com/wss-operator/wss-operator/bench/internal/procstat"
 )
-
-// ProcUse is what a group of processes used during the window.
-type ProcUse struct {
-	CPUSec float64 `json:"cpuSec"`
-	Cores  float64 `json:"cores"` // CPU seconds per second of window
-	RSSKiB int64   `json:"rssKiB"`
-	Procs  int     `json:"procs"`
-}
 
 // window is one measured interval.
 type window struct {
@@ -24,8 +17,8 @@ type window struct {
 
 	elapsed        time.Duration
 	counted        int64
-	server, aux    *ProcUse
-	client         ProcUse
+	server, aux    *benchresult.ProcUse
+	client         benchresult.ProcUse
 	busy           []float64
 	serverG, auxG  group
 	warmup, length time.Duration
@@ -67,7 +60,7 @@ func (w *window) measure(ctx context.Context) error {
 				sec := w.elapsed.Seconds()
 				w.server = use(s0, s1, sec, len(w.serverG.pids) > 0)
 				w.aux = use(a0, a1, sec, len(w.auxG.pids) > 0)
-				w.client = ProcUse{CPUSec: self1 - self0, Cores: (self1 - self0) / sec, Procs: 1}
+				w.client = benchresult.ProcUse{CPUSec: self1 - self0, Cores: (self1 - self0) / sec, Procs: 1}
 				w.busy = procstat.BusyFractions(cpu0, cpu1)
 				return nil
 			}
@@ -75,12 +68,12 @@ func (w *window) measure(ctx context.Context) error {
 	}
 }
 
-func use(a, b snapshot, sec float64, present bool) *ProcUse {
+func use(a, b snapshot, sec float64, present bool) *benchresult.ProcUse {
 	if !present {
 		return nil
 	}
 	d := b.CPUSec - a.CPUSec
-	return &ProcUse{CPUSec: d, Cores: d / sec, RSSKiB: b.RSSKiB, Procs: b.Procs}
+	return &benchresult.ProcUse{CPUSec: d, Cores: d / sec, RSSKiB: b.RSSKiB, Procs: b.Procs}
 }
 
 func (w *window) sampleAll() (s, a snapshot, self float64, cpus []procstat.CPUTimes, err error) {

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
+
 	"github.com/wss-operator/wss-operator/bench/datapath/internal/wsframe"
 )
 
@@ -26,7 +28,7 @@ func (e *errs) add(err error) {
 
 // runHandshakes measures full (or, with a session cache, resumed)
 // handshakes: connect, TLS, upgrade, close.
-func runHandshakes(ctx context.Context, o *options, cl *client, w *window, res *Result) error {
+func runHandshakes(ctx context.Context, o *options, cl *client, w *window, res *benchresult.Run) error {
 	if cl.tlsConf != nil && o.mode == "resume" {
 		cl.tlsConf.ClientSessionCache = tls.NewLRUClientSessionCache(64)
 	}
@@ -38,7 +40,7 @@ func runHandshakes(ctx context.Context, o *options, cl *client, w *window, res *
 		samples []time.Duration
 		resumed atomic.Int64
 		e       errs
-		facts   atomic.Pointer[tlsFacts]
+		facts   atomic.Pointer[benchresult.TLSFacts]
 	)
 	for range o.concurrency {
 		wg.Add(1)
@@ -91,7 +93,7 @@ func runHandshakes(ctx context.Context, o *options, cl *client, w *window, res *
 }
 
 // runLatency measures message round trips, one in flight per connection.
-func runLatency(ctx context.Context, o *options, cl *client, w *window, res *Result) error {
+func runLatency(ctx context.Context, o *options, cl *client, w *window, res *benchresult.Run) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	conns, err := openN(ctx, cl, o.concurrency)
@@ -150,7 +152,7 @@ func runLatency(ctx context.Context, o *options, cl *client, w *window, res *Res
 }
 
 // runThroughput measures one-way payload bytes per second, backend to client.
-func runThroughput(ctx context.Context, o *options, cl *client, w *window, res *Result) error {
+func runThroughput(ctx context.Context, o *options, cl *client, w *window, res *benchresult.Run) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cl.bufSize = 64 << 10
