@@ -44,12 +44,15 @@ func runFanout(ctx context.Context, o *options, cl *client, w *window, res *benc
 		samples, echoes    []time.Duration
 		nBcast, nEcho, nTx atomic.Int64
 	)
+	ds := newDeliveries(len(conns), o.broadcastInterval, o.duration)
 	for i, c := range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var local, localEcho []time.Duration
+			rd := &reader{ds: ds}
 			defer func() {
+				rd.finish()
 				mu.Lock()
 				samples = append(samples, local...)
 				echoes = append(echoes, localEcho...)
@@ -68,7 +71,11 @@ func runFanout(ctx context.Context, o *options, cl *client, w *window, res *benc
 					return
 				}
 				now := time.Now()
-				sent, kind, ok := echo.Stamped(buf[:h.Length])
+				p := buf[:h.Length]
+				sent, kind, ok := echo.Stamped(p)
+				if tick, isRound := echo.Round(p); isRound {
+					rd.broadcast(tick, w.started)
+				}
 				if !ok || !w.measuring.Load() {
 					continue
 				}
@@ -120,13 +127,19 @@ func runFanout(ctx context.Context, o *options, cl *client, w *window, res *benc
 		}()
 	}
 	err := w.measure(ctx)
+	if err == nil {
+		// The rounds of the window's last intervals may still be on their way.
+		ds.wait(o.settle)
+	}
 	stopWorkers(cancel, conns, &wg)
 	if err != nil {
 		return err
 	}
 	fr.Broadcasts, fr.Echoes, fr.Sent = nBcast.Load(), nEcho.Load(), nTx.Load()
-	if o.broadcastInterval > 0 && w.elapsed > 0 {
-		fr.DeliveredFraction = float64(fr.Broadcasts) / (float64(fr.Opened) * w.elapsed.Seconds() / o.broadcastInterval.Seconds())
+	fr.Delivered, fr.Promised = ds.delivered, ds.promised(fr.Opened)
+	fr.DeliveryWindowSec = (time.Duration(ds.slots) * o.broadcastInterval).Seconds()
+	if fr.Promised > 0 {
+		fr.DeliveredFraction = float64(fr.Delivered) / float64(fr.Promised)
 	}
 	if n := fr.Broadcasts + fr.Echoes; n > 0 {
 		if w.server != nil {

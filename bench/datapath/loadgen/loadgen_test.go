@@ -120,6 +120,17 @@ func TestParseRefusesNonLoopback(t *testing.T) {
 	g.Expect(err).To(HaveOccurred())
 }
 
+func TestParseFanoutCountsWholeIntervals(t *testing.T) {
+	g := NewWithT(t)
+	fanout := []string{"-url", "ws://127.0.0.1:1", "-mode", "fanout", "-count", "10", "-duration", "1s"}
+	_, err := parse(append(fanout, "-broadcast-interval", "2s"), os.Stderr)
+	g.Expect(err).To(MatchError(ContainSubstring("-broadcast-interval 2s: want positive and at most -duration 1s")))
+	_, err = parse(append(fanout, "-broadcast-interval", "0s"), os.Stderr)
+	g.Expect(err).To(MatchError(ContainSubstring("-broadcast-interval")))
+	_, err = parse(append(fanout, "-broadcast-interval", "1s"), os.Stderr)
+	g.Expect(err).NotTo(HaveOccurred())
+}
+
 // echoServer serves the benchmark backend on loopback, over TLS when
 // config is set, and returns its address.
 func echoServer(t *testing.T, config *tls.Config) string {
@@ -210,6 +221,10 @@ func TestModesAgainstEcho(t *testing.T) {
 			g.Expect(r.Fanout.Echoes).To(BeNumerically(">", 0))
 			g.Expect(r.Fanout.DeliveredFraction).To(BeNumerically(">", 0.5))
 			g.Expect(r.Fanout.DeliveredFraction).To(BeNumerically("<", 1.2))
+			g.Expect(r.Fanout.Promised).To(Equal(int64(20*15)), "20 connections, 15 intervals of 20ms in 300ms")
+			g.Expect(r.Fanout.DeliveryWindowSec).To(BeNumerically("~", 0.3, 1e-9))
+			g.Expect(r.Fanout.Delivered).To(BeNumerically("<=", r.Fanout.Promised))
+			g.Expect(r.Fanout.DeliveredFraction).To(BeNumerically("<=", 1))
 			g.Expect(r.Fanout.ServerCPUMsPer1000).To(BeNumerically(">", 0))
 			g.Expect(r.Latency.P50Ms).To(BeNumerically(">", 0))
 			g.Expect(r.Fanout.EchoLatency.Samples).To(BeNumerically(">", 0))
@@ -219,6 +234,7 @@ func TestModesAgainstEcho(t *testing.T) {
 			g.Expect(r.Fanout.Senders).To(BeZero())
 			g.Expect(r.Fanout.Echoes).To(BeZero())
 			g.Expect(r.Fanout.Broadcasts).To(BeNumerically(">", 5))
+			g.Expect(r.Fanout.Delivered).To(BeNumerically("<=", r.Fanout.Promised))
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -92,11 +92,12 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.count, "count", 1_000_000, "stop once this many operations (handshakes, round trips, messages) were measured; idle: connections to open")
 	fs.IntVar(&o.concurrency, "concurrency", 0, "parallel workers/connections (default: handshake 16, latency 1, throughput 1, idle 64)")
 	fs.IntVar(&o.size, "size", 64, "message size in bytes (latency, throughput)")
-	fs.DurationVar(&o.settle, "settle", 3*time.Second, "idle: wait after the last connection before measuring RSS")
+	fs.DurationVar(&o.settle, "settle", 3*time.Second, "idle: wait after the last connection before measuring RSS; "+
+		"fanout: how long after the window its pushes may still arrive to count as delivered")
 	fs.BoolVar(&o.idleEcho, "idle-echo", true, "idle: send one 64-byte message on each connection before it goes quiet")
 	fs.Float64Var(&o.senders, "senders", 0.01, "fanout: fraction of the connections that also send a -size message every -send-interval")
 	fs.DurationVar(&o.sendInterval, "send-interval", 100*time.Millisecond, "fanout: how often each sender sends")
-	fs.DurationVar(&o.broadcastInterval, "broadcast-interval", 100*time.Millisecond, "fanout: the backend's push interval (for the delivered fraction)")
+	fs.DurationVar(&o.broadcastInterval, "broadcast-interval", 100*time.Millisecond, "fanout: the backend's push interval (for the delivered fraction; at most -duration)")
 	fs.DurationVar(&o.open, "open", 90*time.Second, "fanout: time allowed to open the connections")
 	fs.DurationVar(&o.timeout, "timeout", 0, "hard limit for the whole process (default: warmup+duration+settle+60s)")
 	fs.StringVar(&o.out, "out", "", "write the JSON result to this file instead of stdout")
@@ -133,6 +134,10 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 		}
 		if o.senders < 0 || o.senders > 1 || o.sendInterval <= 0 || o.open <= 0 {
 			return nil, errors.New("-senders must be in 0..1, -send-interval and -open positive")
+		}
+		if o.broadcastInterval <= 0 || o.broadcastInterval > o.duration {
+			return nil, fmt.Errorf("-broadcast-interval %s: want positive and at most -duration %s (deliveries are counted per whole interval)",
+				o.broadcastInterval, o.duration)
 		}
 		if o.size < 9 {
 			return nil, fmt.Errorf("-size %d: fanout messages carry a 9-byte timestamp", o.size)

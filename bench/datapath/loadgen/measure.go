@@ -14,6 +14,7 @@ import (
 type window struct {
 	measuring atomic.Bool
 	count     atomic.Int64 // operations completed, by the workers
+	start     atomic.Int64 // when measuring started (UnixNano), 0 before
 
 	elapsed        time.Duration
 	counted        int64
@@ -40,6 +41,7 @@ func (w *window) measure(ctx context.Context) error {
 	}
 	c0 := w.count.Load()
 	t0 := time.Now()
+	w.start.Store(t0.UnixNano())
 	w.measuring.Store(true)
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
@@ -66,6 +68,12 @@ func (w *window) measure(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// started is when measuring started; false before it did.
+func (w *window) started() (time.Time, bool) {
+	ns := w.start.Load()
+	return time.Unix(0, ns), ns != 0
 }
 
 func use(a, b snapshot, sec float64, present bool) *benchresult.ProcUse {

@@ -86,9 +86,18 @@ type Fanout struct {
 	Broadcasts int64 `json:"broadcasts"`
 	Echoes     int64 `json:"echoes"`
 	Sent       int64 `json:"sent"`
-	// DeliveredFraction is Broadcasts over what the backend's interval
-	// promises for Opened connections in the window (below 1: someone on
-	// the path could not keep up).
+	// Promised is what the backend's interval promises the Opened
+	// connections in the whole intervals of the window (DeliveryWindowSec
+	// of it): one push each per interval. Delivered is how many of those
+	// reached them, each counted by the round the backend stamped on it,
+	// at most once per connection and interval, so it never exceeds
+	// Promised; DeliveredFraction is the one over the other (below 1:
+	// someone on the path could not keep up). Runs from before these
+	// counts (Promised 0) divided Broadcasts, counted by arrival, by the
+	// window's length in intervals.
+	Delivered         int64   `json:"delivered,omitempty"`
+	Promised          int64   `json:"promised,omitempty"`
+	DeliveryWindowSec float64 `json:"deliveryWindowSec,omitempty"`
 	DeliveredFraction float64 `json:"deliveredFraction"`
 	// ServerCPUMsPer1000 is the server's CPU time per 1,000 messages
 	// received by the clients (broadcasts and echoes), in milliseconds;
