@@ -138,6 +138,7 @@ func runFanout(ctx context.Context, o *options, cl *client, w *window, res *benc
 	fr.Broadcasts, fr.Echoes, fr.Sent = nBcast.Load(), nEcho.Load(), nTx.Load()
 	fr.Delivered, fr.Promised = ds.delivered, ds.promised(fr.Opened)
 	fr.DeliveryWindowSec = (time.Duration(ds.slots) * o.broadcastInterval).Seconds()
+	fr.DeliveryGraceSec = o.settle.Seconds()
 	if fr.Promised > 0 {
 		fr.DeliveredFraction = float64(fr.Delivered) / float64(fr.Promised)
 	}

@@ -223,6 +223,7 @@ func TestModesAgainstEcho(t *testing.T) {
 			g.Expect(r.Fanout.DeliveredFraction).To(BeNumerically("<", 1.2))
 			g.Expect(r.Fanout.Promised).To(Equal(int64(20*15)), "20 connections, 15 intervals of 20ms in 300ms")
 			g.Expect(r.Fanout.DeliveryWindowSec).To(BeNumerically("~", 0.3, 1e-9))
+			g.Expect(r.Fanout.DeliveryGraceSec).To(Equal(3.0), "-settle's default")
 			g.Expect(r.Fanout.Delivered).To(BeNumerically("<=", r.Fanout.Promised))
 			g.Expect(r.Fanout.DeliveredFraction).To(BeNumerically("<=", 1))
 			g.Expect(r.Fanout.ServerCPUMsPer1000).To(BeNumerically(">", 0))

@@ -89,15 +89,16 @@ type Fanout struct {
 	// Promised is what the backend's interval promises the Opened
 	// connections in the whole intervals of the window (DeliveryWindowSec
 	// of it): one push each per interval. Delivered is how many of those
-	// reached them, each counted by the round the backend stamped on it,
-	// at most once per connection and interval, so it never exceeds
-	// Promised; DeliveredFraction is the one over the other (below 1:
-	// someone on the path could not keep up). Runs from before these
-	// counts (Promised 0) divided Broadcasts, counted by arrival, by the
-	// window's length in intervals.
+	// reached them, by DeliveryGraceSec after the window, each counted by
+	// the round the backend stamped on it, at most once per connection and
+	// interval, so it never exceeds Promised; DeliveredFraction is the one
+	// over the other (below 1: someone on the path could not keep up).
+	// Runs from before these counts (Promised 0) divided Broadcasts,
+	// counted by arrival, by the window's length in intervals.
 	Delivered         int64   `json:"delivered,omitempty"`
 	Promised          int64   `json:"promised,omitempty"`
 	DeliveryWindowSec float64 `json:"deliveryWindowSec,omitempty"`
+	DeliveryGraceSec  float64 `json:"deliveryGraceSec,omitempty"`
 	DeliveredFraction float64 `json:"deliveredFraction"`
 	// ServerCPUMsPer1000 is the server's CPU time per 1,000 messages
 	// received by the clients (broadcasts and echoes), in milliseconds;
