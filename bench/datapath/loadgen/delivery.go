@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -68,8 +69,9 @@ func newDeliveries(conns int, interval, length time.Duration) *deliveries {
 // the window.
 func (ds *deliveries) promised(opened int) int64 { return int64(opened) * ds.slots }
 
-// wait waits until every connection is done, or for at most grace.
-func (ds *deliveries) wait(grace time.Duration) {
+// wait waits until every connection is done, or for at most grace, or
+// until ctx ends.
+func (ds *deliveries) wait(ctx context.Context, grace time.Duration) {
 	done := make(chan struct{})
 	go func() {
 		ds.pending.Wait()
@@ -78,6 +80,7 @@ func (ds *deliveries) wait(grace time.Duration) {
 	select {
 	case <-done:
 	case <-time.After(grace):
+	case <-ctx.Done():
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -77,11 +78,16 @@ func TestDeliveriesAddUpAndWait(t *testing.T) {
 	b.broadcast(from.Add(100*time.Millisecond), started) // after done: ignored
 	c.broadcast(from, started)
 	t0 := time.Now()
-	ds.wait(50 * time.Millisecond) // c is not done: the grace ends the wait
+	ds.wait(context.Background(), 50*time.Millisecond) // c is not done: the grace ends the wait
 	g.Expect(time.Since(t0)).To(BeNumerically(">=", 50*time.Millisecond))
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	t0 = time.Now()
+	ds.wait(cancelled, time.Minute) // the run is over: no grace
+	g.Expect(time.Since(t0)).To(BeNumerically("<", time.Second))
 	c.finish() // its reader stops
 	c.finish()
 	a.finish()
-	ds.wait(time.Minute)
+	ds.wait(context.Background(), time.Minute)
 	g.Expect(ds.delivered).To(Equal(int64(5 + 5 + 1)))
 }

@@ -126,13 +126,12 @@ func runFanout(ctx context.Context, o *options, cl *client, w *window, res *benc
 			}
 		}()
 	}
-	err := w.measure(ctx)
-	if err == nil {
+	stop := func() {
 		// The rounds of the window's last intervals may still be on their way.
-		ds.wait(o.settle)
+		ds.wait(ctx, o.settle)
+		stopWorkers(cancel, conns, &wg)
 	}
-	stopWorkers(cancel, conns, &wg)
-	if err != nil {
+	if err := w.run(ctx, stop, e, res); err != nil {
 		return err
 	}
 	fr.Broadcasts, fr.Echoes, fr.Sent = nBcast.Load(), nEcho.Load(), nTx.Load()
@@ -158,7 +157,6 @@ func runFanout(ctx context.Context, o *options, cl *client, w *window, res *benc
 	}
 	res.Fanout = fr
 	res.Size = o.size
-	res.Errors, res.FirstError = e.n.Load(), e.first
 	return nil
 }
 

@@ -75,14 +75,10 @@ func runHandshakes(ctx context.Context, o *options, cl *client, w *window, res *
 			mu.Unlock()
 		}()
 	}
-	err := w.measure(ctx)
-	cancel()
-	wg.Wait()
-	if err != nil {
+	if err := w.run(ctx, func() { cancel(); wg.Wait() }, &e, res); err != nil {
 		return err
 	}
 	res.TLS = facts.Load()
-	res.Errors, res.FirstError = e.n.Load(), e.first
 	lat := summarize(samples)
 	res.Latency = &lat
 	if cl.tlsConf != nil && len(samples) > 0 {
@@ -140,12 +136,9 @@ func runLatency(ctx context.Context, o *options, cl *client, w *window, res *ben
 			}
 		}()
 	}
-	err = w.measure(ctx)
-	stopWorkers(cancel, conns, &wg)
-	if err != nil {
+	if err := w.run(ctx, func() { stopWorkers(cancel, conns, &wg) }, &e, res); err != nil {
 		return err
 	}
-	res.Errors, res.FirstError = e.n.Load(), e.first
 	lat := summarize(samples)
 	res.Latency = &lat
 	return nil
@@ -186,14 +179,23 @@ func runThroughput(ctx context.Context, o *options, cl *client, w *window, res *
 			}
 		}()
 	}
-	err = w.measure(ctx)
-	stopWorkers(cancel, conns, &wg)
+	if err := w.run(ctx, func() { stopWorkers(cancel, conns, &wg) }, &e, res); err != nil {
+		return err
+	}
+	res.Bytes = bytes.Load()
+	res.MBPerSec = float64(res.Bytes) / w.elapsed.Seconds() / 1e6
+	return nil
+}
+
+// run measures the window, then stops the workers and, when the window
+// was measured, records their failures in res.
+func (w *window) run(ctx context.Context, stop func(), e *errs, res *benchresult.Run) error {
+	err := w.measure(ctx)
+	stop()
 	if err != nil {
 		return err
 	}
 	res.Errors, res.FirstError = e.n.Load(), e.first
-	res.Bytes = bytes.Load()
-	res.MBPerSec = float64(res.Bytes) / w.elapsed.Seconds() / 1e6
 	return nil
 }
 
