@@ -184,13 +184,13 @@ func drive(ctx context.Context, o options) (*benchresult.ControlPlane, error) {
 	}
 	changes, writes, afterReady := d.status.snapshot()
 	res.StatusChanges, res.StatusWritesSeen, res.StatusWritesAfterReady = diff(changes, changesBefore), writes-writesBefore, afterReady-afterBefore
-	log("status writes seen on the way to Ready %.2f per endpoint, after Ready %.2f; changing: %s", res.StatusWritesSeen/float64(o.n),
-		res.StatusWritesAfterReady/float64(o.n), joinCounts(res.StatusChanges, float64(o.n)))
+	log("status writes seen on the way to Ready %.2f per endpoint, after Ready %.2f; what they changed, all endpoints: %v", res.StatusWritesSeen/float64(o.n),
+		res.StatusWritesAfterReady/float64(o.n), res.StatusChanges)
 	w.ManagerRequests, w.Reconciles = late.since(before).ManagerRequests, late.since(before).Reconciles
 	res.Ours = &w
 	log("ours: status writes %.2f, events %.2f, reconciles %.2f per endpoint; kube-apiserver %.0f%% of the machine",
 		w.ManagerCount("patch", "wssendpoints", "status")/float64(o.n), w.ManagerCount("", "events", "*")/float64(o.n),
-		total(w.Reconciles)/float64(o.n), 100*w.Share("kube-apiserver"))
+		benchresult.Sum(w.Reconciles)/float64(o.n), 100*w.Share("kube-apiserver"))
 
 	memRuns := []struct{ cache, limit string }{{"optimized", o.goMemLimit}, {"optimized", ""}, {"naive", ""}}
 	if o.noMemory {

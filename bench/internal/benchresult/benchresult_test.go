@@ -17,6 +17,8 @@ func TestWindow(t *testing.T) {
 	g.Expect(w.ManagerCount("", "events", "*")).To(Equal(3.0))
 	g.Expect(w.ManagerCount("get", "", "")).To(Equal(3.0))
 	g.Expect(w.ManagerCount("", "", "*")).To(Equal(14.0))
+	g.Expect(Sum(w.ManagerRequests)).To(Equal(14.0))
+	g.Expect(Sum(nil)).To(BeZero())
 }
 
 func TestSplitKey(t *testing.T) {

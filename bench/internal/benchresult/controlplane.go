@@ -85,3 +85,13 @@ func SplitKey(k string) (verb, resource, sub string) {
 	resource, sub, _ = strings.Cut(rest, "/")
 	return verb, resource, sub
 }
+
+// Sum adds up the counts of a map (requests by verb, reconciles by
+// result).
+func Sum(m map[string]float64) float64 {
+	t := 0.0
+	for _, v := range m {
+		t += v
+	}
+	return t
+}
