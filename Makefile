@@ -57,8 +57,29 @@ vet: ## Run go vet.
 	$(GO) vet ./...
 
 .PHONY: lint
-lint: golangci-lint ## Run golangci-lint.
+lint: golangci-lint ## Run golangci-lint with .golangci.yml (linters, gofmt, goimports grouping).
 	$(GOLANGCI_LINT) run ./...
+
+# Packages that need no API server: the race detector runs over them in
+# make test-race (the envtest packages run without it in make test).
+RACE_PKGS = $(shell $(GO) list ./... | grep -v -e /controllers -e /api/ -e /internal/testenv -e /test/deploy -e /test/e2e -e /demo -e /bench/controlplane -e /internal/cmd/managercmd)
+
+.PHONY: test-race
+test-race: test-deps test-deps-clients ## Run the unit, data-path, real-server and real-client tests with the race detector (needs cgo: gcc).
+	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 20m $(RACE_PKGS) $(TEST_ARGS)
+
+FUZZTIME ?= 10s
+.PHONY: fuzz
+fuzz: ## Run every fuzz target for FUZZTIME (default 10s) each, seeded from its testdata/.
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
+		grep -qs '^func Fuzz' $$dir/*_test.go || continue; \
+		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "fuzz: $$pkg $$target ($(FUZZTIME))"; \
+			$(GO) test $$pkg -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) >/dev/null || \
+				{ $(GO) test $$pkg -run '^$$' -fuzz "^$$target\$$" -fuzztime 1x; exit 1; }; \
+		done; \
+	done
 
 .PHONY: envtest
 envtest: ## Build (once, cached by version) kube-apiserver, etcd and kubectl from source for the tests.
@@ -215,12 +236,15 @@ $(GOLANGCI_LINT): | $(LOCALBIN)
 helm: | $(LOCALBIN) ## Install helm (pinned) into bin/.
 	$(call go-install-tool,$(HELM),helm.sh/helm/v3/cmd/helm,$(HELM_VERSION),$(HELM_LDFLAGS))
 
-# go-install-tool installs package $(2) at version $(3) as $(1)-$(3) and links $(1) to it,
-# so a version bump in this file reinstalls the tool. $(4), optional, are extra `go install` flags.
+# go-install-tool installs package $(2) at version $(3) as $(TOOLS_DIR)/<name>-$(3), outside the
+# clone so a fresh clone (CI) reuses it, and links $(1) to it: a version bump in this file installs
+# the new version. $(4), optional, are extra `go install` flags.
+TOOLS_DIR ?= $(or $(WSS_CACHE_DIR),$(HOME)/.cache/wss-operator)/tools
 define go-install-tool
-@[ -f "$(1)-$(3)" ] || { \
-	echo "installing $(2)@$(3)"; rm -f "$(1)"; \
-	GOBIN="$(LOCALBIN)" $(GO) install $(4) "$(2)@$(3)"; \
-	mv "$(LOCALBIN)/$$(basename "$(1)")" "$(1)-$(3)"; } ; \
-ln -sf "$$(basename "$(1)-$(3)")" "$(1)"
+@tool="$(TOOLS_DIR)/$$(basename "$(1)")-$(3)"; \
+[ -x "$$tool" ] || { \
+	echo "installing $(2)@$(3)"; mkdir -p "$(TOOLS_DIR)/tmp.$$$$"; \
+	GOBIN="$(TOOLS_DIR)/tmp.$$$$" $(GO) install $(4) "$(2)@$(3)"; \
+	mv "$(TOOLS_DIR)/tmp.$$$$/$$(basename "$(2)")" "$$tool"; rmdir "$(TOOLS_DIR)/tmp.$$$$"; } ; \
+ln -sf "$$tool" "$(1)"
 endef

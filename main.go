@@ -20,8 +20,9 @@ import (
 )
 
 // A subcommand runs with its own arguments (the subcommand name removed) and
-// returns the process exit code. Context is cancelled on SIGINT/SIGTERM
-// (except for proxy, which handles its own signals to drain).
+// returns the process exit code. Its context is cancelled on SIGINT/SIGTERM,
+// for every subcommand: the manager stops, probe and inspect give up, and
+// proxy starts its drain.
 type subcommand struct {
 	name    string
 	summary string

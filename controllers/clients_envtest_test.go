@@ -10,7 +10,6 @@ import (
 	. "github.com/onsi/gomega"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
-	"github.com/wss-operator/wss-operator/internal/injection"
 	"github.com/wss-operator/wss-operator/internal/proxy"
 )
 
@@ -24,8 +23,7 @@ func TestRealClientsInStatus(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
 	ctx := context.Background()
-	ns := echoWithSecret(t, g)
-	g.Expect(env.Client.Create(ctx, endpoint(ns, "echo", wssv1.TLS{SecretName: "mine"}))).To(Succeed())
+	ns := echoEndpoint(t, g)
 	px, backend := makeHealthy(t, g, ns, "echo")
 
 	got := getEndpoint(g, ctx, ns, "echo")
@@ -88,8 +86,7 @@ func TestRealClientsInStatus(t *testing.T) {
 	// Profile Modern: the TLS 1.2 generation is locked out, and told.
 	patchEndpoint(g, ns, "echo", func(ep *wssv1.WSSEndpoint) { ep.Spec.TLS.Profile = wssv1.TLSProfileModern })
 	g.Eventually(func(g Gomega) {
-		sc := injection.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)
-		g.Expect(sc.Args).To(ContainElement("--tls-profile=modern"))
+		g.Expect(sidecarIn(g, ns, "echo").Args).To(ContainElement("--tls-profile=modern"))
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
 	modern := runProxyWith(t, getSecret(g, ctx, ns, "mine"), backend, func(c *proxy.Config) { c.TLSProfile = "modern" })
 	net0.Route("echo."+ns+".svc:443", modern.Addr().String())

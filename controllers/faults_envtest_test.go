@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -23,7 +23,6 @@ import (
 	"github.com/wss-operator/wss-operator/controllers"
 	"github.com/wss-operator/wss-operator/internal/injection"
 	"github.com/wss-operator/wss-operator/internal/proxy"
-	"github.com/wss-operator/wss-operator/internal/testenv"
 )
 
 var podIPs atomic.Int32
@@ -41,15 +40,11 @@ func makeHealthy(t *testing.T, g Gomega, ns, name string) (*proxy.Proxy, string)
 	t.Helper()
 	ctx := context.Background()
 	g.Eventually(func(g Gomega) {
-		g.Expect(injection.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).NotTo(BeNil())
+		g.Expect(sidecarIn(g, ns, "echo")).NotTo(BeNil())
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
 	ep := getEndpoint(g, ctx, ns, name)
-	secret := getSecret(g, ctx, ns, ep.Status.Certificate.SecretName)
-	backend := startEcho(t, "")
-	px := runProxy(t, secret, backend.Addr)
-	net0.Route(name+"."+ns+".svc:443", px.Addr().String())
 	ip := nextPodIP()
-	net0.Route(ip+":8443", px.Addr().String())
+	px, backend, _ := serveEndpoint(t, g, ns, name, ep.Status.Certificate.SecretName, ip)
 	net0.Route(ip+":9090", px.AdminAddr().String())
 	rollOut(g, ctx, ns, "echo")
 	createPod(g, ctx, ns, "echo", "echo-"+name, ip)
@@ -89,13 +84,8 @@ func poke(g Gomega, ns, name string, n int) {
 func TestTransientFaultsChangeNothing(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
-	ns := newNamespace(t, g)
-	_, err := testenv.ApplyFile(ctx, env.Client, filepath.Join(env.Root, "config", "samples", "certificate-issuers.yaml"), ns)
-	g.Expect(err).NotTo(HaveOccurred())
-	applyUserDeployment(g, ctx, ns, "echo")
-	g.Expect(env.Client.Create(ctx, endpoint(ns, "echo", wssv1.TLS{
-		IssuerRef: &wssv1.IssuerReference{Name: "demo-ca", Kind: "Issuer", Group: "cert-manager.io"},
-	}))).To(Succeed())
+	ns := echoWithIssuers(t, g)
+	createEndpoint(g, endpoint(ns, "echo", wssv1.TLS{IssuerRef: issuer("demo-ca")}))
 	makeHealthy(t, g, ns, "echo")
 	time.Sleep(time.Second) // let the Ready event be written
 	events := len(eventsFor(g, ctx, ns, "echo"))
@@ -155,7 +145,7 @@ func TestTransientFaultsChangeNothing(t *testing.T) {
 			for _, w := range writes {
 				for _, typ := range []string{wssv1.ConditionReady, wssv1.ConditionCertificateReady, wssv1.ConditionSidecarReady,
 					wssv1.ConditionServiceReady, wssv1.ConditionHandshakeHealthy} {
-					c := findCondition(w.Conditions, typ)
+					c := meta.FindStatusCondition(w.Conditions, typ)
 					g.Expect(c).NotTo(BeNil(), typ)
 					g.Expect(c.Status).To(Equal(metav1.ConditionTrue), "%s after the fault: %s %s", typ, c.Reason, c.Message)
 				}
@@ -181,15 +171,6 @@ func TestTransientFaultsChangeNothing(t *testing.T) {
 	g.Expect(eventsFor(g, ctx, ns, "echo")).To(HaveLen(events), "recovering from a blip emits no event")
 }
 
-func findCondition(conds []metav1.Condition, typ string) *metav1.Condition {
-	for i := range conds {
-		if conds[i].Type == typ {
-			return &conds[i]
-		}
-	}
-	return nil
-}
-
 // TestStallsNeverWriteTheWorkload: a Service of the same name that is not
 // ours, and a user's own native sidecar named wss-proxy, stall the endpoint
 // before anything touches the workload.
@@ -197,6 +178,15 @@ func TestStallsNeverWriteTheWorkload(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
 	ctx := context.Background()
+	// stalls creates the endpoint "echo" in ns, waits until it stalls on a
+	// SidecarConflict and shows, for a few seconds, that nothing writes the
+	// namespace's Deployments.
+	stalls := func(ns string) *wssv1.WSSEndpoint {
+		createEndpoint(g, endpoint(ns, "echo", wssv1.TLS{SecretName: "mine"}))
+		got := expectCondition(t, g, ns, "echo", wssv1.ConditionStalled, metav1.ConditionTrue, wssv1.ReasonSidecarConflict)
+		g.Consistently(func() []write { return faults.writesTo("Deployment", ns) }).WithTimeout(2 * time.Second).Should(BeEmpty())
+		return got
+	}
 
 	// A foreign Service named like the endpoint.
 	ns := echoWithSecret(t, g)
@@ -204,24 +194,18 @@ func TestStallsNeverWriteTheWorkload(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "echo"},
 		Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}},
 	})).To(Succeed())
-	g.Expect(env.Client.Create(ctx, endpoint(ns, "echo", wssv1.TLS{SecretName: "mine"}))).To(Succeed())
-	got := expectCondition(t, g, ns, "echo", wssv1.ConditionStalled, metav1.ConditionTrue, wssv1.ReasonSidecarConflict)
+	got := stalls(ns)
 	g.Expect(conditionOf(got, wssv1.ConditionReady)).To(Equal("False/SidecarConflict"))
 	g.Expect(cond(got, wssv1.ConditionReady).Message).To(ContainSubstring("not managed by this WSSEndpoint"))
-	g.Consistently(func() []write { return faults.writesTo("Deployment", ns) }).WithTimeout(2 * time.Second).Should(BeEmpty())
 
 	// A user's own native sidecar called wss-proxy.
-	ns2 := newNamespace(t, g)
-	applyUserDeployment(g, ctx, ns2, "echo")
-	createValidTLSSecret(g, ctx, ns2, "mine")
+	ns2 := echoWithSecret(t, g)
 	d := getDeployment(g, ctx, ns2, "echo")
 	always := corev1.ContainerRestartPolicyAlways
 	d.Spec.Template.Spec.InitContainers = []corev1.Container{{Name: injection.ContainerName, Image: "envoyproxy/envoy:v1.31", RestartPolicy: &always}}
 	g.Expect(env.Client.Update(ctx, d)).To(Succeed())
-	g.Expect(env.Client.Create(ctx, endpoint(ns2, "echo", wssv1.TLS{SecretName: "mine"}))).To(Succeed())
-	got = expectCondition(t, g, ns2, "echo", wssv1.ConditionStalled, metav1.ConditionTrue, wssv1.ReasonSidecarConflict)
+	got = stalls(ns2)
 	g.Expect(cond(got, wssv1.ConditionSidecarReady).Message).To(ContainSubstring(`native sidecar "wss-proxy" (image envoyproxy/envoy:v1.31) was not injected by this operator`))
-	g.Consistently(func() []write { return faults.writesTo("Deployment", ns2) }).WithTimeout(2 * time.Second).Should(BeEmpty())
 }
 
 // TestTwoEndpointsOneWorkload: the second endpoint stalls naming the first,
@@ -232,13 +216,12 @@ func TestTwoEndpointsOneWorkload(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
 	ctx := context.Background()
-	ns := echoWithSecret(t, g)
-	g.Expect(env.Client.Create(ctx, endpoint(ns, "echo", wssv1.TLS{SecretName: "mine"}))).To(Succeed())
+	ns := echoEndpoint(t, g)
 	expectCondition(t, g, ns, "echo", wssv1.ConditionSidecarReady, metav1.ConditionFalse, wssv1.ReasonRolloutInProgress)
 
 	second := endpoint(ns, "echo-b", wssv1.TLS{SecretName: "mine"})
 	second.Spec.WorkloadRef.Name = "echo"
-	g.Expect(env.Client.Create(ctx, second)).To(Succeed())
+	createEndpoint(g, second)
 	got := expectCondition(t, g, ns, "echo-b", wssv1.ConditionStalled, metav1.ConditionTrue, wssv1.ReasonSidecarConflict)
 	g.Expect(cond(got, wssv1.ConditionReady).Message).To(ContainSubstring(`WSSEndpoint "echo" already injects its sidecar`))
 	for _, w := range faults.writesTo("Deployment", ns) {
@@ -257,8 +240,8 @@ func TestTwoEndpointsOneWorkload(t *testing.T) {
 	a.Spec.WorkloadRef.Name, b.Spec.WorkloadRef.Name = "race", "race"
 	// The Secret covers echo's Service name; so must theirs.
 	a.Spec.TLS.Hosts, b.Spec.TLS.Hosts = []string{"echo." + ns + ".svc"}, []string{"echo." + ns + ".svc"}
-	g.Expect(env.Client.Create(ctx, a)).To(Succeed())
-	g.Expect(env.Client.Create(ctx, b)).To(Succeed())
+	createEndpoint(g, a)
+	createEndpoint(g, b)
 	var winner, loser string
 	g.Eventually(func(g Gomega) {
 		ra, rb := getEndpoint(g, ctx, ns, "race-a"), getEndpoint(g, ctx, ns, "race-b")
@@ -282,13 +265,11 @@ func TestWorkloadRefMoves(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
 	ctx := context.Background()
-	ns := newNamespace(t, g)
-	applyUserDeployment(g, ctx, ns, "echo")
+	ns := echoWithSecret(t, g)
 	applyUserDeployment(g, ctx, ns, "echo-v2")
 	original := getDeployment(g, ctx, ns, "echo")
 	originalB := getDeployment(g, ctx, ns, "echo-v2")
-	createValidTLSSecret(g, ctx, ns, "mine")
-	g.Expect(env.Client.Create(ctx, endpoint(ns, "echo", wssv1.TLS{SecretName: "mine"}))).To(Succeed())
+	createEndpoint(g, endpoint(ns, "echo", wssv1.TLS{SecretName: "mine"}))
 	got := expectCondition(t, g, ns, "echo", wssv1.ConditionSidecarReady, metav1.ConditionFalse, wssv1.ReasonRolloutInProgress)
 	g.Expect(got.Status.WorkloadRef).To(Equal(&wssv1.WorkloadReference{Kind: wssv1.WorkloadDeployment, Name: "echo"}))
 
@@ -296,7 +277,7 @@ func TestWorkloadRefMoves(t *testing.T) {
 	g.Eventually(func(g Gomega) {
 		got := getEndpoint(g, ctx, ns, "echo")
 		g.Expect(got.Status.WorkloadRef).To(Equal(&wssv1.WorkloadReference{Kind: wssv1.WorkloadDeployment, Name: "echo-v2"}))
-		g.Expect(injection.Find(&getDeployment(g, ctx, ns, "echo-v2").Spec.Template)).NotTo(BeNil())
+		g.Expect(sidecarIn(g, ns, "echo-v2")).NotTo(BeNil())
 	}).WithTimeout(timeout).WithPolling(poll).Should(Succeed())
 	expectRestored(g, original, getDeployment(g, ctx, ns, "echo"))
 

@@ -82,25 +82,22 @@ func (f *faultInjector) record(w write) {
 
 // writesTo lists the writes to kind in namespace.
 func (f *faultInjector) writesTo(kind, namespace string) []write {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []write
-	for _, w := range f.writes {
-		if w.Kind == kind && w.Namespace == namespace {
-			out = append(out, w)
-		}
-	}
-	return out
+	return matching(&f.mu, &f.writes, func(w write) bool { return w.Kind == kind && w.Namespace == namespace })
 }
 
 // statusWritesOf lists the statuses written for one endpoint.
 func (f *faultInjector) statusWritesOf(namespace, name string) []statusWrite {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []statusWrite
-	for _, w := range f.statusWrites {
-		if w.Namespace == namespace && w.Name == name {
-			out = append(out, w)
+	return matching(&f.mu, &f.statusWrites, func(w statusWrite) bool { return w.Namespace == namespace && w.Name == name })
+}
+
+// matching returns, under mu, the items that keep accepts, in order.
+func matching[T any](mu *sync.Mutex, items *[]T, keep func(T) bool) []T {
+	mu.Lock()
+	defer mu.Unlock()
+	var out []T
+	for _, it := range *items {
+		if keep(it) {
+			out = append(out, it)
 		}
 	}
 	return out
@@ -176,21 +173,28 @@ func (c *faultClient) Apply(ctx context.Context, ac runtime.ApplyConfiguration, 
 }
 
 func (c *faultClient) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
-	kind := c.f.kindOf(obj)
-	if err := c.f.hit("patch", kind, obj.GetNamespace()); err != nil {
+	if err := c.beforeWrite("patch", obj); err != nil {
 		return err
 	}
-	c.f.record(write{Verb: "patch", Kind: kind, Namespace: obj.GetNamespace(), Name: obj.GetName()})
 	return c.Client.Patch(ctx, obj, patch, opts...)
 }
 
 func (c *faultClient) Update(ctx context.Context, obj client.Object, opts ...client.UpdateOption) error {
-	kind := c.f.kindOf(obj)
-	if err := c.f.hit("update", kind, obj.GetNamespace()); err != nil {
+	if err := c.beforeWrite("update", obj); err != nil {
 		return err
 	}
-	c.f.record(write{Verb: "update", Kind: kind, Namespace: obj.GetNamespace(), Name: obj.GetName()})
 	return c.Client.Update(ctx, obj, opts...)
+}
+
+// beforeWrite returns the armed fault for verb on obj, if any; else it records
+// the write, which the caller then makes.
+func (c *faultClient) beforeWrite(verb string, obj client.Object) error {
+	kind := c.f.kindOf(obj)
+	if err := c.f.hit(verb, kind, obj.GetNamespace()); err != nil {
+		return err
+	}
+	c.f.record(write{Verb: verb, Kind: kind, Namespace: obj.GetNamespace(), Name: obj.GetName()})
+	return nil
 }
 
 func (c *faultClient) Status() client.SubResourceWriter {

@@ -3,12 +3,10 @@ package controllers_test
 import (
 	"context"
 	"crypto/tls"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -17,7 +15,7 @@ import (
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 	"github.com/wss-operator/wss-operator/internal/certinfo"
 	"github.com/wss-operator/wss-operator/internal/certtest"
-	"github.com/wss-operator/wss-operator/internal/testenv"
+	"github.com/wss-operator/wss-operator/internal/wstest"
 )
 
 // TestMonitorOnlyEndpoint: a monitor-only endpoint pointed at a loopback
@@ -32,8 +30,7 @@ func TestMonitorOnlyEndpoint(t *testing.T) {
 	ctx := context.Background()
 	ns := newNamespace(t, g)
 
-	root := certtest.NewCA(certtest.Options{})
-	intermediate := root.Issue(certtest.Options{IsCA: true})
+	root, intermediate := intermediateCA()
 	host := "chat-" + ns + ".example.test"
 	var serving atomic.Pointer[tls.Certificate]
 	use := func(c *certtest.Cert, withIntermediate bool) {
@@ -45,7 +42,7 @@ func TestMonitorOnlyEndpoint(t *testing.T) {
 	}
 	first := intermediate.Issue(certtest.Options{Hosts: []string{host}})
 	use(first, true)
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(testenv.EchoHandler))
+	srv := httptest.NewUnstartedServer(wstest.Echo{})
 	srv.TLS = &tls.Config{GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return serving.Load(), nil }}
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
@@ -62,14 +59,11 @@ func TestMonitorOnlyEndpoint(t *testing.T) {
 	ep := &wssv1.WSSEndpoint{
 		ObjectMeta: metav1.ObjectMeta{Name: "chat", Namespace: ns},
 		Spec: wssv1.WSSEndpointSpec{
-			Monitor: &wssv1.Monitor{URL: "wss://" + host + "/ws", CASecretName: "private-ca"},
-			HealthCheck: wssv1.HealthCheck{
-				Interval: &metav1.Duration{Duration: 5 * time.Second}, Timeout: &metav1.Duration{Duration: 2 * time.Second},
-				FailureThreshold: 2,
-			},
+			Monitor:     &wssv1.Monitor{URL: "wss://" + host + "/ws", CASecretName: "private-ca"},
+			HealthCheck: fastHealthCheck(),
 		},
 	}
-	g.Expect(env.Client.Create(ctx, ep)).To(Succeed())
+	createEndpoint(g, ep)
 
 	got := expectCondition(t, g, ns, "chat", wssv1.ConditionReady, metav1.ConditionTrue, wssv1.ReasonSucceeded)
 	g.Expect(conditionOf(got, wssv1.ConditionHandshakeHealthy)).To(Equal("True/Healthy"))
@@ -114,10 +108,7 @@ func TestMonitorOnlyEndpoint(t *testing.T) {
 	expectCondition(t, g, ns, "chat", wssv1.ConditionReady, metav1.ConditionTrue, wssv1.ReasonSucceeded)
 
 	// Nothing listens.
-	gone, err := net.Listen("tcp", "127.0.0.1:0")
-	g.Expect(err).NotTo(HaveOccurred())
-	net0.Route(route, gone.Addr().String())
-	g.Expect(gone.Close()).To(Succeed())
+	net0.Route(route, wstest.FreeAddr(t).String())
 	expectReason(wssv1.ReasonConnectionRefused)
 	g.Expect(getEndpoint(g, ctx, ns, "chat").Status.Handshake.Phase).To(Equal("connect"))
 }

@@ -11,7 +11,6 @@ import (
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 	"github.com/wss-operator/wss-operator/internal/certtest"
-	"github.com/wss-operator/wss-operator/internal/injection"
 )
 
 // TestClientCASecret: with client authentication, the client CA Secret is
@@ -22,13 +21,12 @@ func TestClientCASecret(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
 	ns := echoWithSecret(t, g)
-	ep := endpoint(ns, "echo", wssv1.TLS{SecretName: "mine", ClientAuth: &wssv1.ClientAuth{Mode: wssv1.ClientAuthRequire, CASecretName: "clients"}})
-	g.Expect(env.Client.Create(ctx, ep)).To(Succeed())
+	createEndpoint(g, endpoint(ns, "echo", wssv1.TLS{SecretName: "mine", ClientAuth: &wssv1.ClientAuth{Mode: wssv1.ClientAuthRequire, CASecretName: "clients"}}))
 
 	got := expectCondition(t, g, ns, "echo", wssv1.ConditionCertificateReady, metav1.ConditionFalse, wssv1.ReasonClientCAInvalid)
 	g.Expect(cond(got, wssv1.ConditionCertificateReady).Message).To(ContainSubstring("Secret " + ns + "/clients does not exist"))
 	g.Expect(conditionOf(got, wssv1.ConditionReady)).To(Equal("False/" + wssv1.ReasonClientCAInvalid))
-	g.Expect(injection.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).To(BeNil())
+	g.Expect(sidecarIn(g, ns, "echo")).To(BeNil())
 
 	// A leaf where a CA belongs.
 	root := certtest.NewCA(certtest.Options{})
@@ -45,11 +43,7 @@ func TestClientCASecret(t *testing.T) {
 	expectNeverInjected(g, ns, "echo")
 
 	// Fixed: the CA itself.
-	s := getSecret(g, ctx, ns, "clients")
-	s.Data["ca.crt"] = root.CertPEM
-	g.Expect(env.Client.Update(ctx, s)).To(Succeed())
-	expectCondition(t, g, ns, "echo", wssv1.ConditionCertificateReady, metav1.ConditionTrue, wssv1.ReasonSucceeded)
-	expectCondition(t, g, ns, "echo", wssv1.ConditionSidecarReady, metav1.ConditionFalse, wssv1.ReasonRolloutInProgress)
+	fixSecret(t, g, ns, "clients", "ca.crt", root.CertPEM)
 }
 
 // TestSecretDeleted: when the served Secret is deleted, status.certificate
@@ -59,8 +53,7 @@ func TestSecretDeleted(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
 	ctx := context.Background()
-	ns := echoWithSecret(t, g)
-	g.Expect(env.Client.Create(ctx, endpoint(ns, "echo", wssv1.TLS{SecretName: "mine"}))).To(Succeed())
+	ns := echoEndpoint(t, g)
 	got := expectCondition(t, g, ns, "echo", wssv1.ConditionCertificateReady, metav1.ConditionTrue, wssv1.ReasonSucceeded)
 	sha := got.Status.Certificate.SHA256
 	g.Expect(sha).NotTo(BeEmpty())
@@ -74,7 +67,7 @@ func TestSecretDeleted(t *testing.T) {
 	g.Expect(st.Findings).To(HaveLen(1))
 	g.Expect(st.Findings[0].Reason).To(Equal(wssv1.ReasonMissingData))
 	g.Expect(st.Findings[0].Message).To(And(ContainSubstring("does not exist"), ContainSubstring(sha)))
-	g.Expect(injection.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).NotTo(BeNil(), "the injection stays")
+	g.Expect(sidecarIn(g, ns, "echo")).NotTo(BeNil(), "the injection stays")
 }
 
 // TestPastedCABundle: a tls.crt of the leaf followed by a whole CA bundle
@@ -83,20 +76,17 @@ func TestSecretDeleted(t *testing.T) {
 func TestPastedCABundle(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
-	ctx := context.Background()
-	ns := newNamespace(t, g)
-	applyUserDeployment(g, ctx, ns, "echo")
-	root := certtest.NewCA(certtest.Options{})
-	leaf := root.Issue(certtest.Options{Hosts: []string{"echo." + ns + ".svc", "echo." + ns + ".svc.cluster.local"}})
+	ns := echoNamespace(t, g)
+	root, leaf := echoCert(ns)
 	bundle := append([]byte{}, leaf.CertPEM...)
 	n := 1
 	for len(bundle) < 1_000_000 {
 		bundle = append(bundle, certtest.NewCA(certtest.Options{}).CertPEM...)
 		n++
 	}
-	createTLSSecret(g, ctx, ns, "pasted", bundle, leaf.KeyPEM, root.CertPEM)
+	createTLSSecret(g, context.Background(), ns, "pasted", bundle, leaf.KeyPEM, root.CertPEM)
 
-	g.Expect(env.Client.Create(ctx, endpoint(ns, "echo", wssv1.TLS{SecretName: "pasted"}))).To(Succeed())
+	createEndpoint(g, endpoint(ns, "echo", wssv1.TLS{SecretName: "pasted"}))
 	got := expectCondition(t, g, ns, "echo", wssv1.ConditionCertificateReady, metav1.ConditionFalse, wssv1.ReasonChainTooLarge)
 	msg := cond(got, wssv1.ConditionCertificateReady).Message
 	g.Expect(msg).To(ContainSubstring(fmt.Sprintf("%d certificates", n)))

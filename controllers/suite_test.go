@@ -16,7 +16,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/wss-operator/wss-operator/controllers"
 	"github.com/wss-operator/wss-operator/internal/proxy"
@@ -79,11 +78,8 @@ func runSuite(m *testing.M) int {
 		return 1
 	}
 	faults = newFaultInjector(env.Scheme)
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:  env.Scheme,
-		Metrics: metricsserver.Options{BindAddress: "0"},
-		Cache:   controllers.CacheOptions(""),
-		Client:  controllers.ClientOptions(),
+	mgr, err := controllers.NewManager(cfg, controllers.ManagerOptions{
+		Scheme: env.Scheme,
 		NewClient: func(config *rest.Config, options client.Options) (client.Client, error) {
 			c, err := client.New(config, options)
 			if err != nil {

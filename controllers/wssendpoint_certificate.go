@@ -99,23 +99,43 @@ func (r *WSSEndpointReconciler) reconcileCertificate(ctx context.Context, s *sco
 		return fmt.Errorf("applying Certificate %s: %w", ep.Name, err)
 	}
 	if existing == nil { // just created; cert-manager has not seen it yet
-		c.notReady = "waiting for cert-manager to pick up the new Certificate"
+		c.notReady = certificateWaiting
 		return nil
 	}
 	c.cmCert = current
 	if !cmapiutil.CertificateHasConditionWithObservedGeneration(current, cmv1.CertificateCondition{
 		Type: cmv1.CertificateConditionReady, Status: cmmeta.ConditionTrue, ObservedGeneration: current.Generation,
 	}) {
-		msg := "waiting for cert-manager to issue the certificate"
-		if cond := cmapiutil.GetCertificateCondition(current, cmv1.CertificateConditionReady); cond != nil {
-			msg = fmt.Sprintf("cert-manager: %s: %s", cond.Reason, cond.Message)
-		}
-		if cond := cmapiutil.GetCertificateCondition(current, cmv1.CertificateConditionIssuing); cond != nil && cond.Status == cmmeta.ConditionTrue && cond.Message != "" {
-			msg += fmt.Sprintf(" (issuing: %s: %s)", cond.Reason, cond.Message)
-		}
-		c.notReady = msg
+		c.notReady = certificateNotReadyMessage(current)
 	}
 	return nil
+}
+
+// certificateWaiting is the message while cert-manager issues normally. It
+// stays the same through cert-manager's own steps (its Issuing and Ready
+// messages change several times on the way), so those steps cost no status
+// write.
+const certificateWaiting = "waiting for cert-manager to issue the certificate"
+
+// certificateNotReadyMessage is certificateWaiting while cert-manager makes
+// progress, and cert-manager's own reason and message when it reports a
+// problem: an issuance that failed (Issuing False with reason Failed), or a
+// Ready reason other than the normal "the Secret does not exist yet" and
+// "being issued" ones (e.g. an invalid key pair, an incorrect issuer).
+func certificateNotReadyMessage(cert *cmv1.Certificate) string {
+	if cond := cmapiutil.GetCertificateCondition(cert, cmv1.CertificateConditionIssuing); cond != nil &&
+		cond.Status == cmmeta.ConditionFalse && cond.Reason == "Failed" {
+		return fmt.Sprintf("cert-manager: issuance failed: %s", cond.Message)
+	}
+	cond := cmapiutil.GetCertificateCondition(cert, cmv1.CertificateConditionReady)
+	if cond == nil {
+		return certificateWaiting
+	}
+	switch cond.Reason {
+	case "DoesNotExist", "InProgress", "Issuing", "Pending", "Renewing", "ManuallyTriggered", "Expired", "":
+		return certificateWaiting
+	}
+	return fmt.Sprintf("cert-manager: %s: %s", cond.Reason, cond.Message)
 }
 
 // desiredCertificate is the cert-manager Certificate for ep.

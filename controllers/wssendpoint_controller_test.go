@@ -3,20 +3,16 @@ package controllers_test
 import (
 	"context"
 	"crypto"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/pem"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
@@ -24,6 +20,7 @@ import (
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 	"github.com/wss-operator/wss-operator/controllers"
+	"github.com/wss-operator/wss-operator/internal/certinfo"
 	"github.com/wss-operator/wss-operator/internal/certtest"
 	"github.com/wss-operator/wss-operator/internal/injection"
 	"github.com/wss-operator/wss-operator/internal/testenv"
@@ -40,25 +37,18 @@ import (
 func TestEndpointLifecycle(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
-	ns := newNamespace(t, g)
-	_, err := testenv.ApplyFile(ctx, env.Client, filepath.Join(env.Root, "config", "samples", "certificate-issuers.yaml"), ns)
-	g.Expect(err).NotTo(HaveOccurred())
-	applyUserDeployment(g, ctx, ns, "echo")
+	ns := echoWithIssuers(t, g)
 	before := getDeployment(g, ctx, ns, "echo")
 	userFields := managedFieldsOf(before, testenv.FieldManager)
 	g.Expect(userFields).NotTo(BeEmpty())
 
-	ep := endpoint(ns, "echo", wssv1.TLS{
-		IssuerRef: &wssv1.IssuerReference{Name: "demo-ca", Kind: "Issuer", Group: "cert-manager.io"},
-		Hosts:     []string{"echo.example.test"},
-	})
-	g.Expect(env.Client.Create(ctx, ep)).To(Succeed())
+	createEndpoint(g, endpoint(ns, "echo", wssv1.TLS{IssuerRef: issuer("demo-ca"), Hosts: []string{"echo.example.test"}}))
 
 	// Certificate issued by cert-manager and checked.
 	got := expectCondition(t, g, ns, "echo", wssv1.ConditionCertificateReady, metav1.ConditionTrue, wssv1.ReasonSucceeded)
 	g.Expect(got.Status.Certificate).NotTo(BeNil())
 	g.Expect(got.Status.Certificate.SecretName).To(Equal("echo-tls"))
-	g.Expect(got.Status.Certificate.DNSNames).To(ConsistOf("echo.example.test", "echo."+ns+".svc", "echo."+ns+".svc.cluster.local"))
+	g.Expect(got.Status.Certificate.DNSNames).To(ConsistOf(append([]string{"echo.example.test"}, echoHosts(ns)...)))
 	g.Expect(got.Status.Certificate.ChainLength).To(BeNumerically(">=", 1))
 
 	// Exactly our sidecar, volume, label and annotation in the Deployment.
@@ -88,11 +78,7 @@ func TestEndpointLifecycle(t *testing.T) {
 
 	// The real sidecar with the issued Secret, in front of a real backend;
 	// the Service name and the pod IP are routed to it on loopback.
-	secret := getSecret(g, ctx, ns, "echo-tls")
-	backend := startEcho(t, "")
-	px := runProxy(t, secret, backend.Addr)
-	net0.Route("echo."+ns+".svc:443", px.Addr().String())
-	net0.Route("127.0.1.1:8443", px.Addr().String())
+	px, backend, secret := serveEndpoint(t, g, ns, "echo", "echo-tls", "127.0.1.1")
 	rollOut(g, ctx, ns, "echo")
 	createPod(g, ctx, ns, "echo", "echo-1", "127.0.1.1")
 
@@ -132,16 +118,12 @@ func TestEndpointLifecycle(t *testing.T) {
 	net0.Route("127.0.1.2:8443", stale.Addr().String())
 	createPod(g, ctx, ns, "echo", "echo-2", "127.0.1.2")
 	got = expectCondition(t, g, ns, "echo", wssv1.ConditionHandshakeHealthy, metav1.ConditionFalse, wssv1.ReasonStaleCertificate)
-	g.Expect(got.Status.Handshake.Pods).To(ContainElement(wssv1.PodHandshake{Name: "echo-2", Reason: wssv1.ReasonStaleCertificate, ServedSHA256: certSHA(old.Cert)}))
+	g.Expect(got.Status.Handshake.Pods).To(ContainElement(wssv1.PodHandshake{Name: "echo-2", Reason: wssv1.ReasonStaleCertificate, ServedSHA256: certinfo.Fingerprint(old.Cert)}))
 	g.Expect(env.Client.Delete(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "echo-2"}})).To(Succeed())
 	expectCondition(t, g, ns, "echo", wssv1.ConditionReady, metav1.ConditionTrue, wssv1.ReasonSucceeded)
 
 	// Deletion: the finalizer removes exactly our fields.
-	g.Expect(env.Client.Delete(ctx, getEndpoint(g, ctx, ns, "echo"))).To(Succeed())
-	g.Eventually(func() bool {
-		err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "echo"}, &wssv1.WSSEndpoint{})
-		return apierrors.IsNotFound(err)
-	}).WithTimeout(timeout).WithPolling(poll).Should(BeTrue())
+	deleteEndpoint(g, ns, "echo")
 	after := getDeployment(g, ctx, ns, "echo")
 	g.Expect(injection.Find(&after.Spec.Template)).To(BeNil())
 	g.Expect(equality.Semantic.DeepEqual(before.Spec, after.Spec)).To(BeTrue(), "spec before:\n%+v\nafter:\n%+v", before.Spec, after.Spec)
@@ -156,15 +138,12 @@ func TestEndpointLifecycle(t *testing.T) {
 func TestUserSecretWithMismatchedKey(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
-	ctx := context.Background()
-	ns := newNamespace(t, g)
-	applyUserDeployment(g, ctx, ns, "echo")
-	root := certtest.NewCA(certtest.Options{})
-	leaf := root.Issue(certtest.Options{Hosts: []string{"echo." + ns + ".svc", "echo." + ns + ".svc.cluster.local"}})
+	ns := echoNamespace(t, g)
+	root, leaf := echoCert(ns)
 	other := certtest.NewKey(certtest.ECDSAP256, 0)
-	createTLSSecret(g, ctx, ns, "mine", leaf.CertPEM, certtest.KeyPEM(other, certtest.PKCS8), root.CertPEM)
+	createTLSSecret(g, context.Background(), ns, "mine", leaf.CertPEM, certtest.KeyPEM(other, certtest.PKCS8), root.CertPEM)
 
-	g.Expect(env.Client.Create(ctx, endpoint(ns, "echo", wssv1.TLS{SecretName: "mine"}))).To(Succeed())
+	createEndpoint(g, endpoint(ns, "echo", wssv1.TLS{SecretName: "mine"}))
 	got := expectCondition(t, g, ns, "echo", wssv1.ConditionCertificateReady, metav1.ConditionFalse, wssv1.ReasonKeyMismatch)
 	g.Expect(cond(got, wssv1.ConditionCertificateReady).Message).To(ContainSubstring("tls.key"))
 	expectCondition(t, g, ns, "echo", wssv1.ConditionReady, metav1.ConditionFalse, wssv1.ReasonKeyMismatch)
@@ -177,23 +156,17 @@ func TestLeafOnlyChain(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
 	ctx := context.Background()
-	ns := newNamespace(t, g)
-	applyUserDeployment(g, ctx, ns, "echo")
-	root := certtest.NewCA(certtest.Options{})
-	intermediate := root.Issue(certtest.Options{IsCA: true})
-	leaf := intermediate.Issue(certtest.Options{Hosts: []string{"echo." + ns + ".svc", "echo." + ns + ".svc.cluster.local"}})
+	ns := echoNamespace(t, g)
+	root, intermediate := intermediateCA()
+	leaf := intermediate.Issue(certtest.Options{Hosts: echoHosts(ns)})
 	createTLSSecret(g, ctx, ns, "leaf-only", leaf.CertPEM, leaf.KeyPEM, root.CertPEM)
 
-	g.Expect(env.Client.Create(ctx, endpoint(ns, "echo", wssv1.TLS{SecretName: "leaf-only"}))).To(Succeed())
+	createEndpoint(g, endpoint(ns, "echo", wssv1.TLS{SecretName: "leaf-only"}))
 	expectCondition(t, g, ns, "echo", wssv1.ConditionCertificateReady, metav1.ConditionFalse, wssv1.ReasonChainIncomplete)
-	g.Expect(injection.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).To(BeNil())
+	g.Expect(sidecarIn(g, ns, "echo")).To(BeNil())
 
 	// Fixing the Secret (leaf then intermediate) lets the sidecar in.
-	fixed := getSecret(g, ctx, ns, "leaf-only")
-	fixed.Data["tls.crt"] = certtest.PEMs(leaf, intermediate)
-	g.Expect(env.Client.Update(ctx, fixed)).To(Succeed())
-	expectCondition(t, g, ns, "echo", wssv1.ConditionCertificateReady, metav1.ConditionTrue, wssv1.ReasonSucceeded)
-	expectCondition(t, g, ns, "echo", wssv1.ConditionSidecarReady, metav1.ConditionFalse, wssv1.ReasonRolloutInProgress)
+	fixSecret(t, g, ns, "leaf-only", "tls.crt", certtest.PEMs(leaf, intermediate))
 }
 
 // TestWorkloadMissingThenAppears: WorkloadNotFound until the Deployment
@@ -205,14 +178,14 @@ func TestWorkloadMissingThenAppears(t *testing.T) {
 	ns := newNamespace(t, g)
 	createValidTLSSecret(g, ctx, ns, "mine")
 
-	g.Expect(env.Client.Create(ctx, endpoint(ns, "echo", wssv1.TLS{SecretName: "mine"}))).To(Succeed())
+	createEndpoint(g, endpoint(ns, "echo", wssv1.TLS{SecretName: "mine"}))
 	got := expectCondition(t, g, ns, "echo", wssv1.ConditionSidecarReady, metav1.ConditionFalse, wssv1.ReasonWorkloadNotFound)
 	g.Expect(conditionOf(got, wssv1.ConditionReady)).To(Equal("False/" + wssv1.ReasonWorkloadNotFound))
 	g.Expect(conditionOf(got, wssv1.ConditionCertificateReady)).To(Equal("True/" + wssv1.ReasonSucceeded))
 
 	applyUserDeployment(g, ctx, ns, "echo")
 	expectCondition(t, g, ns, "echo", wssv1.ConditionSidecarReady, metav1.ConditionFalse, wssv1.ReasonRolloutInProgress)
-	g.Expect(injection.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).NotTo(BeNil())
+	g.Expect(sidecarIn(g, ns, "echo")).NotTo(BeNil())
 	got = getEndpoint(g, ctx, ns, "echo")
 	g.Expect(kstatus(g, got)).To(Equal(status.InProgressStatus))
 }
@@ -222,16 +195,12 @@ func TestWorkloadMissingThenAppears(t *testing.T) {
 func TestIssuerMissing(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
-	ctx := context.Background()
-	ns := newNamespace(t, g)
-	applyUserDeployment(g, ctx, ns, "echo")
-	g.Expect(env.Client.Create(ctx, endpoint(ns, "echo", wssv1.TLS{
-		IssuerRef: &wssv1.IssuerReference{Name: "no-such-issuer", Kind: "Issuer", Group: "cert-manager.io"},
-	}))).To(Succeed())
+	ns := echoNamespace(t, g)
+	createEndpoint(g, endpoint(ns, "echo", wssv1.TLS{IssuerRef: issuer("no-such-issuer")}))
 	got := expectCondition(t, g, ns, "echo", wssv1.ConditionCertificateReady, metav1.ConditionFalse, wssv1.ReasonCertificateNotReady)
 	g.Expect(cond(got, wssv1.ConditionCertificateReady).Message).To(ContainSubstring("cert-manager"))
 	g.Expect(kstatus(g, got)).To(Equal(status.InProgressStatus))
-	g.Expect(injection.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).To(BeNil())
+	g.Expect(sidecarIn(g, ns, "echo")).To(BeNil())
 }
 
 // TestSidecarConflict: a user container on the sidecar's TLS port is
@@ -240,28 +209,17 @@ func TestSidecarConflict(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
 	ctx := context.Background()
-	ns := newNamespace(t, g)
-	applyUserDeployment(g, ctx, ns, "echo")
-	createValidTLSSecret(g, ctx, ns, "mine")
+	ns := echoWithSecret(t, g)
 	ep := endpoint(ns, "echo", wssv1.TLS{SecretName: "mine", Port: 8080 + 1})
 	ep.Spec.Backend.Port = 9000 // the user's container declares 8080; our TLS port 8081 is free
 	d := getDeployment(g, ctx, ns, "echo")
 	d.Spec.Template.Spec.Containers[0].Ports = append(d.Spec.Template.Spec.Containers[0].Ports, corev1.ContainerPort{Name: "other", ContainerPort: 8081})
 	g.Expect(env.Client.Update(ctx, d)).To(Succeed())
-	g.Expect(env.Client.Create(ctx, ep)).To(Succeed())
+	createEndpoint(g, ep)
 	got := expectCondition(t, g, ns, "echo", wssv1.ConditionStalled, metav1.ConditionTrue, wssv1.ReasonSidecarConflict)
 	g.Expect(cond(got, wssv1.ConditionSidecarReady).Message).To(ContainSubstring("8081"))
 	g.Expect(kstatus(g, got)).To(Equal(status.FailedStatus))
-	g.Expect(injection.Find(&getDeployment(g, ctx, ns, "echo").Spec.Template)).To(BeNil())
-}
-
-func cond(ep *wssv1.WSSEndpoint, typ string) metav1.Condition {
-	for _, c := range ep.Status.Conditions {
-		if c.Type == typ {
-			return c
-		}
-	}
-	return metav1.Condition{}
+	g.Expect(sidecarIn(g, ns, "echo")).To(BeNil())
 }
 
 func createTLSSecret(g Gomega, ctx context.Context, ns, name string, crt, key, ca []byte) {
@@ -276,8 +234,7 @@ func createTLSSecret(g Gomega, ctx context.Context, ns, name string, crt, key, c
 // createValidTLSSecret creates a Secret with a leaf for the Service "echo"
 // of ns, its key, and the root that issued it.
 func createValidTLSSecret(g Gomega, ctx context.Context, ns, name string) {
-	root := certtest.NewCA(certtest.Options{})
-	leaf := root.Issue(certtest.Options{Hosts: []string{"echo." + ns + ".svc", "echo." + ns + ".svc.cluster.local"}})
+	root, leaf := echoCert(ns)
 	createTLSSecret(g, ctx, ns, name, leaf.CertPEM, leaf.KeyPEM, root.CertPEM)
 }
 
@@ -289,11 +246,6 @@ func certFromSecret(g Gomega, s *corev1.Secret) *certtest.Cert {
 	cert, err := x509.ParseCertificate(block.Bytes)
 	g.Expect(err).NotTo(HaveOccurred())
 	return &certtest.Cert{Cert: cert, Key: pair.PrivateKey.(crypto.Signer), CertPEM: s.Data["tls.crt"]}
-}
-
-func certSHA(c *x509.Certificate) string {
-	sum := sha256.Sum256(c.Raw)
-	return hex.EncodeToString(sum[:])
 }
 
 // roundTrip sends a message over wss:// through addr and expects the echo.

@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+	"github.com/wss-operator/wss-operator/internal/certinfo"
 	"github.com/wss-operator/wss-operator/internal/injection"
 	"github.com/wss-operator/wss-operator/internal/probeloop"
 )
@@ -38,7 +39,7 @@ func (r *WSSEndpointReconciler) reconcileProbe(ctx context.Context, s *scope) er
 	}
 	sc, cert := s.f.sidecar, s.f.cert
 	if sc == nil || !sc.rolledOut || s.f.service == nil || cert == nil || cert.report == nil || cert.report.Leaf == nil {
-		p.pending = "probing starts once the certificate is checked, the Service exists and the sidecar is rolled out"
+		p.pending = firstProbeMessage(p.url)
 		s.f.probe = p
 		return nil
 	}
@@ -47,7 +48,18 @@ func (r *WSSEndpointReconciler) reconcileProbe(ctx context.Context, s *scope) er
 		return err
 	}
 	p.url, p.compatKey = target.URL, target.CompatKey
-	r.Prober.Upsert(target)
+	if first := r.Prober.Upsert(target); first != nil {
+		// The first probe of a rolled-out endpoint: wait for it (at most the
+		// probe's timeout and a second), so Ready is decided in this
+		// reconcile and "waiting for the first probe" costs no status write.
+		wait := time.NewTimer(target.Timeout + time.Second)
+		select {
+		case <-first:
+		case <-wait.C:
+		case <-ctx.Done():
+		}
+		wait.Stop()
+	}
 	if res, ok := r.Prober.Latest(key); ok {
 		p.result = &res
 		p.now = r.now()
@@ -61,7 +73,7 @@ func (r *WSSEndpointReconciler) reconcileProbe(ctx context.Context, s *scope) er
 // the probe disabled, the prober forgets ep.
 func (r *WSSEndpointReconciler) startProbeFacts(ep *wssv1.WSSEndpoint) *probeFacts {
 	hc := ep.Spec.HealthCheck
-	p := &probeFacts{threshold: hc.FailureThreshold}
+	p := &probeFacts{threshold: hc.FailureThreshold, url: r.probeURL(ep)}
 	if p.threshold <= 0 {
 		p.threshold = 3
 	}
@@ -91,23 +103,29 @@ func handshakeCondition(res probeloop.Result, threshold int32, before *wssv1.WSS
 	return metav1.ConditionUnknown, wssv1.ReasonProbePending, "last probe failed, " + msg
 }
 
+// probeURL is the URL the service probe dials: the name the certificate
+// covers, the Service port and spec.healthCheck.path (default: the
+// backend's path).
+func (r *WSSEndpointReconciler) probeURL(ep *wssv1.WSSEndpoint) string {
+	path := ep.Spec.HealthCheck.Path
+	if path == "" {
+		path = backendPath(ep)
+	}
+	return fmt.Sprintf("wss://%s:%d%s", urlHost(ep, r.clusterDomain()), servicePort(ep), path)
+}
+
 // probeTarget builds what the prober dials: the URL with the name the
 // certificate covers, the Service address, and each ready pod's IP.
 func (r *WSSEndpointReconciler) probeTarget(ctx context.Context, s *scope) (probeloop.Target, error) {
 	ep := s.ep
 	hc := ep.Spec.HealthCheck
-	path := hc.Path
-	if path == "" {
-		path = backendPath(ep)
-	}
 	port := servicePort(ep)
-	host := urlHost(ep, r.clusterDomain())
 	svcHost := serviceDNSNames(ep, r.clusterDomain())[0]
 
 	rootsID, roots := r.roots.get(s.caBundle)
 	t := probeloop.Target{
 		Key:                client.ObjectKeyFromObject(ep),
-		URL:                fmt.Sprintf("wss://%s:%d%s", host, port, path),
+		URL:                r.probeURL(ep),
 		ServiceAddr:        net.JoinHostPort(svcHost, strconv.Itoa(int(port))),
 		Roots:              roots,
 		RootsID:            rootsID,
@@ -252,8 +270,7 @@ func leafSHA256(c *certFacts) string {
 	if c == nil || c.report == nil || c.report.Leaf == nil {
 		return ""
 	}
-	sum := sha256.Sum256(c.report.Leaf.Raw)
-	return hex.EncodeToString(sum[:])
+	return certinfo.Fingerprint(c.report.Leaf)
 }
 
 // compatKey identifies what decides which clients can connect: the TLS

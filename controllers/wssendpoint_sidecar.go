@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
@@ -139,6 +140,11 @@ func (r *WSSEndpointReconciler) reconcileSidecar(ctx context.Context, s *scope) 
 		f.applied = true
 	} else {
 		f.rolledOut, f.rollout = wl.rollout()
+		if !f.rolledOut {
+			// Status keeps one message for the whole rollout; its steps go
+			// to the log (-zap-log-level=debug).
+			ctrl.LoggerFrom(ctx).V(1).Info("waiting for the rollout", "workload", f.ref.Name, "state", f.rollout)
+		}
 		if exceeds, msg := injection.DrainExceedsGracePeriod(wl.template, ep); exceeds {
 			f.drain = msg
 		}

@@ -1,8 +1,6 @@
 package controllers
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strings"
 
@@ -11,6 +9,7 @@ import (
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 	"github.com/wss-operator/wss-operator/internal/certcheck"
+	"github.com/wss-operator/wss-operator/internal/certinfo"
 )
 
 // computeStatus decides every condition and status field from what the
@@ -72,8 +71,8 @@ func setCertificateReadyCondition(ep *wssv1.WSSEndpoint, f facts) {
 	}
 	switch {
 	case c.secretMissing && c.issued:
-		msg := fmt.Sprintf("Secret %s does not exist yet; waiting for cert-manager to issue it", c.secretName)
-		if c.notReady != "" {
+		msg := fmt.Sprintf("Secret %s does not exist yet; %s", c.secretName, certificateWaiting)
+		if c.notReady != "" && c.notReady != certificateWaiting {
 			msg += " (" + c.notReady + ")"
 		}
 		set(ep, typ, metav1.ConditionFalse, wssv1.ReasonCertificateNotReady, msg)
@@ -125,6 +124,13 @@ func setCertificateStatus(ep *wssv1.WSSEndpoint, f facts) {
 		return
 	}
 	st := &wssv1.CertificateStatus{SecretName: c.secretName}
+	if c.issued && c.notReady != "" && (c.secretMissing || ep.Status.Certificate == nil || ep.Status.Certificate.SHA256 == "") {
+		// cert-manager is issuing the first certificate: nothing is missing
+		// yet, and the leaf is reported once, with its renewal time, when
+		// the Certificate is Ready (one status write, not one per step).
+		ep.Status.Certificate = st
+		return
+	}
 	if c.secretMissing {
 		msg := fmt.Sprintf("Secret %s/%s does not exist", ep.Namespace, c.secretName)
 		if ep.Status.Certificate != nil && ep.Status.Certificate.SHA256 != "" {
@@ -141,10 +147,9 @@ func setCertificateStatus(ep *wssv1.WSSEndpoint, f facts) {
 	st.ChainLength = int32(report.ChainLength)
 	if leaf := report.Leaf; leaf != nil {
 		nb, na := metav1.NewTime(leaf.NotBefore.UTC()), metav1.NewTime(leaf.NotAfter.UTC())
-		sum := sha256.Sum256(leaf.Raw)
 		st.NotBefore, st.NotAfter = &nb, &na
 		st.SerialNumber = leaf.SerialNumber.Text(16)
-		st.SHA256 = hex.EncodeToString(sum[:])
+		st.SHA256 = certinfo.Fingerprint(leaf)
 		st.Issuer = leaf.Issuer.String()
 		st.DNSNames = leaf.DNSNames
 	}
@@ -207,11 +212,13 @@ func setSidecarReadyCondition(ep *wssv1.WSSEndpoint, f facts) {
 		}
 		set(ep, typ, metav1.ConditionFalse, wssv1.ReasonCertificateNotReady,
 			"the sidecar is not injected until the certificate passes inspection ("+why+")")
-	case s.applied:
+	case s.applied || !s.rolledOut:
+		// One message from the apply to the end of the rollout: the
+		// workload controller's steps (observed generation, updated and
+		// available replicas) cost no status write each.
 		set(ep, typ, metav1.ConditionFalse, wssv1.ReasonRolloutInProgress,
-			"sidecar configuration "+short(s.hash)+" applied; waiting for the rollout")
-	case !s.rolledOut:
-		set(ep, typ, metav1.ConditionFalse, wssv1.ReasonRolloutInProgress, s.rollout)
+			fmt.Sprintf("rolling out sidecar configuration %s (kubectl rollout status %s/%s shows its progress)",
+				short(s.hash), strings.ToLower(string(s.ref.Kind)), s.ref.Name))
 	case s.drain != "":
 		set(ep, typ, metav1.ConditionTrue, wssv1.ReasonDrainExceedsGracePeriod,
 			"sidecar "+short(s.hash)+" is rolled out to every replica; warning: "+s.drain)
@@ -261,11 +268,19 @@ func setHandshakeHealthyCondition(ep, before *wssv1.WSSEndpoint, f facts) {
 	case p.pending != "":
 		set(ep, typ, metav1.ConditionUnknown, wssv1.ReasonProbePending, p.pending)
 	case p.result == nil:
-		set(ep, typ, metav1.ConditionUnknown, wssv1.ReasonProbePending, "waiting for the first probe of "+p.url)
+		set(ep, typ, metav1.ConditionUnknown, wssv1.ReasonProbePending, firstProbeMessage(p.url))
 	default:
 		st, reason, msg := handshakeCondition(*p.result, p.threshold, before)
 		set(ep, typ, st, reason, msg)
 	}
+}
+
+// firstProbeMessage is HandshakeHealthy's message until the first probe
+// result: the same before and after the probe could start, so that step
+// costs no status write.
+func firstProbeMessage(url string) string {
+	return "waiting for the first probe of " + url +
+		" (it starts once the certificate is checked, the Service exists and the sidecar is rolled out)"
 }
 
 // summaryOrder is the order in which Ready looks for the root cause.

@@ -21,7 +21,6 @@ import (
 
 	"github.com/go-logr/logr"
 	ctrl "sigs.k8s.io/controller-runtime"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/wss-operator/wss-operator/controllers"
 	"github.com/wss-operator/wss-operator/internal/testenv"
@@ -98,10 +97,7 @@ func (d *demo) run(ctx context.Context) error {
 	d.detail("%s get wss -A     # works while the demo runs", filepath.Join(env.BinDir, "kubectl"))
 
 	d.net = testenv.NewLoopbackNet()
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
-		Scheme: env.Scheme, Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
-		Cache: controllers.CacheOptions(""), Client: controllers.ClientOptions(),
-	})
+	mgr, err := controllers.NewManager(env.Config, controllers.ManagerOptions{Scheme: env.Scheme})
 	if err != nil {
 		return err
 	}

@@ -3,8 +3,9 @@ package v1alpha1
 // The reason vocabulary. Every failure the operator, the probe, the inspector
 // or the sidecar reports is named by exactly one of these strings: in CLI JSON
 // output, in status condition reasons, in event reasons and in the `reason`
-// label of metrics. The list is closed so that metric label sets stay bounded;
-// see docs in README.md ("Reasons") for the fix that goes with each.
+// label of metrics. The list is closed so that metric label sets stay bounded.
+// remedies.go holds the fix that goes with each (README.md, "Reasons", shows
+// the same table).
 
 // Live probe phases (Result.Phase of wss-operator probe), in probe order.
 const (

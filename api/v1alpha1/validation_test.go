@@ -147,18 +147,28 @@ func TestAPIServerRejectsInvalidWSSEndpoints(t *testing.T) {
 	}
 }
 
-func TestAPIServerAcceptsSampleWithDefaults(t *testing.T) {
-	g := NewWithT(t)
+// createAndGet creates obj in namespace default and returns the
+// WSSEndpoint as the API server stored it, defaults filled.
+func createAndGet(g Gomega, obj client.Object) *wssv1.WSSEndpoint {
 	ctx := context.Background()
-	objs, err := testenv.ReadObjects(filepath.Join(env.Root, "config", "samples", "wss_v1alpha1_wssendpoint.yaml"))
+	g.Expect(env.Client.Create(ctx, obj)).To(Succeed())
+	got := &wssv1.WSSEndpoint{}
+	g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: obj.GetName()}, got)).To(Succeed())
+	return got
+}
+
+// createSample is createAndGet for the one object of config/samples/<file>.
+func createSample(g Gomega, file string) *wssv1.WSSEndpoint {
+	objs, err := testenv.ReadObjects(filepath.Join(env.Root, "config", "samples", file))
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(objs).To(HaveLen(1))
 	objs[0].SetNamespace("default")
-	g.Expect(env.Client.Create(ctx, objs[0])).To(Succeed())
+	return createAndGet(g, objs[0])
+}
 
-	got := &wssv1.WSSEndpoint{}
-	g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: objs[0].GetName()}, got)).To(Succeed())
-	s := got.Spec
+func TestAPIServerAcceptsSampleWithDefaults(t *testing.T) {
+	g := NewWithT(t)
+	s := createSample(g, "wss_v1alpha1_wssendpoint.yaml").Spec
 	g.Expect(s.WorkloadRef).To(Equal(wssv1.WorkloadReference{Kind: wssv1.WorkloadDeployment, Name: "echo"}))
 	g.Expect(s.Backend.Port).To(Equal(int32(8080)))
 	g.Expect(s.Backend.Path).To(Equal("/ws"))
@@ -179,10 +189,7 @@ func TestAPIServerAcceptsSampleWithDefaults(t *testing.T) {
 
 func TestAPIServerDefaultsMinimalSpec(t *testing.T) {
 	g := NewWithT(t)
-	ctx := context.Background()
-	g.Expect(env.Client.Create(ctx, object(t, "minimal", `tls: {issuerRef: null, secretName: my-tls}`))).To(Succeed())
-	got := &wssv1.WSSEndpoint{}
-	g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: "minimal"}, got)).To(Succeed())
+	got := createAndGet(g, object(t, "minimal", `tls: {issuerRef: null, secretName: my-tls}`))
 	g.Expect(got.Spec.Backend.Path).To(Equal("/"))
 	g.Expect(got.Spec.TLS.SecretName).To(Equal("my-tls"))
 	g.Expect(got.Spec.TLS.IssuerRef).To(BeNil())
@@ -193,14 +200,7 @@ func TestAPIServerDefaultsMinimalSpec(t *testing.T) {
 // unused; defaults that apply to it (healthCheck) are filled.
 func TestAPIServerAcceptsMonitorOnly(t *testing.T) {
 	g := NewWithT(t)
-	ctx := context.Background()
-	objs, err := testenv.ReadObjects(filepath.Join(env.Root, "config", "samples", "wss_v1alpha1_wssendpoint_monitor.yaml"))
-	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(objs).To(HaveLen(1))
-	objs[0].SetNamespace("default")
-	g.Expect(env.Client.Create(ctx, objs[0])).To(Succeed())
-	got := &wssv1.WSSEndpoint{}
-	g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: "default", Name: objs[0].GetName()}, got)).To(Succeed())
+	got := createSample(g, "wss_v1alpha1_wssendpoint_monitor.yaml")
 	g.Expect(got.Spec.Monitor).NotTo(BeNil())
 	g.Expect(got.Spec.Monitor.URL).To(HavePrefix("wss://"))
 	g.Expect(got.Spec.WorkloadRef).To(BeZero())
@@ -209,6 +209,6 @@ func TestAPIServerAcceptsMonitorOnly(t *testing.T) {
 	g.Expect(got.Spec.HealthCheck.FailureThreshold).To(Equal(int32(3)), "defaults that apply are filled")
 
 	// Explicit defaults are fine too: they equal what the CRD fills in.
-	g.Expect(env.Client.Create(ctx, object(t, "monitor-defaults",
+	g.Expect(env.Client.Create(context.Background(), object(t, "monitor-defaults",
 		`{workloadRef: null, backend: null, tls: null, monitor: {url: "ws://chat.example.com/"}, service: {type: ClusterIP, port: 443}, sidecar: {drainTimeout: 25s}}`))).To(Succeed())
 }

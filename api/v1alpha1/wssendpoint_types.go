@@ -180,9 +180,12 @@ type TLS struct {
 	// +kubebuilder:validation:MaxLength=253
 	SecretName string `json:"secretName,omitempty"`
 
-	// hosts are extra DNS names the certificate must cover. The Service's
-	// names (<svc>.<ns>.svc and <svc>.<ns>.svc.cluster.local) are always added.
-	// The first host, if any, is the host of status.url.
+	// hosts are DNS names the certificate must cover. With issuerRef, the
+	// Service's names (<svc>.<ns>.svc and <svc>.<ns>.svc.cluster.local) are
+	// always added to the issued Certificate. With secretName, your
+	// certificate is checked against hosts only, or against the Service's
+	// names when hosts is empty. The first host, if any, is the host of
+	// status.url.
 	// +optional
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=50

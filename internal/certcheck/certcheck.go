@@ -84,6 +84,11 @@ func (r Report) Error() (Finding, bool) {
 	return Finding{}, false
 }
 
+// Fix is the one-line remedy for an inspect reason (the inspection remedy
+// of api/v1alpha1's remedy table, which the README shows), "" for any other
+// reason.
+func Fix(reason string) string { return wssv1.Remedy(wssv1.ByInspect, reason) }
+
 // rank orders findings: a problem that makes later checks meaningless comes
 // first. Warnings come after errors (see sortFindings).
 var rank = map[string]int{
@@ -113,7 +118,7 @@ type checker struct {
 
 	certs   []*x509.Certificate // tls.crt, file order
 	leafIdx int                 // index of the leaf in certs, -1 when none
-	rel     *relation           // issuer relation over certs
+	rel     *certinfo.Relation  // issuer relation over certs
 	// anchoredPath is the path checkChain found from the leaf to a trust
 	// anchor, nil when it found none (or did not run).
 	anchoredPath []int
@@ -184,8 +189,8 @@ func (c *checker) run() {
 		c.caCerts = c.parseCertFile(c.in.CA, c.caName)
 	}
 	if len(c.certs) > 0 {
-		c.rel = newRelation(c.certs)
-		c.leafIdx = c.rel.leaf()
+		c.rel = certinfo.NewRelation(c.certs)
+		c.leafIdx = c.rel.Leaf()
 		c.checkOrder()
 		c.checkKeyMatch()
 		c.checkChain()

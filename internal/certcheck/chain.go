@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+	"github.com/wss-operator/wss-operator/internal/certinfo"
 )
 
 // checkOrder reports ChainMisordered: the leaf is not first, or a
@@ -16,7 +17,7 @@ func (c *checker) checkOrder() {
 	if c.leafIdx > 0 {
 		problem = fmt.Sprintf("%s is certificate #%d but must come first", c.describe(c.leafIdx), c.leafIdx+1)
 	} else {
-		path := c.pathFrom(c.leafIdx)
+		path := c.rel.Path(c.leafIdx)
 		for k := 0; k+1 < len(path); k++ {
 			if path[k+1] < path[k] {
 				problem = fmt.Sprintf("%s issued %s but comes before it; each issuer must follow the certificate it issued",
@@ -29,23 +30,10 @@ func (c *checker) checkOrder() {
 		return
 	}
 	order := []string{}
-	for _, i := range c.pathFrom(c.leafIdx) {
+	for _, i := range c.rel.Path(c.leafIdx) {
 		order = append(order, fmt.Sprintf("#%d", i+1))
 	}
 	c.add(wssv1.ReasonChainMisordered, "%s: %s (expected order: %s)", c.certName, problem, strings.Join(order, ", "))
-}
-
-// pathFrom follows issuers inside tls.crt from certificate i, first match
-// in file order, without revisiting.
-func (c *checker) pathFrom(i int) []int {
-	path, seen := []int{i}, map[int]bool{i: true}
-	for {
-		next := c.rel.issuerOf(i, seen)
-		if next < 0 {
-			return path
-		}
-		path, seen[next], i = append(path, next), true, next
-	}
 }
 
 // checkChain reports ChainIncomplete when no path leads from the leaf,
@@ -83,11 +71,11 @@ func (c *checker) checkChain() {
 		if why != "" {
 			note(why)
 		}
-		for _, p := range c.rel.candidates(i) {
+		for _, p := range c.rel.Candidates(i) {
 			if visited[p] {
 				continue
 			}
-			if ok, w := c.rel.issued(p, i); ok {
+			if ok, w := c.rel.Issued(p, i); ok {
 				if walk(append(path, p)) {
 					return true
 				}
@@ -102,7 +90,7 @@ func (c *checker) checkChain() {
 	}
 	top := c.certs[deepest[len(deepest)-1]]
 	var msg string
-	if selfSigned(top) {
+	if certinfo.SelfSigned(top) {
 		msg = fmt.Sprintf("%s: the chain from %s ends at the self-signed %q, which %s does not trust",
 			c.certName, c.describe(c.leafIdx), name(top), trust)
 	} else {
@@ -124,7 +112,7 @@ func (c *checker) checkChain() {
 func (c *checker) anchorFunc() (func(*x509.Certificate) (bool, string), string) {
 	if c.caGiven {
 		// Indexed once, so each certificate of tls.crt costs a map lookup
-		// and at most maxIssuerCandidates signature checks.
+		// and at most certinfo.MaxIssuerCandidates signature checks.
 		raw, bySubject := map[string]bool{}, map[string][]*x509.Certificate{}
 		for _, a := range c.caCerts {
 			raw[string(a.Raw)] = true
@@ -136,10 +124,10 @@ func (c *checker) anchorFunc() (func(*x509.Certificate) (bool, string), string) 
 			}
 			why := ""
 			for n, a := range bySubject[string(x.RawIssuer)] {
-				if n == maxIssuerCandidates {
+				if n == certinfo.MaxIssuerCandidates {
 					break
 				}
-				ok, w := issuedBy(x, a)
+				ok, w := certinfo.IssuedBy(x, a)
 				if ok {
 					return true, ""
 				}
@@ -185,7 +173,7 @@ func verifiesTo(x *x509.Certificate, pool *x509.CertPool) (ok bool, why string) 
 	if errors.As(err, &unknown) {
 		// A SHA-1/MD5 signature by a trusted root: the chain is there, its
 		// algorithm is reported as InsecureSignatureAlgorithm.
-		if insecure(x.SignatureAlgorithm) && strings.Contains(err.Error(), x509.InsecureAlgorithmError(x.SignatureAlgorithm).Error()) {
+		if certinfo.InsecureSignatureAlgorithm(x.SignatureAlgorithm) && strings.Contains(err.Error(), x509.InsecureAlgorithmError(x.SignatureAlgorithm).Error()) {
 			return true, ""
 		}
 		return false, ""

@@ -5,11 +5,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
-	"crypto/x509"
 	"fmt"
 	"strings"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+	"github.com/wss-operator/wss-operator/internal/certinfo"
 )
 
 // Minimum key sizes below which a key is WeakKey.
@@ -111,19 +111,11 @@ func (c *checker) checkHosts() {
 func (c *checker) checkSignatures() {
 	for _, i := range c.leafFirst() {
 		x := c.certs[i]
-		if insecure(x.SignatureAlgorithm) && !selfSigned(x) {
+		if certinfo.InsecurelySigned(x) {
 			c.add(wssv1.ReasonInsecureSignatureAlgorithm, "%s: %s is signed with %s, which TLS clients reject",
 				c.certName, c.describe(i), x.SignatureAlgorithm)
 		}
 	}
-}
-
-func insecure(alg x509.SignatureAlgorithm) bool {
-	switch alg {
-	case x509.MD2WithRSA, x509.MD5WithRSA, x509.SHA1WithRSA, x509.DSAWithSHA1, x509.ECDSAWithSHA1:
-		return true
-	}
-	return false
 }
 
 // checkWeakKeys reports WeakKey for every certificate of tls.crt and for

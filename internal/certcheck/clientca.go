@@ -1,12 +1,12 @@
 package certcheck
 
 import (
-	"crypto/x509"
 	"fmt"
 	"strings"
 	"time"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+	"github.com/wss-operator/wss-operator/internal/certinfo"
 )
 
 // CheckClientCA inspects the CA bundle a server verifies client certificates
@@ -50,7 +50,7 @@ func (c *checker) clientCA(data []byte) {
 
 	var notCAs, valid []int
 	for i, x := range certs {
-		if notCA(x) || x.KeyUsage != 0 && x.KeyUsage&x509.KeyUsageCertSign == 0 {
+		if certinfo.CannotIssue(x) != "" {
 			notCAs = append(notCAs, i)
 			continue
 		}

@@ -9,8 +9,10 @@
 //
 // Each problem is a Finding named by a fixed reason string from
 // api/v1alpha1 (the inspect vocabulary of design.md) with a message that says
-// what is wrong and in which file or Secret key; Fix gives the one-line remedy
-// for a reason. The `wss-operator inspect` subcommand prints a Report, and the
-// controller calls Check on a Secret's tls.crt, tls.key and ca.crt before
-// anything serves them. Messages never contain key material.
+// what is wrong and in which file or Secret key; Fix gives the one-line
+// remedy for a reason, from api/v1alpha1's remedy table. The `wss-operator
+// inspect` subcommand prints a Report, and the controller calls Check on a
+// Secret's tls.crt, tls.key and ca.crt before anything serves them. Messages
+// never contain key material. Who issued whom, self-signed and insecure
+// signatures are internal/certinfo's answers, the same the live probe uses.
 package certcheck

@@ -60,3 +60,29 @@ func FuzzInspect(f *testing.F) {
 		}
 	})
 }
+
+// FuzzClientCA: any bytes, no panic, and only ClientCAInvalid as an error.
+func FuzzClientCA(f *testing.F) {
+	root := certtest.NewCA(certtest.Options{CommonName: "Fuzz Client Root"})
+	leaf := root.Issue(certtest.Options{Hosts: []string{"client"}})
+	f.Add(root.CertPEM)
+	f.Add(certtest.PEMs(root, leaf))
+	f.Add(append(append([]byte(nil), root.CertPEM...), leaf.KeyPEM...))
+	f.Add(root.Cert.Raw)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := certcheck.CheckClientCA(data, "ca.crt", fuzzNow)
+		healthy := true
+		for _, x := range r.Findings {
+			if x.Severity == certcheck.SeverityError && x.Reason != wssv1.ReasonClientCAInvalid {
+				t.Fatalf("error finding with reason %q", x.Reason)
+			}
+			if x.Message == "" || !slices.Contains(wssv1.InspectReasons, x.Reason) {
+				t.Fatalf("bad finding %+v", x)
+			}
+			healthy = healthy && x.Severity != certcheck.SeverityError
+		}
+		if r.Healthy != healthy || (len(data) == 0 && r.Healthy) {
+			t.Fatalf("Healthy=%v for %d bytes: %+v", r.Healthy, len(data), r.Findings)
+		}
+	})
+}

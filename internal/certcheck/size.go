@@ -62,9 +62,9 @@ func (c *checker) markPath() {
 		seen[i] = true
 	}
 	for i := path[len(path)-1]; ; {
-		next := c.rel.issuerOf(i, seen)
+		next := c.rel.IssuerOf(i, seen)
 		if next < 0 && c.anchoredPath == nil {
-			for _, p := range c.rel.candidates(i) {
+			for _, p := range c.rel.Candidates(i) {
 				if !seen[p] {
 					next = p
 					break
@@ -115,7 +115,7 @@ func (c *checker) checkExtra() {
 	for i := range c.certs {
 		switch {
 		case c.onPath[i]:
-		case c.rel.dupOf[i] >= 0:
+		case c.rel.CopyOf(i) >= 0:
 			copies = append(copies, i)
 		default:
 			others = append(others, i)

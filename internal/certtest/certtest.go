@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"os"
+	"path/filepath"
 	"sync/atomic"
 	"time"
 )
@@ -202,7 +204,7 @@ func create(o Options, key crypto.Signer, issuer *Cert) *Cert {
 	return &Cert{
 		Cert:    cert,
 		Key:     key,
-		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		CertPEM: CertsPEM(cert),
 		KeyPEM:  KeyPEM(key, PKCS8),
 		Issuer:  issuer,
 	}
@@ -213,6 +215,16 @@ func PEMs(cs ...*Cert) []byte {
 	var out []byte
 	for _, c := range cs {
 		out = append(out, c.CertPEM...)
+	}
+	return out
+}
+
+// CertsPEM encodes certificates made elsewhere (by a server, by httptest)
+// as PEM "CERTIFICATE" blocks, in the order given.
+func CertsPEM(certs ...*x509.Certificate) []byte {
+	var out []byte
+	for _, c := range certs {
+		out = append(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
 	}
 	return out
 }
@@ -240,12 +252,26 @@ func (c *Cert) Root() *Cert {
 }
 
 // TLSCertificate returns c with its chain and key, ready for tls.Config.Certificates.
-func (c *Cert) TLSCertificate() tls.Certificate {
-	tc := tls.Certificate{PrivateKey: c.Key, Leaf: c.Cert}
-	for _, x := range c.Chain() {
+func (c *Cert) TLSCertificate() tls.Certificate { return c.TLSCertificateWith(c.Chain()[1:]...) }
+
+// TLSCertificateWith returns c and its key followed by exactly chain, in
+// the order given: a server that sends an incomplete chain (none), its root
+// too, or certificates in the wrong order.
+func (c *Cert) TLSCertificateWith(chain ...*Cert) tls.Certificate {
+	tc := tls.Certificate{Certificate: [][]byte{c.Cert.Raw}, PrivateKey: c.Key, Leaf: c.Cert}
+	for _, x := range chain {
 		tc.Certificate = append(tc.Certificate, x.Cert.Raw)
 	}
 	return tc
+}
+
+// WriteTLSFiles writes c.ChainPEM() to dir/tls.crt and c.KeyPEM to
+// dir/tls.key (mode 0600), the names of a kubernetes.io/tls Secret's keys
+// and of the sidecar's --cert-dir files.
+func (c *Cert) WriteTLSFiles(dir string) {
+	for name, data := range map[string][]byte{"tls.crt": c.ChainPEM(), "tls.key": c.KeyPEM} {
+		must(os.WriteFile(filepath.Join(dir, name), data, 0o600), "write "+name)
+	}
 }
 
 // Pool returns a new pool holding c and nothing else (use a root as trust anchor).

@@ -205,3 +205,40 @@ func TestPEMsAndPool(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(leaf.Cert.IPAddresses[0].Equal(net.ParseIP("127.0.0.1"))).To(BeTrue())
 }
+
+func TestChainShapesAndFiles(t *testing.T) {
+	g := NewWithT(t)
+	root := certtest.NewCA(certtest.Options{})
+	ica := root.Issue(certtest.Options{IsCA: true})
+	leaf := ica.Issue(certtest.Options{Hosts: []string{"localhost"}})
+
+	raw := func(cs ...*certtest.Cert) [][]byte {
+		var out [][]byte
+		for _, c := range cs {
+			out = append(out, c.Cert.Raw)
+		}
+		return out
+	}
+	g.Expect(leaf.TLSCertificate().Certificate).To(Equal(raw(leaf, ica)))
+	g.Expect(leaf.TLSCertificateWith().Certificate).To(Equal(raw(leaf)), "incomplete: the leaf alone")
+	g.Expect(leaf.TLSCertificateWith(ica, root).Certificate).To(Equal(raw(leaf, ica, root)))
+	served := leaf.TLSCertificateWith(root, ica)
+	g.Expect(served.Certificate).To(Equal(raw(leaf, root, ica)), "in the order given")
+	g.Expect(served.PrivateKey).To(Equal(leaf.Key))
+	g.Expect(served.Leaf).To(BeIdenticalTo(leaf.Cert))
+
+	g.Expect(certtest.CertsPEM(leaf.Cert, ica.Cert)).To(Equal(certtest.PEMs(leaf, ica)))
+	g.Expect(certtest.CertsPEM()).To(BeEmpty())
+
+	dir := t.TempDir()
+	leaf.WriteTLSFiles(dir)
+	pair, err := tls.LoadX509KeyPair(filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key"))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(pair.Certificate).To(Equal(raw(leaf, ica)))
+	for _, name := range []string{"tls.crt", "tls.key"} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(fi.Mode().Perm()).To(Equal(os.FileMode(0o600)), name)
+	}
+	g.Expect(func() { leaf.WriteTLSFiles(filepath.Join(dir, "missing")) }).To(PanicWith(ContainSubstring("write tls.")))
+}

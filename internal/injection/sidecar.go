@@ -16,6 +16,7 @@ import (
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+	"github.com/wss-operator/wss-operator/internal/proxy"
 )
 
 // Names and values the injected sidecar uses. They are part of the contract
@@ -30,7 +31,7 @@ const (
 	// CertDir is where VolumeName is mounted in the sidecar (the proxy's --cert-dir).
 	CertDir = "/var/run/wss-operator/tls"
 	// AdminPort is the sidecar's plain HTTP port for /healthz, /readyz and /metrics.
-	AdminPort = 9090
+	AdminPort = proxy.DefaultAdminPort
 	// TLSPortName names the sidecar's TLS container port; the Service targets it.
 	TLSPortName = "wss-tls"
 	// AdminPortName names the sidecar's admin container port; the probes use it.
@@ -50,9 +51,9 @@ const (
 // spec built in Go may not have been through the API server).
 const (
 	// DefaultTLSPort is the TLS port when spec.tls.port is 0.
-	DefaultTLSPort int32 = 8443
+	DefaultTLSPort int32 = proxy.DefaultPort
 	// DefaultDrainTimeout is the drain timeout when spec.sidecar.drainTimeout is 0.
-	DefaultDrainTimeout = 25 * time.Second
+	DefaultDrainTimeout = proxy.DefaultDrainTimeout
 	// DefaultGracePeriod is Kubernetes' terminationGracePeriodSeconds when unset.
 	DefaultGracePeriod = 30 * time.Second
 )

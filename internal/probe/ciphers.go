@@ -30,7 +30,7 @@ func keyAllows(c *x509.Certificate) string {
 
 // restricted reports whether the probe's offer was narrower than Go's
 // defaults (versions, TLS 1.2 suites or groups).
-func (p *prober) restricted() bool {
+func (p *attempt) restricted() bool {
 	o := p.o
 	return len(o.CipherSuites) > 0 || len(o.Curves) > 0 ||
 		o.MinVersion > tls.VersionTLS12 || (o.MaxVersion != 0 && o.MaxVersion < tls.VersionTLS13)
@@ -50,7 +50,7 @@ func (p *prober) restricted() bool {
 //   - otherwise (a TLS 1.2-only server that refuses every suite) the wire
 //     cannot separate "key does not match" from "key type fits none of the
 //     configured suites": both are named, in that order.
-func (p *prober) diagnoseNoShared(f *failure) *failure {
+func (p *attempt) diagnoseNoShared(f *failure) *failure {
 	if len(p.st.peerCerts) > 0 {
 		if allows := keyAllows(p.st.peerCerts[0]); allows != "" {
 			f.message += "; " + allows

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+	"github.com/wss-operator/wss-operator/internal/certinfo"
 )
 
 // TLS alert codes (RFC 8446 section 6, RFC 5246 section 7.2) that the
@@ -209,12 +210,12 @@ func classifyVerify(err error, certs []*x509.Certificate, now time.Time) (reason
 		}
 	}
 	for _, c := range certs {
-		if insecureAlgorithm(c.SignatureAlgorithm) && !selfSigned(c) {
+		if certinfo.InsecurelySigned(c) {
 			return wssv1.ReasonInsecureSignatureAlgorithm, fmt.Sprintf("%s is signed with %s, which clients reject", describe(c, certs), c.SignatureAlgorithm)
 		}
 	}
 	top := chainTop(certs)
-	if selfSigned(top) {
+	if certinfo.SelfSigned(top) {
 		return wssv1.ReasonUnknownAuthority, fmt.Sprintf("the served chain ends at the self-signed %s, which the client does not trust: %v", describe(top, certs), err)
 	}
 	return wssv1.ReasonChainIncomplete, fmt.Sprintf("the server sent %d certificate(s); the chain stops at %s, issued by %q, which the server did not send and the client does not trust (an intermediate is missing from the served chain, or that CA is not in the trust bundle)",
@@ -245,40 +246,9 @@ func describe(c *x509.Certificate, certs []*x509.Certificate) string {
 	return fmt.Sprintf("%s %q", pos, c.Subject.String())
 }
 
-func insecureAlgorithm(a x509.SignatureAlgorithm) bool {
-	switch a {
-	case x509.MD2WithRSA, x509.MD5WithRSA, x509.SHA1WithRSA, x509.DSAWithSHA1, x509.ECDSAWithSHA1:
-		return true
-	}
-	return false
-}
-
-// selfSigned reports whether c names itself as issuer (a root).
-func selfSigned(c *x509.Certificate) bool {
-	if !bytes.Equal(c.RawIssuer, c.RawSubject) {
-		return false
-	}
-	return len(c.AuthorityKeyId) == 0 || bytes.Equal(c.AuthorityKeyId, c.SubjectKeyId)
-}
-
 // chainTop follows issuers from the leaf through the served certificates
 // and returns the last one reached.
 func chainTop(certs []*x509.Certificate) *x509.Certificate {
-	cur := certs[0]
-	seen := map[*x509.Certificate]bool{cur: true}
-	for !selfSigned(cur) {
-		var next *x509.Certificate
-		for _, c := range certs {
-			if !seen[c] && bytes.Equal(c.RawSubject, cur.RawIssuer) && cur.CheckSignatureFrom(c) == nil {
-				next = c
-				break
-			}
-		}
-		if next == nil {
-			break
-		}
-		seen[next] = true
-		cur = next
-	}
-	return cur
+	path := certinfo.NewRelation(certs).Path(0)
+	return certs[path[len(path)-1]]
 }

@@ -150,7 +150,7 @@ func handshakeOnly(ctx context.Context, o Options) CompatResult {
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	p := &prober{o: o, t: t, r: &Result{URL: o.URL}, ctx: ctx, start: time.Now(), budget: o.Timeout}
+	p := &attempt{o: o, t: t, r: &Result{URL: o.URL}, ctx: ctx, start: time.Now(), budget: o.Timeout}
 	conn, f := p.connect()
 	if f != nil {
 		return CompatResult{Reason: f.reason, Message: f.message}

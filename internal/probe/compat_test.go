@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"net"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,35 +13,21 @@ import (
 	"github.com/wss-operator/wss-operator/internal/probe"
 	"github.com/wss-operator/wss-operator/internal/proxy"
 	"github.com/wss-operator/wss-operator/internal/tlsnames"
+	"github.com/wss-operator/wss-operator/internal/wstest"
 )
 
 // startSidecar runs the real sidecar (internal/proxy) on loopback under a
 // TLS profile, with a certificate for 127.0.0.1 issued by ca.
 func startSidecar(t *testing.T, ca *testCA, profile string) string {
 	t.Helper()
-	leaf := ca.issue(t, certOpts{cn: "sidecar", ips: []net.IP{net.IPv4(127, 0, 0, 1)}})
 	dir := t.TempDir()
-	for name, b := range map[string][]byte{"tls.crt": pemCerts(leaf.Leaf), "tls.key": pemKey(t, leaf.PrivateKey)} {
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ca.ca.Issue(certOpts{cn: "sidecar", ips: []net.IP{net.IPv4(127, 0, 0, 1)}}.options()).WriteTLSFiles(dir)
 	p, err := proxy.New(proxy.Config{Listen: "127.0.0.1:0", AdminListen: proxy.AdminDisabled,
 		Backend: "127.0.0.1:1", CertDir: dir, TLSProfile: profile})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("sidecar did not stop")
-		}
-	})
+	wstest.Run(t, "sidecar", p.Run)
 	return p.Addr().String()
 }
 

@@ -4,24 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/rand"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"time"
 	"unicode/utf8"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
-)
-
-// WebSocket opcodes (RFC 6455 section 5.2).
-const (
-	opContinuation = 0x0
-	opText         = 0x1
-	opBinary       = 0x2
-	opClose        = 0x8
-	opPing         = 0x9
-	opPong         = 0xA
+	"github.com/wss-operator/wss-operator/internal/wsframe"
 )
 
 // maxDataFrame bounds the payload of a data frame the probe skips while
@@ -48,43 +39,31 @@ func (e *protocolError) Error() string { return "WebSocket protocol error from t
 
 // readFrame reads one server-to-client frame from r.
 func readFrame(r *bufio.Reader) (frame, error) {
-	var hdr [2]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return frame{}, err
+	h, err := wsframe.ReadHeader(r, math.MaxInt64)
+	f := frame{fin: h.Fin, opcode: h.Opcode, length: uint64(h.Length)}
+	if h.Rsv != 0 {
+		return f, &protocolError{fmt.Sprintf("reserved bits set (0x%02x) without a negotiated extension", h.Rsv)}
 	}
-	f := frame{fin: hdr[0]&0x80 != 0, opcode: hdr[0] & 0x0f}
-	if hdr[0]&0x70 != 0 {
-		return f, &protocolError{fmt.Sprintf("reserved bits set (0x%02x) without a negotiated extension", hdr[0]&0x70)}
-	}
-	if hdr[1]&0x80 != 0 {
+	if h.Masked {
 		return f, &protocolError{"the server masked a frame"}
 	}
-	switch n := hdr[1] & 0x7f; n {
-	case 126:
-		var ext [2]byte
-		if _, err := io.ReadFull(r, ext[:]); err != nil {
-			return f, err
-		}
-		f.length = uint64(binary.BigEndian.Uint16(ext[:]))
-	case 127:
-		var ext [8]byte
-		if _, err := io.ReadFull(r, ext[:]); err != nil {
-			return f, err
-		}
-		f.length = binary.BigEndian.Uint64(ext[:])
-	default:
-		f.length = uint64(n)
+	if le, ok := errors.AsType[*wsframe.LengthError](err); ok {
+		// A 64-bit length with the top bit set: judged below like any length.
+		f.length, err = le.Length, nil
+	}
+	if err != nil {
+		return f, err
 	}
 	switch f.opcode {
-	case opClose, opPing, opPong:
-		if f.length > 125 || !f.fin {
+	case wsframe.OpClose, wsframe.OpPing, wsframe.OpPong:
+		if f.length > wsframe.MaxControlPayload || !f.fin {
 			return f, &protocolError{fmt.Sprintf("control frame 0x%x with length %d, fin %t", f.opcode, f.length, f.fin)}
 		}
 		f.payload = make([]byte, f.length)
 		if _, err := io.ReadFull(r, f.payload); err != nil {
 			return f, err
 		}
-	case opContinuation, opText, opBinary:
+	case wsframe.OpContinuation, wsframe.OpText, wsframe.OpBinary:
 		if f.length > maxDataFrame {
 			return f, &protocolError{fmt.Sprintf("data frame of %d bytes while waiting for a pong", f.length)}
 		}
@@ -97,42 +76,34 @@ func readFrame(r *bufio.Reader) (frame, error) {
 	return f, nil
 }
 
-// writeFrame writes one masked client-to-server frame with a short payload
-// (at most 125 bytes: the probe only sends control frames).
+// writeFrame writes one masked client-to-server frame, with a fresh random
+// masking key, and a short payload (at most 125 bytes: the probe only sends
+// control frames).
 func writeFrame(w io.Writer, opcode byte, payload []byte) error {
-	if len(payload) > 125 {
+	if len(payload) > wsframe.MaxControlPayload {
 		return fmt.Errorf("control payload of %d bytes", len(payload))
 	}
-	buf := make([]byte, 0, 6+len(payload))
-	buf = append(buf, 0x80|opcode, 0x80|byte(len(payload)))
-	var mask [4]byte
-	_, _ = rand.Read(mask[:])
-	buf = append(buf, mask[:]...)
-	for i, b := range payload {
-		buf = append(buf, b^mask[i%4])
-	}
-	_, err := w.Write(buf)
+	mask := wsframe.NewMask()
+	_, err := w.Write(wsframe.Frame(opcode, payload, &mask))
 	return err
 }
 
-// closePayload splits a close frame's payload into code and reason.
+// closePayload splits a close frame's payload into code and reason (the
+// reason quoted when it is not UTF-8).
 func closePayload(p []byte) (code int, reason string) {
-	if len(p) < 2 {
-		return 1005, "" // no status code present
-	}
-	reason = string(p[2:])
+	c, reason := wsframe.ParseClose(p)
 	if !utf8.ValidString(reason) {
-		reason = fmt.Sprintf("%q", p[2:])
+		reason = fmt.Sprintf("%q", reason)
 	}
-	return int(binary.BigEndian.Uint16(p)), reason
+	return int(c), reason
 }
 
 // ping sends a ping with a random payload and waits for the matching pong,
 // answering pings and skipping data frames meanwhile.
-func (p *prober) ping(ws *wsConn) *failure {
+func (p *attempt) ping(ws *wsConn) *failure {
 	payload := make([]byte, 16)
 	_, _ = rand.Read(payload)
-	if err := writeFrame(ws, opPing, payload); err != nil {
+	if err := writeFrame(ws, wsframe.OpPing, payload); err != nil {
 		return p.classify(PhasePing, err)
 	}
 	for {
@@ -144,15 +115,15 @@ func (p *prober) ping(ws *wsConn) *failure {
 			return p.classify(PhasePing, err)
 		}
 		switch f.opcode {
-		case opPong:
+		case wsframe.OpPong:
 			if bytes.Equal(f.payload, payload) {
 				return nil
 			}
-		case opPing:
-			if err := writeFrame(ws, opPong, f.payload); err != nil {
+		case wsframe.OpPing:
+			if err := writeFrame(ws, wsframe.OpPong, f.payload); err != nil {
 				return p.classify(PhasePing, err)
 			}
-		case opClose:
+		case wsframe.OpClose:
 			code, reason := closePayload(f.payload)
 			return fail(wssv1.ReasonUnknown, PhasePing, fmt.Sprintf("the server closed the WebSocket with code %d %q before answering the ping", code, truncate(reason, 123)))
 		}
@@ -161,8 +132,8 @@ func (p *prober) ping(ws *wsConn) *failure {
 
 // closePolitely sends a close frame (1000) and waits briefly for the
 // server's close frame, so the server sees a clean close.
-func (p *prober) closePolitely(ws *wsConn) {
-	if err := writeFrame(ws, opClose, []byte{0x03, 0xe8}); err != nil {
+func (p *attempt) closePolitely(ws *wsConn) {
+	if err := writeFrame(ws, wsframe.OpClose, wsframe.ClosePayload(wsframe.CloseNormal, "")); err != nil {
 		return
 	}
 	dl := time.Now().Add(closeWait)
@@ -172,7 +143,7 @@ func (p *prober) closePolitely(ws *wsConn) {
 	_ = ws.SetReadDeadline(dl)
 	for {
 		f, err := readFrame(ws.r)
-		if err != nil || f.opcode == opClose {
+		if err != nil || f.opcode == wsframe.OpClose {
 			return
 		}
 	}

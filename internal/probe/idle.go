@@ -7,23 +7,13 @@ import (
 	"time"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+	"github.com/wss-operator/wss-operator/internal/wsframe"
 )
-
-// idleAdvice names the settings that cut idle WebSockets on the common
-// proxies and load balancers.
-const idleAdvice = "Something on the path closes connections that carry no traffic for a while; the message says " +
-	"after how long. Raise its idle timeout above the longest silence of your clients, or make client or server " +
-	"send pings more often than it: nginx `proxy_read_timeout` and `proxy_send_timeout` (default 60s; " +
-	"ingress-nginx annotations nginx.ingress.kubernetes.io/proxy-read-timeout and proxy-send-timeout); HAProxy " +
-	"`timeout tunnel` (or, without it, `timeout client` and `timeout server`); AWS ALB/ELB idle timeout " +
-	"(idle_timeout.timeout_seconds, default 60s) and NLB TCP idle timeout (350s); Google Cloud backend service " +
-	"timeout; Azure Load Balancer idle timeout (4 minutes by default); Envoy/Istio `idle_timeout` and " +
-	"`stream_idle_timeout`; Cloudflare (100s). Also check the WebSocket server's own idle or read timeout."
 
 // idle holds ws silent for p.o.Idle (answering the server's pings, skipping
 // data), then pings again. upgraded is when the WebSocket opened. A close,
 // reset or EOF meanwhile, or a second ping that fails, is IdleTimeout.
-func (p *prober) idle(ws *wsConn, upgraded time.Time) *failure {
+func (p *attempt) idle(ws *wsConn, upgraded time.Time) *failure {
 	start := time.Now()
 	defer func() { p.r.Timings.IdleMs = ms(time.Since(start)) }()
 	if p.o.IdleStarted != nil {
@@ -38,11 +28,11 @@ func (p *prober) idle(ws *wsConn, upgraded time.Time) *failure {
 		f, err := readFrame(ws.r)
 		if err == nil {
 			switch f.opcode {
-			case opPing:
-				if err := writeFrame(ws, opPong, f.payload); err != nil {
+			case wsframe.OpPing:
+				if err := writeFrame(ws, wsframe.OpPong, f.payload); err != nil {
 					return p.idleCut(start, upgraded, describeCut(err))
 				}
-			case opClose:
+			case wsframe.OpClose:
 				code, reason := closePayload(f.payload)
 				return p.idleCut(start, upgraded, fmt.Sprintf("the server closed the WebSocket with code %d %q", code, truncate(reason, 123)))
 			}
@@ -69,10 +59,10 @@ func (p *prober) idle(ws *wsConn, upgraded time.Time) *failure {
 }
 
 // idleCut is the IdleTimeout failure for a connection cut while idle.
-func (p *prober) idleCut(idleStart, upgraded time.Time, what string) *failure {
+func (p *attempt) idleCut(idleStart, upgraded time.Time, what string) *failure {
 	now := time.Now()
 	return &failure{
-		reason: wssv1.ReasonIdleTimeout, phase: PhaseIdle, advice: idleAdvice,
+		reason: wssv1.ReasonIdleTimeout, phase: PhaseIdle,
 		message: fmt.Sprintf("the WebSocket was healthy (upgrade and ping answered) and was cut after %s without traffic, %s after the upgrade (--idle %s): %s",
 			now.Sub(idleStart).Round(time.Millisecond), now.Sub(upgraded).Round(time.Millisecond), p.o.Idle, what),
 	}

@@ -266,7 +266,7 @@ func Run(ctx context.Context, o Options) *Result {
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout+o.Idle)
 	defer cancel()
-	p := &prober{o: o, t: t, r: r, ctx: ctx, start: start, budget: budget}
+	p := &attempt{o: o, t: t, r: r, ctx: ctx, start: start, budget: budget}
 	if f := p.run(); f != nil {
 		r.Reason, r.Phase, r.Message, r.advice = f.reason, f.phase, f.message, f.advice
 		return r
@@ -276,8 +276,9 @@ func Run(ctx context.Context, o Options) *Result {
 	return r
 }
 
-// prober carries one probe's state through its phases.
-type prober struct {
+// attempt carries the state of one probe of an endpoint (for Compat, of
+// one client profile's handshake) through its phases.
+type attempt struct {
 	o   Options
 	t   target
 	r   *Result
@@ -290,7 +291,7 @@ type prober struct {
 	budget time.Duration
 }
 
-func (p *prober) run() *failure {
+func (p *attempt) run() *failure {
 	phaseStart := time.Now()
 	conn, f := p.connect()
 	p.r.Timings.ConnectMs = ms(time.Since(phaseStart))
@@ -346,7 +347,7 @@ func (p *prober) run() *failure {
 }
 
 // connect resolves (phase dns) and dials (phase connect) the target.
-func (p *prober) connect() (net.Conn, *failure) {
+func (p *attempt) connect() (net.Conn, *failure) {
 	host, port := p.t.host, p.t.port
 	if p.o.ConnectTo != "" {
 		host, port, _ = net.SplitHostPort(p.o.ConnectTo)
@@ -389,7 +390,7 @@ func (p *prober) connect() (net.Conn, *failure) {
 	return nil, p.classify(PhaseConnect, firstErr)
 }
 
-func (p *prober) healthyMessage() string {
+func (p *attempt) healthyMessage() string {
 	var b strings.Builder
 	if p.t.secure {
 		fmt.Fprintf(&b, "%s verified for %q, ", p.r.TLS.Version, p.st.serverName)
@@ -406,7 +407,7 @@ func (p *prober) healthyMessage() string {
 }
 
 // classify names a failure in phase from err and what the handshake saw.
-func (p *prober) classify(phase string, err error) *failure {
+func (p *attempt) classify(phase string, err error) *failure {
 	if errors.Is(err, context.Canceled) || (p.ctx.Err() == context.Canceled && isTimeout(err)) {
 		return fail(wssv1.ReasonUnknown, phase, fmt.Sprintf("probe cancelled during the %s phase", phase))
 	}

@@ -3,6 +3,7 @@ package probe_test
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -19,6 +20,7 @@ import (
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 	"github.com/wss-operator/wss-operator/internal/certinfo"
+	"github.com/wss-operator/wss-operator/internal/certtest"
 	"github.com/wss-operator/wss-operator/internal/cmd/probecmd"
 	"github.com/wss-operator/wss-operator/internal/probe"
 )
@@ -113,11 +115,11 @@ func (pc probeCase) args(t *testing.T) []string {
 		add("--subprotocol", s)
 	}
 	if len(pc.roots) > 0 {
-		add("--ca", write("ca.crt", pemCerts(pc.roots...)))
+		add("--ca", write("ca.crt", certtest.CertsPEM(pc.roots...)))
 	}
 	if pc.clientCert != nil {
-		add("--cert", write("client.crt", pemCerts(pc.clientCert.Leaf)))
-		add("--key", write("client.key", pemKey(t, pc.clientCert.PrivateKey)))
+		add("--cert", write("client.crt", certtest.CertsPEM(pc.clientCert.Leaf)))
+		add("--key", write("client.key", certtest.KeyPEM(pc.clientCert.PrivateKey.(crypto.Signer), certtest.PKCS8)))
 	}
 	return args
 }
@@ -128,7 +130,12 @@ type scenario struct {
 	reason string
 	phase  string
 	setup  func(t *testing.T) probeCase
-	check  func(g Gomega, r *probe.Result)
+	// message holds substrings the result's message must contain.
+	message []string
+	// certs, when not 0, is how many peer certificates the result reports.
+	certs int
+	// check makes further assertions on the result.
+	check func(g Gomega, r *probe.Result)
 }
 
 func TestProbeScenarios(t *testing.T) {
@@ -152,6 +159,12 @@ func TestProbeScenarios(t *testing.T) {
 			g.Expect(r.Message).NotTo(BeEmpty())
 			g.Expect(r.URL).To(Equal(pc.url))
 			g.Expect(r.Timings.TotalMs).To(BeNumerically(">", 0))
+			for _, m := range sc.message {
+				g.Expect(r.Message).To(ContainSubstring(m))
+			}
+			if sc.certs != 0 {
+				g.Expect(r.TLS.PeerCertificates).To(HaveLen(sc.certs))
+			}
 			if sc.check != nil {
 				sc.check(g, r)
 			}

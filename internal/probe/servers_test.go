@@ -2,9 +2,7 @@ package probe_test
 
 import (
 	"bufio"
-	"crypto/sha1" //nolint:gosec // RFC 6455 accept key
 	"crypto/tls"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"log"
@@ -14,6 +12,9 @@ import (
 	"testing"
 
 	"github.com/coder/websocket"
+
+	"github.com/wss-operator/wss-operator/internal/wsframe"
+	"github.com/wss-operator/wss-operator/internal/wstest"
 )
 
 // Loopback servers for the probe tests, well-behaved and misbehaving. Every
@@ -35,26 +36,9 @@ func startHTTP(t testing.TB, cfg *tls.Config, h http.Handler) string {
 	return srv.Listener.Addr().String()
 }
 
-// echoHandler is a real WebSocket echo server (github.com/coder/websocket),
-// which answers pings while it reads.
-func echoHandler(opts *websocket.AcceptOptions) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, opts)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow() //nolint:errcheck // best effort in a test server
-		for {
-			typ, b, err := c.Read(r.Context())
-			if err != nil {
-				return
-			}
-			if err := c.Write(r.Context(), typ, b); err != nil {
-				return
-			}
-		}
-	}
-}
+// echoHandler is the real WebSocket echo server (wstest.Echo, on
+// github.com/coder/websocket), which answers pings while it reads.
+func echoHandler(opts *websocket.AcceptOptions) http.Handler { return wstest.Echo{Accept: opts} }
 
 // serverTLS is a server config serving cert, with optional tweaks.
 func serverTLS(cert tls.Certificate, tweak ...func(*tls.Config)) *tls.Config {
@@ -91,45 +75,16 @@ func rawHandshake(t testing.TB, answer func(conn net.Conn, rw *bufio.ReadWriter,
 
 // accept101 is the correct 101 answer to r.
 func accept101(r *http.Request) string {
-	h := sha1.Sum([]byte(r.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")) //nolint:gosec
 	return fmt.Sprintf("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
-		base64.StdEncoding.EncodeToString(h[:]))
+		wsframe.AcceptKey(r.Header.Get("Sec-WebSocket-Key")))
 }
 
 // startRaw accepts TCP connections on loopback and hands each to handle in
 // its own goroutine; the listener closes at the end of the test.
-func startRaw(t testing.TB, handle func(net.Conn)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go handle(c)
-		}
-	}()
-	return ln.Addr().String()
-}
+func startRaw(t testing.TB, handle func(net.Conn)) string { return wstest.ServeTCP(t, handle) }
 
 // closedPort returns a loopback address where nothing listens.
-func closedPort(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return addr
-}
+func closedPort(t testing.TB) string { return wstest.FreeAddr(t).String() }
 
 // answerPing reads one masked client frame (the probe's ping) from br and
 // answers it with an unmasked pong carrying the same payload.

@@ -2,27 +2,26 @@ package probe_test
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"testing"
 	"time"
+
+	"github.com/wss-operator/wss-operator/internal/certtest"
 )
 
-// testCA is a minimal certificate authority for tests: ECDSA P-256 keys.
+// The probe tests' PKI, made by internal/certtest: ECDSA P-256 keys, and
+// certOpts' defaults on top of certtest's.
+
+// testCA is a certificate authority for tests.
 type testCA struct {
-	cert *x509.Certificate
-	key  crypto.Signer
+	cert *x509.Certificate // ca.Cert, what probing clients trust
+	ca   *certtest.Cert
 }
 
-// certOpts shape an issued certificate; zero values mean "valid now for an
-// hour, ECDSA-SHA256, server auth".
+// certOpts shape an issued certificate; zero values mean "valid from an hour
+// ago for an hour, ECDSA-SHA256, server auth".
 type certOpts struct {
 	cn         string
 	dnsNames   []string
@@ -34,88 +33,49 @@ type certOpts struct {
 	isCA       bool
 }
 
-func newKey(t testing.TB) *ecdsa.PrivateKey {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
+// options are o as certtest.Options.
+func (o certOpts) options() certtest.Options {
+	co := certtest.Options{CommonName: o.cn, Hosts: o.dnsNames, NotBefore: o.notBefore, NotAfter: o.notAfter,
+		SignatureAlgorithm: o.sigAlg, IsCA: o.isCA}
+	for _, ip := range o.ips {
+		co.Hosts = append(co.Hosts, ip.String())
 	}
-	return k
-}
-
-// create signs a certificate for key with parent/parentKey (self-signed when parent is nil).
-func create(t testing.TB, o certOpts, key crypto.Signer, parent *x509.Certificate, parentKey crypto.Signer) *x509.Certificate {
-	t.Helper()
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: o.cn, Organization: []string{"wss-operator tests"}},
-		DNSNames:              o.dnsNames,
-		IPAddresses:           o.ips,
-		NotBefore:             o.notBefore,
-		NotAfter:              o.notAfter,
-		SignatureAlgorithm:    o.sigAlg,
-		BasicConstraintsValid: true,
-		IsCA:                  o.isCA,
-		KeyUsage:              x509.KeyUsageDigitalSignature,
-	}
-	if tmpl.NotBefore.IsZero() {
-		tmpl.NotBefore = now.Add(-time.Hour)
-	}
-	if tmpl.NotAfter.IsZero() {
-		tmpl.NotAfter = now.Add(time.Hour)
+	if co.NotAfter.IsZero() {
+		co.NotAfter = time.Now().Add(time.Hour)
 	}
 	switch {
 	case o.isCA:
-		tmpl.KeyUsage |= x509.KeyUsageCertSign
 	case o.clientAuth:
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+		co.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
 	default:
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+		co.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
 	}
-	if parent == nil {
-		parent, parentKey = tmpl, key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, key.Public(), parentKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return co
 }
 
+func newKey(testing.TB) crypto.Signer { return certtest.NewKey(certtest.ECDSAP256, 0) }
+
+func wrapCA(c *certtest.Cert) *testCA { return &testCA{cert: c.Cert, ca: c} }
+
 // newRootCA makes a self-signed root.
-func newRootCA(t testing.TB, cn string) *testCA {
-	key := newKey(t)
-	return &testCA{cert: create(t, certOpts{cn: cn, isCA: true}, key, nil, nil), key: key}
+func newRootCA(_ testing.TB, cn string) *testCA {
+	return wrapCA(certtest.NewCA(certOpts{cn: cn, isCA: true}.options()))
 }
 
 // intermediate makes a CA signed by ca; o.cn names it (o.isCA is forced).
-func (ca *testCA) intermediate(t testing.TB, o certOpts) *testCA {
-	key := newKey(t)
+func (ca *testCA) intermediate(_ testing.TB, o certOpts) *testCA {
 	o.isCA = true
-	return &testCA{cert: create(t, o, key, ca.cert, ca.key), key: key}
+	return wrapCA(ca.ca.Issue(o.options()))
 }
 
 // issue makes a leaf signed by ca; the returned tls.Certificate holds only the leaf.
-func (ca *testCA) issue(t testing.TB, o certOpts) tls.Certificate {
-	key := newKey(t)
-	c := create(t, o, key, ca.cert, ca.key)
-	return tls.Certificate{Certificate: [][]byte{c.Raw}, PrivateKey: key, Leaf: c}
+func (ca *testCA) issue(_ testing.TB, o certOpts) tls.Certificate {
+	return ca.ca.Issue(o.options()).TLSCertificateWith()
 }
 
 // selfSignedLeaf makes a self-signed server certificate.
-func selfSignedLeaf(t testing.TB, o certOpts) tls.Certificate {
-	key := newKey(t)
-	c := create(t, o, key, nil, nil)
-	return tls.Certificate{Certificate: [][]byte{c.Raw}, PrivateKey: key, Leaf: c}
+func selfSignedLeaf(_ testing.TB, o certOpts) tls.Certificate {
+	return certtest.NewSelfSigned(o.options()).TLSCertificateWith()
 }
 
 // withChain appends the CA certificates to a leaf's served chain.
@@ -124,21 +84,4 @@ func withChain(leaf tls.Certificate, cas ...*testCA) tls.Certificate {
 		leaf.Certificate = append(leaf.Certificate, ca.cert.Raw)
 	}
 	return leaf
-}
-
-func pemCerts(certs ...*x509.Certificate) []byte {
-	var out []byte
-	for _, c := range certs {
-		out = append(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
-	}
-	return out
-}
-
-func pemKey(t testing.TB, key crypto.PrivateKey) []byte {
-	t.Helper()
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 }

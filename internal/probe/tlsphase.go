@@ -35,14 +35,14 @@ type tlsState struct {
 // served chain is always captured and each verification failure can be
 // classified from it. crypto/tls still checks the server's handshake
 // signature against the leaf's key, which is how KeyMismatch is detected.
-func (p *prober) tlsConfig() *tls.Config {
+func (p *attempt) tlsConfig() *tls.Config {
 	p.st.serverName = p.o.ServerName
 	if p.st.serverName == "" {
 		p.st.serverName = p.t.host
 	}
 	return &tls.Config{
 		ServerName:         p.st.serverName,
-		InsecureSkipVerify: true, //nolint:gosec // verified by prober.verify with the same roots and name
+		InsecureSkipVerify: true, //nolint:gosec // verified by attempt.verify with the same roots and name
 		MinVersion:         p.o.MinVersion,
 		MaxVersion:         p.o.MaxVersion,
 		CipherSuites:       p.o.CipherSuites,
@@ -68,7 +68,7 @@ func (p *prober) tlsConfig() *tls.Config {
 var probeALPN = []string{"http/1.1", tlsnames.ProbeALPN}
 
 // handshake runs the TLS phase over conn.
-func (p *prober) handshake(conn net.Conn) (*tls.Conn, *failure) {
+func (p *attempt) handshake(conn net.Conn) (*tls.Conn, *failure) {
 	tc := tls.Client(conn, p.tlsConfig())
 	err := tc.Handshake()
 	p.r.TLS.PeerCertificates = certinfo.OfChain(p.st.peerCerts)
@@ -84,7 +84,7 @@ func (p *prober) handshake(conn net.Conn) (*tls.Conn, *failure) {
 	return tc, nil
 }
 
-func (p *prober) noteState(cs tls.ConnectionState) {
+func (p *attempt) noteState(cs tls.ConnectionState) {
 	if cs.Version != 0 {
 		p.r.TLS.Version = tls.VersionName(cs.Version)
 	}
@@ -96,7 +96,7 @@ func (p *prober) noteState(cs tls.ConnectionState) {
 
 // verify checks the served chain against the roots and the server name,
 // as crypto/tls would have without InsecureSkipVerify.
-func (p *prober) verify(now time.Time) *failure {
+func (p *attempt) verify(now time.Time) *failure {
 	certs := p.st.peerCerts
 	if len(certs) == 0 {
 		return fail(wssv1.ReasonUnknown, PhaseTLS, "the server sent no certificate")
@@ -135,11 +135,7 @@ func offered(o Options) string {
 	if lo == "TLS 1.2" {
 		suites := "Go's default TLS 1.2 suites"
 		if len(o.CipherSuites) > 0 {
-			names := make([]string, 0, len(o.CipherSuites))
-			for _, id := range o.CipherSuites {
-				names = append(names, tls.CipherSuiteName(id))
-			}
-			suites = "TLS 1.2 suites " + strings.Join(names, ",")
+			suites = "TLS 1.2 suites " + joinNames(o.CipherSuites, tls.CipherSuiteName)
 		}
 		parts = append(parts, suites)
 	}
@@ -148,12 +144,17 @@ func offered(o Options) string {
 	}
 	groups := "Go's default groups"
 	if len(o.Curves) > 0 {
-		names := make([]string, 0, len(o.Curves))
-		for _, id := range o.Curves {
-			names = append(names, tlsnames.CurveName(id))
-		}
-		groups = "groups " + strings.Join(names, ",")
+		groups = "groups " + joinNames(o.Curves, tlsnames.CurveName)
 	}
 	parts = append(parts, groups)
 	return fmt.Sprintf("the client offered %s with %s", versions, strings.Join(parts, "; "))
+}
+
+// joinNames is the names of ids, comma-separated.
+func joinNames[T any](ids []T, name func(T) string) string {
+	names := make([]string, 0, len(ids))
+	for _, id := range ids {
+		names = append(names, name(id))
+	}
+	return strings.Join(names, ",")
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/rand"
-	"crypto/sha1" //nolint:gosec // RFC 6455 defines Sec-WebSocket-Accept with SHA-1
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -19,13 +18,11 @@ import (
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 	"github.com/wss-operator/wss-operator/internal/version"
+	"github.com/wss-operator/wss-operator/internal/wsframe"
 )
 
 // maxHeaderBytes bounds the upgrade response head (status line + headers).
 const maxHeaderBytes = 16 << 10
-
-// websocketGUID is the RFC 6455 section 1.3 constant.
-const websocketGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 // upgradeResponse is the parsed head of the server's answer to the upgrade.
 type upgradeResponse struct {
@@ -107,14 +104,8 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// acceptKey is the Sec-WebSocket-Accept that answers key.
-func acceptKey(key string) string {
-	h := sha1.Sum([]byte(key + websocketGUID)) //nolint:gosec // mandated by RFC 6455
-	return base64.StdEncoding.EncodeToString(h[:])
-}
-
 // upgradeRequest writes the RFC 6455 opening handshake for key.
-func (p *prober) upgradeRequest(key string) []byte {
+func (p *attempt) upgradeRequest(key string) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\n", p.t.requestURI)
 	fmt.Fprintf(&b, "Host: %s\r\n", p.t.hostHeader)
@@ -138,7 +129,7 @@ type wsConn struct {
 }
 
 // upgrade sends the opening handshake and checks the answer.
-func (p *prober) upgrade(conn net.Conn) (*wsConn, *failure) {
+func (p *attempt) upgrade(conn net.Conn) (*wsConn, *failure) {
 	var raw [16]byte
 	_, _ = rand.Read(raw[:])
 	key := base64.StdEncoding.EncodeToString(raw[:])
@@ -175,7 +166,7 @@ func (c readCounter) Read(b []byte) (int, error) {
 }
 
 // checkUpgrade judges a parsed upgrade answer.
-func (p *prober) checkUpgrade(resp *upgradeResponse, key string, br *bufio.Reader) *failure {
+func (p *attempt) checkUpgrade(resp *upgradeResponse, key string, br *bufio.Reader) *failure {
 	switch resp.Status {
 	case http.StatusSwitchingProtocols:
 	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
@@ -195,7 +186,7 @@ func (p *prober) checkUpgrade(resp *upgradeResponse, key string, br *bufio.Reade
 		return p.rejected(resp, br)
 	}
 	got := resp.Header.Get("Sec-WebSocket-Accept")
-	if want := acceptKey(key); got != want {
+	if want := wsframe.AcceptKey(key); got != want {
 		if got == "" {
 			return fail(wssv1.ReasonBadAcceptKey, PhaseUpgrade, "the 101 answer has no Sec-WebSocket-Accept header")
 		}
@@ -219,7 +210,7 @@ func (p *prober) checkUpgrade(resp *upgradeResponse, key string, br *bufio.Reade
 // rejected is UpgradeRejected for resp, with advice on HTTP/1.0 proxies
 // for the statuses a WebSocket server gives a request that lost its
 // Upgrade/Connection headers or its HTTP/1.1.
-func (p *prober) rejected(resp *upgradeResponse, br *bufio.Reader) *failure {
+func (p *attempt) rejected(resp *upgradeResponse, br *bufio.Reader) *failure {
 	f := fail(wssv1.ReasonUpgradeRejected, PhaseUpgrade, fmt.Sprintf("the server answered %q instead of 101 Switching Protocols%s", resp.StatusLine, bodyHint(resp, br)))
 	switch resp.Status {
 	case http.StatusBadRequest, http.StatusUpgradeRequired, http.StatusHTTPVersionNotSupported:

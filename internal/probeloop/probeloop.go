@@ -152,6 +152,9 @@ type entry struct {
 	compat      []probe.CompatResult
 	compatKey   string
 	compatTime  time.Time
+	// first is closed when the endpoint's first result is recorded (nil
+	// once it has one).
+	first chan struct{}
 }
 
 // Prober schedules probes. It implements manager.Runnable and
@@ -215,25 +218,33 @@ func (p *Prober) Start(ctx context.Context) error {
 
 // Upsert sets the target of an endpoint. A new or changed target is probed
 // at once and then on its interval; an unchanged one keeps its schedule.
-func (p *Prober) Upsert(t Target) {
+// Until the endpoint has its first result, Upsert returns a channel that is
+// closed when that result is recorded (nil afterwards): the reconciler waits
+// on it, bounded, so an endpoint turns Ready in the reconcile that sees its
+// rollout finish rather than one status write later.
+func (p *Prober) Upsert(t Target) (first <-chan struct{}) {
 	fp := t.fingerprint()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	e, ok := p.entries[t.Key]
-	if ok && e.fp == fp {
-		return
-	}
-	if ok && e.cancel != nil {
-		e.cancel()
-	}
 	if !ok {
 		e = &entry{}
 		p.entries[t.Key] = e
+	}
+	if _, has := p.results[t.Key]; !has && e.first == nil {
+		e.first = make(chan struct{})
+	}
+	if ok && e.fp == fp {
+		return e.first
+	}
+	if ok && e.cancel != nil {
+		e.cancel()
 	}
 	e.target, e.fp, e.cancel = t, fp, nil
 	if p.ctx != nil {
 		p.launch(e)
 	}
+	return e.first
 }
 
 // Forget stops probing an endpoint and drops its results.
@@ -253,13 +264,6 @@ func (p *Prober) Latest(key types.NamespacedName) (Result, bool) {
 	defer p.mu.Unlock()
 	r, ok := p.results[key]
 	return r, ok
-}
-
-// Targets returns how many endpoints are scheduled.
-func (p *Prober) Targets() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.entries)
 }
 
 // launch starts e's loop; p.mu is held.
@@ -319,6 +323,10 @@ func (p *Prober) record(e *entry, t Target, r Result) {
 	r.ConsecutiveFailures, r.LastSuccess = e.failures, e.lastSuccess
 	r.Compat, r.CompatKey, r.CompatTime = e.compat, e.compatKey, e.compatTime
 	p.results[t.Key] = r
+	if e.first != nil {
+		close(e.first)
+		e.first = nil
+	}
 	p.mu.Unlock()
 
 	ev := event.GenericEvent{Object: &wssv1.WSSEndpoint{}}

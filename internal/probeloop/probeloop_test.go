@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"net"
-	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
@@ -17,7 +16,7 @@ import (
 	"github.com/wss-operator/wss-operator/internal/certinfo"
 	"github.com/wss-operator/wss-operator/internal/certtest"
 	"github.com/wss-operator/wss-operator/internal/probe"
-	"github.com/wss-operator/wss-operator/internal/testenv"
+	"github.com/wss-operator/wss-operator/internal/wstest"
 )
 
 func result(reason, sha string) *probe.Result {
@@ -67,20 +66,33 @@ func TestPodResultMarksStaleLeaf(t *testing.T) {
 	g.Expect(pr.Reason).To(Equal(wssv1.ReasonHealthy))
 }
 
+// echoTLS is a real TLS WebSocket echo server on loopback (wstest.Echo)
+// serving a leaf for echo.test.svc; it returns the leaf and the address.
+func echoTLS(t *testing.T) (*certtest.Cert, string) {
+	t.Helper()
+	ca := certtest.NewCA(certtest.Options{})
+	leaf := ca.Issue(certtest.Options{Hosts: []string{"echo.test.svc"}})
+	srv := httptest.NewUnstartedServer(wstest.Echo{})
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{leaf.TLSCertificate()}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return leaf, srv.Listener.Addr().String()
+}
+
+// targets is how many endpoints are scheduled.
+func (p *Prober) targets() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.entries)
+}
+
 // TestSchedule runs the prober against a real TLS WebSocket echo server on
 // loopback: a target is probed at once, results are announced on the
 // channel, a changed target is probed again at once, a failing one counts
 // consecutive failures, and a forgotten one stops.
 func TestSchedule(t *testing.T) {
 	g := NewWithT(t)
-	ca := certtest.NewCA(certtest.Options{})
-	leaf := ca.Issue(certtest.Options{Hosts: []string{"echo.test.svc"}})
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(testenv.EchoHandler))
-
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{leaf.TLSCertificate()}}
-	srv.StartTLS()
-	defer srv.Close()
-	addr := srv.Listener.Addr().String()
+	leaf, addr := echoTLS(t)
 
 	p := New(Options{
 		Resolver: func(context.Context, string) ([]string, error) { return []string{"127.0.0.1"}, nil },
@@ -99,7 +111,7 @@ func TestSchedule(t *testing.T) {
 	key := types.NamespacedName{Namespace: "test", Name: "echo"}
 	target := Target{
 		Key: key, URL: "wss://echo.test.svc:443/", ServiceAddr: "echo.test.svc:443",
-		Roots: ca.Pool(), RootsID: "ca", ExpectedSHA256: certinfo.Fingerprint(leaf.Cert),
+		Roots: leaf.Root().Pool(), RootsID: "ca", ExpectedSHA256: certinfo.Fingerprint(leaf.Cert),
 		Interval: time.Hour, Timeout: 5 * time.Second,
 	}
 	p.Upsert(target)
@@ -125,7 +137,7 @@ func TestSchedule(t *testing.T) {
 	p.Forget(key)
 	_, ok = p.Latest(key)
 	g.Expect(ok).To(BeFalse())
-	g.Expect(p.Targets()).To(Equal(0))
+	g.Expect(p.targets()).To(Equal(0))
 	cancel()
 	g.Eventually(done).WithTimeout(10 * time.Second).Should(Receive(BeNil()))
 }
@@ -135,54 +147,40 @@ func TestSchedule(t *testing.T) {
 // balancer's idle timeout does.
 func idleCutter(t *testing.T, backend string, after time.Duration) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				b, err := net.Dial("tcp", backend)
-				if err != nil {
-					_ = c.Close()
-					return
-				}
-				var last atomic.Int64
-				last.Store(time.Now().UnixNano())
-				relay := func(dst, src net.Conn) {
-					buf := make([]byte, 32<<10)
-					for {
-						_ = src.SetReadDeadline(time.Now().Add(after / 4))
-						n, err := src.Read(buf)
-						if n > 0 {
-							last.Store(time.Now().UnixNano())
-							if _, werr := dst.Write(buf[:n]); werr != nil {
-								break
-							}
-						}
-						if ne, ok := err.(net.Error); ok && ne.Timeout() {
-							if time.Since(time.Unix(0, last.Load())) < after {
-								continue
-							}
-						}
-						if err != nil {
-							break
-						}
-					}
-					_ = c.Close()
-					_ = b.Close()
-				}
-				go relay(b, c)
-				relay(c, b)
-			}()
+	return wstest.ServeTCP(t, func(c net.Conn) {
+		b, err := net.Dial("tcp", backend)
+		if err != nil {
+			_ = c.Close()
+			return
 		}
-	}()
-	return ln.Addr().String()
+		var last atomic.Int64
+		last.Store(time.Now().UnixNano())
+		relay := func(dst, src net.Conn) {
+			buf := make([]byte, 32<<10)
+			for {
+				_ = src.SetReadDeadline(time.Now().Add(after / 4))
+				n, err := src.Read(buf)
+				if n > 0 {
+					last.Store(time.Now().UnixNano())
+					if _, werr := dst.Write(buf[:n]); werr != nil {
+						break
+					}
+				}
+				if ne, ok := err.(net.Error); ok && ne.Timeout() {
+					if time.Since(time.Unix(0, last.Load())) < after {
+						continue
+					}
+				}
+				if err != nil {
+					break
+				}
+			}
+			_ = c.Close()
+			_ = b.Close()
+		}
+		go relay(b, c)
+		relay(c, b)
+	})
 }
 
 // TestIdleProbe: with Target.Idle the service probe holds its connection
@@ -192,13 +190,7 @@ func idleCutter(t *testing.T, backend string, after time.Duration) string {
 // slot, another endpoint is probed while the first one waits.
 func TestIdleProbe(t *testing.T) {
 	g := NewWithT(t)
-	ca := certtest.NewCA(certtest.Options{})
-	leaf := ca.Issue(certtest.Options{Hosts: []string{"echo.test.svc"}})
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(testenv.EchoHandler))
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{leaf.TLSCertificate()}}
-	srv.StartTLS()
-	defer srv.Close()
-	direct := srv.Listener.Addr().String()
+	leaf, direct := echoTLS(t)
 	cutting := idleCutter(t, direct, 300*time.Millisecond)
 
 	p := New(Options{
@@ -225,7 +217,7 @@ func TestIdleProbe(t *testing.T) {
 	target := func(name, svc string, idle time.Duration) Target {
 		return Target{
 			Key: types.NamespacedName{Namespace: "test", Name: name}, URL: "wss://echo.test.svc:443/", ServiceAddr: svc,
-			Roots: ca.Pool(), RootsID: "ca", ExpectedSHA256: certinfo.Fingerprint(leaf.Cert),
+			Roots: leaf.Root().Pool(), RootsID: "ca", ExpectedSHA256: certinfo.Fingerprint(leaf.Cert),
 			Interval: time.Hour, Timeout: 5 * time.Second, Idle: idle,
 		}
 	}

@@ -1,62 +1,37 @@
 package proxy
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/wss-operator/wss-operator/internal/certinfo"
+	"github.com/wss-operator/wss-operator/internal/certtest"
 )
 
-// testCA is a throw-away certificate authority for tests.
+// testCA is a throw-away certificate authority for tests (internal/certtest,
+// ECDSA P-256), valid from an hour ago for a day.
 type testCA struct {
+	ca   *certtest.Cert
 	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
 	pem  []byte
 }
 
-func newTestCA(t testing.TB, name string) *testCA {
-	t.Helper()
-	key := mustKey(t)
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial(t),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+func newTestCA(_ testing.TB, name string) *testCA {
+	ca := certtest.NewCA(certtest.Options{CommonName: name, NotAfter: time.Now().Add(24 * time.Hour)})
+	return &testCA{ca: ca, cert: ca.Cert, pem: ca.CertPEM}
 }
 
-func (ca *testCA) pool() *x509.CertPool {
-	p := x509.NewCertPool()
-	p.AddCert(ca.cert)
-	return p
-}
+func (ca *testCA) pool() *x509.CertPool { return ca.ca.Pool() }
 
 // leafOpts describe a leaf certificate; the zero value is a server
-// certificate for localhost and 127.0.0.1, valid now.
+// certificate for localhost, 127.0.0.1 and ::1, valid from an hour ago for
+// 12 hours.
 type leafOpts struct {
 	cn        string
 	client    bool
@@ -65,42 +40,20 @@ type leafOpts struct {
 }
 
 // issue returns PEM certificate and key.
-func (ca *testCA) issue(t testing.TB, o leafOpts) (certPEM, keyPEM []byte) {
-	t.Helper()
-	if o.cn == "" {
-		o.cn = "localhost"
+func (ca *testCA) issue(_ testing.TB, o leafOpts) (certPEM, keyPEM []byte) {
+	co := certtest.Options{CommonName: o.cn, NotBefore: o.notBefore, NotAfter: o.notAfter,
+		Hosts: []string{"localhost", "127.0.0.1", "::1"}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	if co.CommonName == "" {
+		co.CommonName = "localhost"
 	}
-	if o.notBefore.IsZero() {
-		o.notBefore = time.Now().Add(-time.Hour)
-	}
-	if o.notAfter.IsZero() {
-		o.notAfter = time.Now().Add(12 * time.Hour)
-	}
-	key := mustKey(t)
-	tmpl := &x509.Certificate{
-		SerialNumber: serial(t),
-		Subject:      pkix.Name{CommonName: o.cn},
-		NotBefore:    o.notBefore,
-		NotAfter:     o.notAfter,
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+	if co.NotAfter.IsZero() {
+		co.NotAfter = time.Now().Add(12 * time.Hour)
 	}
 	if o.client {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-		tmpl.DNSNames, tmpl.IPAddresses = nil, nil
+		co.Hosts, co.ExtKeyUsage = nil, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})
+	leaf := ca.ca.Issue(co)
+	return leaf.CertPEM, leaf.KeyPEM
 }
 
 func (ca *testCA) clientCert(t testing.TB, cn string) tls.Certificate {
@@ -111,24 +64,6 @@ func (ca *testCA) clientCert(t testing.TB, cn string) tls.Certificate {
 		t.Fatal(err)
 	}
 	return pair
-}
-
-func mustKey(t testing.TB) *ecdsa.PrivateKey {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key
-}
-
-func serial(t testing.TB) *big.Int {
-	t.Helper()
-	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
 
 func fingerprintPEM(t testing.TB, certPEM []byte) string {

@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -28,19 +27,16 @@ func TestClassifyRealClients(t *testing.T) {
 	}
 	ca := newTestCA(t, "Sidecar CA")
 	stranger := newTestCA(t, "Stranger CA")
-	dir := t.TempDir()
-	write := func(name string, data []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	caFile, strangerFile := write("ca.crt", ca.pem), write("stranger.crt", stranger.pem)
 	certPEM, keyPEM := ca.issue(t, leafOpts{})
 	expPEM, expKey := ca.issue(t, leafOpts{notBefore: time.Now().Add(-48 * time.Hour), notAfter: time.Now().Add(-24 * time.Hour)})
 	clientPEM, clientKey := ca.issue(t, leafOpts{cn: "client", client: true})
 	strangerPEM, strangerKey := stranger.issue(t, leafOpts{cn: "client", client: true})
+	// The files s_client reads.
+	dir := t.TempDir()
+	plainDir(t, dir, map[string][]byte{"ca.crt": ca.pem, "stranger.crt": stranger.pem,
+		"c.crt": clientPEM, "c.key": clientKey, "s.crt": strangerPEM, "s.key": strangerKey})
+	file := func(name string) string { return filepath.Join(dir, name) }
+	caFile, strangerFile := file("ca.crt"), file("stranger.crt")
 	pair := func(c, k []byte) tls.Certificate {
 		p, err := tls.X509KeyPair(c, k)
 		if err != nil {
@@ -68,9 +64,9 @@ func TestClassifyRealClients(t *testing.T) {
 		{name: "client offers no group the server has", tweak: func(c *tls.Config) { c.CurvePreferences = []tls.CurveID{tls.X25519} }, args: []string{"-groups", "P-384"}, reason: wssv1.ReasonNoSharedCipher},
 		{name: "client without a certificate (TLS 1.3)", tweak: mtls, args: []string{"-tls1_3"}, reason: wssv1.ReasonClientCertificateRequired},
 		{name: "client without a certificate (TLS 1.2)", tweak: mtls, args: []string{"-tls1_2"}, reason: wssv1.ReasonClientCertificateRequired},
-		{name: "client certificate from another CA", tweak: mtls, args: []string{"-cert", write("s.crt", strangerPEM), "-key", write("s.key", strangerKey)}, reason: wssv1.ReasonClientCertificateRequired},
+		{name: "client certificate from another CA", tweak: mtls, args: []string{"-cert", file("s.crt"), "-key", file("s.key")}, reason: wssv1.ReasonClientCertificateRequired},
 		{name: "ws:// client on the TLS port", plain: true, reason: wssv1.ReasonNotTLS},
-		{name: "accepted client certificate", tweak: mtls, args: []string{"-cert", write("c.crt", clientPEM), "-key", write("c.key", clientKey)}, reason: ""},
+		{name: "accepted client certificate", tweak: mtls, args: []string{"-cert", file("c.crt"), "-key", file("c.key")}, reason: ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -14,10 +14,17 @@ import (
 )
 
 // Defaults for the zero values of Config (and the proxy subcommand's flags).
+// The operator's injected sidecar (internal/injection) uses the same ports
+// and drain timeout; the CRD's defaults for spec.tls.port and
+// spec.sidecar.drainTimeout are checked against them by a test.
 const (
-	DefaultListen           = ":8443"
+	// DefaultPort is the TLS port of DefaultListen.
+	DefaultPort = 8443
+	// DefaultAdminPort is the admin port of DefaultAdminListen.
+	DefaultAdminPort        = 9090
+	DefaultListen           = ":8443" // ":" + DefaultPort (TestDefaultsAgree)
 	DefaultBackend          = "127.0.0.1:8080"
-	DefaultAdminListen      = ":9090"
+	DefaultAdminListen      = ":9090" // ":" + DefaultAdminPort (TestDefaultsAgree)
 	DefaultDrainTimeout     = 25 * time.Second
 	DefaultHandshakeTimeout = 10 * time.Second
 	DefaultHeaderTimeout    = 10 * time.Second

@@ -1,101 +1,19 @@
 package proxy
 
 import (
-	"bufio"
 	"bytes"
-	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/binary"
 	"fmt"
 	"io"
-	"net/http"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 	. "github.com/onsi/gomega"
+
+	"github.com/wss-operator/wss-operator/internal/wsframe"
 )
-
-// rawWS is a hand-rolled WebSocket client, for byte-exact control of frames.
-type rawWS struct {
-	conn *tls.Conn
-	br   *bufio.Reader
-}
-
-func dialRawWS(t *testing.T, p *testProxy, roots *x509.CertPool) *rawWS {
-	return dialRawWSPath(t, p, roots, "/echo")
-}
-
-func dialRawWSPath(t *testing.T, p *testProxy, roots *x509.CertPool, path string) *rawWS {
-	t.Helper()
-	c, err := tls.Dial("tcp", p.Addr().String(), &tls.Config{RootCAs: roots, ServerName: "localhost"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
-	_, err = io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"+
-		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
-	if err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(c)
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusSwitchingProtocols || resp.Header.Get("Sec-WebSocket-Accept") != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" {
-		t.Fatalf("upgrade: %s %v", resp.Status, resp.Header)
-	}
-	return &rawWS{conn: c, br: br}
-}
-
-// readFrame reads one unmasked frame.
-func (r *rawWS) readFrame() (opcode byte, payload []byte, err error) {
-	var h [2]byte
-	if _, err = io.ReadFull(r.br, h[:]); err != nil {
-		return 0, nil, err
-	}
-	n := uint64(h[1] & 0x7f)
-	switch n {
-	case 126:
-		var b [2]byte
-		_, err = io.ReadFull(r.br, b[:])
-		n = uint64(binary.BigEndian.Uint16(b[:]))
-	case 127:
-		var b [8]byte
-		_, err = io.ReadFull(r.br, b[:])
-		n = binary.BigEndian.Uint64(b[:])
-	}
-	if err != nil {
-		return 0, nil, err
-	}
-	payload = make([]byte, n)
-	_, err = io.ReadFull(r.br, payload)
-	return h[0] & 0x0f, payload, err
-}
-
-// maskedFrame builds a client frame.
-func maskedFrame(first byte, payload []byte) []byte {
-	key := [4]byte{1, 2, 3, 4}
-	f := []byte{first}
-	switch n := len(payload); {
-	case n < 126:
-		f = append(f, 0x80|byte(n))
-	case n < 1<<16:
-		f = append(f, 0x80|126, byte(n>>8), byte(n))
-	default:
-		f = append(f, 0x80|127)
-		f = binary.BigEndian.AppendUint64(f, uint64(n))
-	}
-	f = append(f, key[:]...)
-	for i, b := range payload {
-		f = append(f, b^key[i%4])
-	}
-	return f
-}
 
 // stopAndWait cancels the proxy's context and returns how long Run took.
 func stopAndWait(t *testing.T, p *testProxy) time.Duration {
@@ -117,26 +35,21 @@ func stopAndWait(t *testing.T, p *testProxy) time.Duration {
 func TestDrainSendsGoingAwayToEverySide(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
-	be := startBackend(t)
-	cs := newCertSetup(t, false)
 	const budget = 20 * time.Second
-	p := startProxy(t, Config{Backend: be.addr, CertDir: cs.dir, DrainTimeout: budget})
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+	be, cs, p := startEnv(t, false, Config{DrainTimeout: budget})
+	ctx := testContext(t, 60*time.Second)
 
 	// Idle clients.
 	const idle = 20
 	var clients []*websocket.Conn
 	for range idle {
-		c, _, err := dialWS(ctx, p, "/echo", cs.ca.pool(), nil)
-		g.Expect(err).NotTo(HaveOccurred())
+		c := dialEcho(t, ctx, p, cs.ca.pool())
 		g.Expect(echoOnce(ctx, c, []byte("hello"))).To(Succeed())
 		clients = append(clients, c)
 	}
 	// A client in the middle of a fragmented message: the close frame goes
 	// to the backend between two fragments (RFC 6455 5.4 allows it).
-	frag, _, err := dialWS(ctx, p, "/echo", cs.ca.pool(), nil)
-	g.Expect(err).NotTo(HaveOccurred())
+	frag := dialEcho(t, ctx, p, cs.ca.pool())
 	w, err := frag.Writer(ctx, websocket.MessageText)
 	g.Expect(err).NotTo(HaveOccurred())
 	_, err = w.Write([]byte("first fragment"))
@@ -157,11 +70,9 @@ func TestDrainSendsGoingAwayToEverySide(t *testing.T) {
 		resp.Body.Close()
 		httpDone <- string(b)
 	}()
-	g.Eventually(func() float64 { return metricValue(t, p.reg, MetricConnectionsActive, nil) }).Should(Equal(float64(idle + 3)))
+	g.Eventually(p.metricFunc(t, MetricConnectionsActive)).Should(Equal(float64(idle + 3)))
 	// The big frame is on its way (and stuck, as its client does not read).
-	g.Eventually(func() float64 {
-		return metricValue(t, p.reg, MetricBytes, map[string]string{"direction": DirectionBackendToClient})
-	}, 10*time.Second).Should(BeNumerically(">", 1<<20))
+	g.Eventually(p.metricFunc(t, MetricBytes, "direction", DirectionBackendToClient), 10*time.Second).Should(BeNumerically(">", 1<<20))
 
 	if getPoller() != nil {
 		// The idle clients' directions (and the fragmented one's) are parked
@@ -206,7 +117,7 @@ func TestDrainSendsGoingAwayToEverySide(t *testing.T) {
 	var took time.Duration
 	g.Eventually(stopped, budget+5*time.Second).Should(Receive(&took))
 	g.Expect(took).To(BeNumerically("<", budget))
-	g.Expect(metricValue(t, p.reg, MetricConnectionsActive, nil)).To(BeZero())
+	g.Expect(p.metric(t, MetricConnectionsActive)).To(BeZero())
 	_, _, err = dialWS(ctx, p, "/echo", cs.ca.pool(), nil)
 	g.Expect(err).To(HaveOccurred(), "no new connections after the drain")
 }
@@ -214,16 +125,12 @@ func TestDrainSendsGoingAwayToEverySide(t *testing.T) {
 func TestDrainWaitsForFrameBoundaryFromClient(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
-	be := startBackend(t)
-	cs := newCertSetup(t, false)
-	p := startProxy(t, Config{Backend: be.addr, CertDir: cs.dir, DrainTimeout: 20 * time.Second})
-	ws := dialRawWS(t, p, cs.ca.pool())
+	be, cs, p := startEnv(t, false, Config{DrainTimeout: 20 * time.Second})
+	ws := dialRawWS(t, p, cs.ca.pool(), "/echo")
 
 	// Half a frame: header and 5 of 10 payload bytes.
-	frame := maskedFrame(0x82, []byte("0123456789"))
-	c2bBytes := func() float64 {
-		return metricValue(t, p.reg, MetricBytes, map[string]string{"direction": DirectionClientToBackend})
-	}
+	frame := clientFrame(wsframe.OpBinary, []byte("0123456789"))
+	c2bBytes := p.metricFunc(t, MetricBytes, "direction", DirectionClientToBackend)
 	before := c2bBytes()
 	_, err := ws.conn.Write(frame[:len(frame)-5])
 	g.Expect(err).NotTo(HaveOccurred())
@@ -235,8 +142,8 @@ func TestDrainWaitsForFrameBoundaryFromClient(t *testing.T) {
 	// The client gets close 1001 right away (the backend's side is idle).
 	op, payload, err := ws.readFrame()
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(op).To(Equal(byte(opClose)))
-	g.Expect(binary.BigEndian.Uint16(payload)).To(Equal(uint16(CloseGoingAway)))
+	g.Expect(op).To(Equal(byte(wsframe.OpClose)))
+	g.Expect(binary.BigEndian.Uint16(payload)).To(Equal(uint16(wsframe.CloseGoingAway)))
 	g.Expect(string(payload[2:])).To(Equal(drainReason))
 	// The backend cannot get its close before the frame is complete.
 	g.Consistently(be.closes, 300*time.Millisecond).ShouldNot(Receive())
@@ -245,7 +152,7 @@ func TestDrainWaitsForFrameBoundaryFromClient(t *testing.T) {
 	g.Eventually(be.messages, 10*time.Second).Should(Receive(Equal([]byte("0123456789"))))
 	g.Eventually(be.closes, 10*time.Second).Should(Receive(Equal(websocket.StatusGoingAway)))
 	// The client answers the close; the proxy then closes the connection.
-	_, err = ws.conn.Write(maskedFrame(0x88, payload[:2]))
+	_, err = ws.conn.Write(clientFrame(wsframe.OpClose, payload[:2]))
 	g.Expect(err).NotTo(HaveOccurred())
 	_, err = io.ReadAll(ws.br)
 	g.Expect(err).NotTo(HaveOccurred(), "clean EOF after the close handshake")
@@ -255,20 +162,18 @@ func TestDrainWaitsForFrameBoundaryFromClient(t *testing.T) {
 func TestDrainTimeoutClosesWhatRemains(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
-	be := startBackend(t)
-	cs := newCertSetup(t, false)
 	const budget = time.Second
-	p := startProxy(t, Config{Backend: be.addr, CertDir: cs.dir, DrainTimeout: budget})
+	_, cs, p := startEnv(t, false, Config{DrainTimeout: budget})
 	// A client that never answers the close frame.
-	ws := dialRawWS(t, p, cs.ca.pool())
+	ws := dialRawWS(t, p, cs.ca.pool(), "/echo")
 	took := stopAndWait(t, p)
 	g.Expect(took).To(BeNumerically(">=", budget))
 	g.Expect(took).To(BeNumerically("<", budget+10*time.Second))
 	op, payload, err := ws.readFrame()
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(op).To(Equal(byte(opClose)))
-	g.Expect(binary.BigEndian.Uint16(payload)).To(Equal(uint16(CloseGoingAway)))
+	g.Expect(op).To(Equal(byte(wsframe.OpClose)))
+	g.Expect(binary.BigEndian.Uint16(payload)).To(Equal(uint16(wsframe.CloseGoingAway)))
 	_, _, err = ws.readFrame()
 	g.Expect(err).To(HaveOccurred(), "the connection was closed at the end of the drain")
-	g.Expect(metricValue(t, p.reg, MetricConnectionsActive, nil)).To(BeZero())
+	g.Expect(p.metric(t, MetricConnectionsActive)).To(BeZero())
 }

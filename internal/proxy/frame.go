@@ -1,20 +1,13 @@
 package proxy
 
 import (
-	"crypto/rand"
-	"encoding/binary"
+	"math"
+
+	"github.com/wss-operator/wss-operator/internal/wsframe"
 )
 
-// WebSocket opcodes the proxy cares about (RFC 6455 section 5.2).
-const (
-	opClose = 0x8
-)
-
-// CloseGoingAway is the close code the proxy sends to both sides when it
-// drains (RFC 6455 section 7.4.1: "an endpoint is going away").
-const CloseGoingAway = 1001
-
-// drainReason is the close reason text sent with CloseGoingAway.
+// drainReason is the close reason text sent with wsframe.CloseGoingAway,
+// the close code the proxy sends to both sides when it drains.
 const drainReason = "proxy shutting down"
 
 // frameTracker follows the framing of one direction of a WebSocket stream,
@@ -31,15 +24,15 @@ const drainReason = "proxy shutting down"
 //
 // The zero value is a tracker at the start of a stream.
 type frameTracker struct {
-	hdr       [14]byte // the header of the current frame, as far as it has arrived
-	hdrLen    uint8    // header bytes seen so far (0 = at a boundary, unless in payload)
-	hdrNeed   uint8    // full header length, known once the first two bytes arrived
-	inPayload bool     // the header is complete and payload bytes are still due
-	payload   uint64   // payload bytes of the current frame still to come
-	opcode    byte     // opcode of the current (or last) frame
-	closeSeen bool     // a close frame header has passed
-	broken    bool     // the stream is not valid WebSocket framing; never at a boundary again
-	frames    uint64   // complete frames seen, for tests and diagnostics
+	hdr       [wsframe.MaxHeader]byte // the header of the current frame, as far as it has arrived
+	hdrLen    uint8                   // header bytes seen so far (0 = at a boundary, unless in payload)
+	hdrNeed   uint8                   // full header length, known once the first two bytes arrived
+	inPayload bool                    // the header is complete and payload bytes are still due
+	payload   uint64                  // payload bytes of the current frame still to come
+	opcode    byte                    // opcode of the current (or last) frame
+	closeSeen bool                    // a close frame header has passed
+	broken    bool                    // the stream is not valid WebSocket framing; never at a boundary again
+	frames    uint64                  // complete frames seen, for tests and diagnostics
 }
 
 // atBoundary reports whether the next byte of the stream starts a new frame.
@@ -83,7 +76,7 @@ func (t *frameTracker) toBoundary(p []byte) int {
 		t.hdrLen++
 		n++
 		if t.hdrLen == 2 {
-			t.hdrNeed = headerLen(t.hdr[1])
+			t.hdrNeed = uint8(wsframe.HeaderLen(t.hdr[1]))
 		}
 		if t.hdrLen < 2 || t.hdrLen < t.hdrNeed {
 			continue
@@ -99,39 +92,18 @@ func (t *frameTracker) toBoundary(p []byte) int {
 	return n
 }
 
-// headerLen is the full header length given the second header byte.
-func headerLen(b1 byte) uint8 {
-	n := uint8(2)
-	switch b1 & 0x7f {
-	case 126:
-		n += 2
-	case 127:
-		n += 8
-	}
-	if b1&0x80 != 0 {
-		n += 4
-	}
-	return n
-}
-
 // startPayload parses the complete header. It returns false when the header
 // is invalid (a 64-bit length with the most significant bit set), after
 // which the tracker is broken for good.
 func (t *frameTracker) startPayload() bool {
-	t.opcode = t.hdr[0] & 0x0f
-	switch l := t.hdr[1] & 0x7f; l {
-	case 126:
-		t.payload = uint64(binary.BigEndian.Uint16(t.hdr[2:4]))
-	case 127:
-		t.payload = binary.BigEndian.Uint64(t.hdr[2:10])
-		if t.payload>>63 != 0 {
-			t.broken = true
-			return false
-		}
-	default:
-		t.payload = uint64(l)
+	h, _, err := wsframe.ParseHeader(t.hdr[:t.hdrLen], math.MaxInt64)
+	t.opcode = h.Opcode
+	if err != nil {
+		t.broken = true
+		return false
 	}
-	if t.opcode == opClose {
+	t.payload = uint64(h.Length)
+	if t.opcode == wsframe.OpClose {
 		t.closeSeen = true
 	}
 	t.inPayload = true
@@ -150,22 +122,10 @@ func (t *frameTracker) endFrame() {
 // frame (the client-to-server direction) gets a fresh random masking key, as
 // RFC 6455 section 5.3 requires.
 func closeFrame(code uint16, reason string, masked bool) []byte {
-	payload := make([]byte, 2+len(reason))
-	binary.BigEndian.PutUint16(payload, code)
-	copy(payload[2:], reason)
-	if len(payload) > 125 {
-		payload = payload[:125]
-	}
-	frame := []byte{0x80 | opClose, byte(len(payload))}
+	payload := wsframe.ClosePayload(code, reason)
 	if !masked {
-		return append(frame, payload...)
+		return wsframe.Frame(wsframe.OpClose, payload, nil)
 	}
-	var key [4]byte
-	_, _ = rand.Read(key[:]) // crypto/rand.Read never returns an error
-	frame[1] |= 0x80
-	frame = append(frame, key[:]...)
-	for i, b := range payload {
-		frame = append(frame, b^key[i%4])
-	}
-	return frame
+	key := wsframe.NewMask()
+	return wsframe.Frame(wsframe.OpClose, payload, &key)
 }

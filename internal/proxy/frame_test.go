@@ -1,10 +1,16 @@
 package proxy
 
 import (
+	"bytes"
 	"encoding/binary"
+	"errors"
+	"io"
+	"math"
 	"testing"
 
 	. "github.com/onsi/gomega"
+
+	"github.com/wss-operator/wss-operator/internal/wsframe"
 )
 
 // frameSpec describes one frame for building test streams.
@@ -15,72 +21,38 @@ type frameSpec struct {
 	n      int // payload length
 }
 
+// buildFrame is the frame f with pattern(f.n) as its payload (not masked:
+// the tracker does not look at payloads).
 func buildFrame(f frameSpec) []byte {
-	b0 := f.opcode
-	if f.fin {
-		b0 |= 0x80
-	}
-	out := []byte{b0}
-	var mask byte
+	var mask *[4]byte
 	if f.masked {
-		mask = 0x80
+		mask = &testMask
 	}
-	switch {
-	case f.n < 126:
-		out = append(out, mask|byte(f.n))
-	case f.n < 1<<16:
-		out = append(out, mask|126)
-		out = binary.BigEndian.AppendUint16(out, uint16(f.n))
-	default:
-		out = append(out, mask|127)
-		out = binary.BigEndian.AppendUint64(out, uint64(f.n))
-	}
-	if f.masked {
-		out = append(out, 0xa1, 0xb2, 0xc3, 0xd4)
-	}
-	return append(out, pattern(f.n)...)
+	return append(wsframe.AppendHeader(nil, f.fin, f.opcode, f.n, mask), pattern(f.n)...)
 }
 
-// refBoundaries parses a whole stream non-incrementally: the offsets where
-// frames end, whether a close frame header was complete, and whether the
-// framing is invalid.
+// refBoundaries parses a whole stream non-incrementally with wsframe's
+// parser: the offsets where frames end, whether a close frame header was
+// complete, and whether the framing is invalid.
 func refBoundaries(data []byte) (bounds []int, closeSeen, broken bool) {
 	off := 0
-	for off+2 <= len(data) {
-		b1 := data[off+1]
-		hl := 2
-		switch b1 & 0x7f {
-		case 126:
-			hl += 2
-		case 127:
-			hl += 8
+	for {
+		h, hl, err := wsframe.ParseHeader(data[off:], math.MaxInt64)
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return bounds, closeSeen, false // the stream ends in a header
 		}
-		if b1&0x80 != 0 {
-			hl += 4
+		if err != nil {
+			return bounds, closeSeen, true
 		}
-		if off+hl > len(data) {
-			break
-		}
-		n := uint64(b1 & 0x7f)
-		switch n {
-		case 126:
-			n = uint64(binary.BigEndian.Uint16(data[off+2:]))
-		case 127:
-			n = binary.BigEndian.Uint64(data[off+2:])
-			if n>>63 != 0 {
-				return bounds, closeSeen, true
-			}
-		}
-		if data[off]&0x0f == opClose {
+		if h.Opcode == wsframe.OpClose {
 			closeSeen = true
 		}
-		if n > uint64(len(data)-off-hl) {
-			break
+		if uint64(h.Length) > uint64(len(data)-off-hl) {
+			return bounds, closeSeen, false // the stream ends in a payload
 		}
-		off += hl + int(n)
+		off += hl + int(h.Length)
 		bounds = append(bounds, off)
 	}
-	return bounds, closeSeen, false
 }
 
 // trackBoundaries feeds data in chunks split at the given offsets and
@@ -165,7 +137,7 @@ func TestFrameTrackerCloseAndBroken(t *testing.T) {
 	g := NewWithT(t)
 	var tr frameTracker
 	g.Expect(tr.atBoundary()).To(BeTrue())
-	closeF := buildFrame(frameSpec{fin: true, opcode: opClose, n: 2})
+	closeF := buildFrame(frameSpec{fin: true, opcode: wsframe.OpClose, n: 2})
 	tr.advance(closeF[:3])
 	g.Expect(tr.closeSeen).To(BeTrue())
 	g.Expect(tr.closeComplete()).To(BeFalse())
@@ -182,10 +154,31 @@ func TestFrameTrackerCloseAndBroken(t *testing.T) {
 	g.Expect(br.atBoundary()).To(BeFalse())
 }
 
+// The tracker is on the data path: following frames, whole or byte by
+// byte, must not allocate.
+func TestFrameTrackerDoesNotAllocate(t *testing.T) {
+	var data []byte
+	for _, f := range []frameSpec{{fin: true, opcode: wsframe.OpBinary, masked: true, n: 300}, {fin: true, opcode: wsframe.OpPing, n: 0},
+		{fin: true, opcode: wsframe.OpBinary, n: 70000}, {fin: true, opcode: wsframe.OpClose, masked: true, n: 2}} {
+		data = append(data, buildFrame(f)...)
+	}
+	var tr frameTracker
+	allocs := testing.AllocsPerRun(20, func() {
+		tr = frameTracker{}
+		tr.advance(data)
+		for i := range data {
+			tr.advance(data[i : i+1])
+		}
+	})
+	g := NewWithT(t)
+	g.Expect(allocs).To(BeZero())
+	g.Expect(tr.closeComplete()).To(BeTrue())
+}
+
 func TestCloseFrame(t *testing.T) {
 	for _, masked := range []bool{false, true} {
 		g := NewWithT(t)
-		f := closeFrame(CloseGoingAway, drainReason, masked)
+		f := closeFrame(wsframe.CloseGoingAway, drainReason, masked)
 		var tr frameTracker
 		tr.advance(f)
 		g.Expect(tr.closeComplete()).To(BeTrue(), "one complete close frame")
@@ -194,11 +187,8 @@ func TestCloseFrame(t *testing.T) {
 		g.Expect(f[1]&0x80 != 0).To(Equal(masked))
 		payload := f[2:]
 		if masked {
-			key := payload[:4]
-			payload = append([]byte(nil), payload[4:]...)
-			for i := range payload {
-				payload[i] ^= key[i%4]
-			}
+			payload = bytes.Clone(f[6:])
+			wsframe.Mask([4]byte(f[2:6]), 0, payload)
 		}
 		g.Expect(binary.BigEndian.Uint16(payload)).To(Equal(uint16(1001)))
 		g.Expect(string(payload[2:])).To(Equal(drainReason))

@@ -10,9 +10,10 @@ import (
 	"testing"
 )
 
-// FuzzFrameTracker checks the incremental frame-boundary tracker against a
-// whole-buffer reference parser, for any byte stream and any way of
-// splitting it into reads.
+// FuzzFrameTracker checks the incremental frame-boundary tracker against
+// the reference, wsframe's header parser run over the whole buffer
+// (refBoundaries), for any byte stream and any way of splitting it into
+// reads.
 func FuzzFrameTracker(f *testing.F) {
 	seed := func(frames ...frameSpec) []byte {
 		var b []byte

@@ -68,9 +68,7 @@ func tlsDial(p *testProxy, cfg *tls.Config) error {
 // each failure and checks what /handshakes says about them; connections
 // without a ClientHello must not show up at all.
 func TestHandshakeFailuresFromGoClients(t *testing.T) {
-	be := startBackend(t)
-	cs := newCertSetup(t, false)
-	p := startProxy(t, Config{Backend: be.addr, CertDir: cs.dir})
+	_, cs, p := startEnv(t, false, Config{})
 	g := NewWithT(t)
 
 	start := time.Now().UTC().Truncate(time.Second)
@@ -158,8 +156,8 @@ func TestHandshakeFailuresFromGoClients(t *testing.T) {
 	g.Expect(p.logs.String()).NotTo(ContainSubstring(`"client":`))
 
 	// The metric agrees with the log, HostnameMismatch included.
-	g.Expect(metricValue(t, p.reg, MetricHandshakeErrors, map[string]string{"reason": wssv1.ReasonHostnameMismatch})).To(Equal(1.0))
-	g.Expect(metricValue(t, p.reg, MetricHandshakeErrors, map[string]string{"reason": wssv1.ReasonNotTLS})).To(Equal(1.0),
+	g.Expect(p.metric(t, MetricHandshakeErrors, "reason", wssv1.ReasonHostnameMismatch)).To(Equal(1.0))
+	g.Expect(p.metric(t, MetricHandshakeErrors, "reason", wssv1.ReasonNotTLS)).To(Equal(1.0),
 		"the garbage still counts as NotTLS in the metric, as before")
 }
 
@@ -233,9 +231,7 @@ func TestIntermediateRefusesCBC(t *testing.T) {
 // it gets http/1.0 and an answer.
 func TestALPNHTTP10(t *testing.T) {
 	g := NewWithT(t)
-	be := startBackend(t)
-	cs := newCertSetup(t, false)
-	p := startProxy(t, Config{Backend: be.addr, CertDir: cs.dir})
+	_, cs, p := startEnv(t, false, Config{})
 	c, err := tls.Dial("tcp", p.Addr().String(), &tls.Config{RootCAs: cs.ca.pool(), ServerName: "localhost", NextProtos: []string{"http/1.0"}})
 	g.Expect(err).NotTo(HaveOccurred())
 	defer c.Close()

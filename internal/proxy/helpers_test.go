@@ -1,13 +1,14 @@
 package proxy
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
-	"net"
+	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -18,13 +19,15 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/funcr"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wss-operator/wss-operator/internal/wsframe"
+	"github.com/wss-operator/wss-operator/internal/wstest"
 )
 
 // testBackend is a plain ws:// + HTTP server on loopback, built on
 // coder/websocket: the thing users put the proxy in front of.
 type testBackend struct {
 	addr     string
-	srv      *http.Server
 	closes   chan websocket.StatusCode // close codes the backend's WebSocket reads ended with
 	upgrades chan http.Header          // headers of upgrade requests
 	messages chan []byte               // messages the echo handler received
@@ -32,22 +35,18 @@ type testBackend struct {
 
 func startBackend(t testing.TB) *testBackend {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &testBackend{addr: ln.Addr().String(), closes: make(chan websocket.StatusCode, 4096), upgrades: make(chan http.Header, 4096), messages: make(chan []byte, 4096)}
+	b := &testBackend{closes: make(chan websocket.StatusCode, 4096), upgrades: make(chan http.Header, 4096), messages: make(chan []byte, 4096)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/echo", b.echo)
 	mux.HandleFunc("/big", b.big)
 	// /drop completes the upgrade and then closes the TCP connection at once.
-	mux.HandleFunc("/drop", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("/drop", func(w http.ResponseWriter, r *http.Request) {
 		c, _, err := http.NewResponseController(w).Hijack()
 		if err != nil {
 			return
 		}
 		_, _ = c.Write([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-			"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"))
+			"Sec-WebSocket-Accept: " + wsframe.AcceptKey(r.Header.Get("Sec-WebSocket-Key")) + "\r\n\r\n"))
 		c.Close()
 	})
 	mux.HandleFunc("/reject", func(w http.ResponseWriter, _ *http.Request) {
@@ -69,9 +68,7 @@ func startBackend(t testing.TB) *testBackend {
 		_, _ = buf.ReadFrom(r.Body)
 		_, _ = w.Write(buf.Bytes())
 	})
-	b.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = b.srv.Serve(ln) }()
-	t.Cleanup(func() { _ = b.srv.Close() })
+	b.addr = wstest.ServeHTTP(t, mux)
 	return b
 }
 
@@ -91,27 +88,22 @@ func (b *testBackend) accept(w http.ResponseWriter, r *http.Request) *websocket.
 	return c
 }
 
+// echo echoes (wstest.Echo), recording each message and the close code.
 func (b *testBackend) echo(w http.ResponseWriter, r *http.Request) {
 	c := b.accept(w, r)
 	if c == nil {
 		return
 	}
-	defer c.CloseNow()
-	ctx := context.Background()
-	for {
-		typ, msg, err := c.Read(ctx)
-		if err != nil {
-			b.closes <- websocket.CloseStatus(err)
-			return
-		}
-		select {
-		case b.messages <- msg:
-		default:
-		}
-		if err := c.Write(ctx, typ, msg); err != nil {
-			return
-		}
-	}
+	wstest.Echo{
+		OnMessage: func(msg []byte) bool {
+			select {
+			case b.messages <- msg:
+			default:
+			}
+			return true
+		},
+		OnClose: func(code websocket.StatusCode) { b.closes <- code },
+	}.Serve(context.Background(), c)
 }
 
 // big sends one message of ?n= bytes in a single frame, then reads.
@@ -219,6 +211,36 @@ func newCertSetup(t testing.TB, kube bool) *certSetup {
 	return &certSetup{ca: ca, dir: dir, cert: crt}
 }
 
+// startEnv starts what most tests need: the test backend, a fresh CA's pair
+// (in the Kubernetes Secret layout if kube) and a proxy in front of the
+// backend serving that pair, cfg with Backend and CertDir filled in.
+func startEnv(t testing.TB, kube bool, cfg Config) (*testBackend, *certSetup, *testProxy) {
+	t.Helper()
+	be := startBackend(t)
+	cs := newCertSetup(t, kube)
+	cfg.Backend, cfg.CertDir = be.addr, cs.dir
+	return be, cs, startProxy(t, cfg)
+}
+
+// testContext is a context that ends after d, or with the test.
+func testContext(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// dialEcho opens a WebSocket to the backend's /echo through the proxy,
+// failing the test if it cannot; it is closed at the end of the test.
+func dialEcho(t testing.TB, ctx context.Context, p *testProxy, roots *x509.CertPool) *websocket.Conn {
+	t.Helper()
+	c, _, err := dialWS(ctx, p, "/echo", roots, nil)
+	if err != nil {
+		t.Fatalf("dialing /echo: %v", err)
+	}
+	t.Cleanup(func() { c.CloseNow() })
+	return c
+}
+
 func wsURL(p *testProxy, path string) string {
 	return "wss://" + p.Addr().String() + path
 }
@@ -240,8 +262,81 @@ func dialWS(ctx context.Context, p *testProxy, path string, roots *x509.CertPool
 	return c, resp, err
 }
 
+// wsKey is the Sec-WebSocket-Key of the hand-rolled upgrades (the example
+// of RFC 6455 section 1.3).
+const wsKey = "dGhlIHNhbXBsZSBub25jZQ=="
+
+// testMask is the masking key of the tests' hand-built client frames.
+var testMask = [4]byte{0xa1, 0xb2, 0xc3, 0xd4}
+
+// rawWS is a hand-rolled WebSocket client, for byte-exact control of frames.
+type rawWS struct {
+	conn *tls.Conn
+	br   *bufio.Reader
+}
+
+// dialRawWS upgrades a fresh TLS connection to the proxy at path.
+func dialRawWS(t *testing.T, p *testProxy, roots *x509.CertPool, path string) *rawWS {
+	t.Helper()
+	c, err := tls.Dial("tcp", p.Addr().String(), &tls.Config{RootCAs: roots, ServerName: "localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	_, err = io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"+
+		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: "+wsKey+"\r\n\r\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols || resp.Header.Get("Sec-WebSocket-Accept") != wsframe.AcceptKey(wsKey) {
+		t.Fatalf("upgrade: %s %v", resp.Status, resp.Header)
+	}
+	return &rawWS{conn: c, br: br}
+}
+
+// readFrame reads one frame (from the backend, so unmasked).
+func (r *rawWS) readFrame() (opcode byte, payload []byte, err error) {
+	h, err := wsframe.ReadHeader(r.br, 64<<20)
+	if err != nil {
+		return 0, nil, err
+	}
+	payload = make([]byte, h.Length)
+	_, err = io.ReadFull(r.br, payload)
+	return h.Opcode, payload, err
+}
+
+// clientFrame is a final client frame, masked with testMask.
+func clientFrame(opcode byte, payload []byte) []byte {
+	return wsframe.Frame(opcode, payload, &testMask)
+}
+
 func httpsClient(roots *x509.CertPool) *http.Client {
 	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}, Timeout: 20 * time.Second}
+}
+
+// metric reads one sample of the proxy's metric name; labels are label
+// name, value pairs that select it.
+func (p *testProxy) metric(t testing.TB, name string, labels ...string) float64 {
+	t.Helper()
+	if len(labels)%2 != 0 {
+		t.Fatalf("metric %s: labels %q are not name, value pairs", name, labels)
+	}
+	sel := map[string]string{}
+	for i := 0; i < len(labels); i += 2 {
+		sel[labels[i]] = labels[i+1]
+	}
+	return metricValue(t, p.reg, name, sel)
+}
+
+// metricFunc is metric as a function, for Eventually and Consistently.
+func (p *testProxy) metricFunc(t testing.TB, name string, labels ...string) func() float64 {
+	return func() float64 { return p.metric(t, name, labels...) }
 }
 
 // metricValue reads one sample from the registry; labels select it.

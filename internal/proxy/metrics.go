@@ -52,37 +52,39 @@ type metrics struct {
 	bytesB2C        prometheus.Counter
 }
 
+// metricHelp is the help text of each metric.
+var metricHelp = map[string]string{
+	MetricConnectionsActive:   "Client connections currently open (in TLS handshake, HTTP or upgraded to WebSocket).",
+	MetricConnectionsTotal:    "Client TCP connections accepted on the TLS listener.",
+	MetricConnectionsRejected: "Client connections closed right after accept because the connection cap (--max-connections) was reached.",
+	MetricHandshakeErrors:     "TLS handshakes with real clients that failed, by reason (the shared reason vocabulary).",
+	MetricCertificateReloads:  "Certificate reloads from --cert-dir by result; a failure keeps the previous certificate serving.",
+	MetricCertificateExpiry:   "notAfter of the leaf certificate being served, as Unix seconds.",
+	MetricBytes:               "Bytes forwarded between clients and the backend (HTTP heads and bodies, WebSocket frames), by direction.",
+}
+
+func gauge(name string) prometheus.Gauge {
+	return prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: metricHelp[name]})
+}
+
+func counter(name string) prometheus.Counter {
+	return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: metricHelp[name]})
+}
+
+func counterVec(name, label string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: metricHelp[name]}, []string{label})
+}
+
 func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 	m := &metrics{
-		active: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: MetricConnectionsActive,
-			Help: "Client connections currently open (in TLS handshake, HTTP or upgraded to WebSocket).",
-		}),
-		total: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: MetricConnectionsTotal,
-			Help: "Client TCP connections accepted on the TLS listener.",
-		}),
-		rejected: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: MetricConnectionsRejected,
-			Help: "Client connections closed right after accept because the connection cap (--max-connections) was reached.",
-		}),
-		handshakeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: MetricHandshakeErrors,
-			Help: "TLS handshakes with real clients that failed, by reason (the shared reason vocabulary).",
-		}, []string{"reason"}),
-		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: MetricCertificateReloads,
-			Help: "Certificate reloads from --cert-dir by result; a failure keeps the previous certificate serving.",
-		}, []string{"result"}),
-		expiry: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: MetricCertificateExpiry,
-			Help: "notAfter of the leaf certificate being served, as Unix seconds.",
-		}),
+		active:          gauge(MetricConnectionsActive),
+		total:           counter(MetricConnectionsTotal),
+		rejected:        counter(MetricConnectionsRejected),
+		handshakeErrors: counterVec(MetricHandshakeErrors, "reason"),
+		reloads:         counterVec(MetricCertificateReloads, "result"),
+		expiry:          gauge(MetricCertificateExpiry),
 	}
-	bytes := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: MetricBytes,
-		Help: "Bytes forwarded between clients and the backend (HTTP heads and bodies, WebSocket frames), by direction.",
-	}, []string{"direction"})
+	bytes := counterVec(MetricBytes, "direction")
 	m.bytesC2B = bytes.WithLabelValues(DirectionClientToBackend)
 	m.bytesB2C = bytes.WithLabelValues(DirectionBackendToClient)
 	for _, r := range handshakeReasons {

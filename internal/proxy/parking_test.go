@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -10,6 +9,8 @@ import (
 
 	"github.com/coder/websocket"
 	. "github.com/onsi/gomega"
+
+	"github.com/wss-operator/wss-operator/internal/wsframe"
 )
 
 // A backend that closes the TCP connection: the client is told (TLS
@@ -18,10 +19,8 @@ import (
 func TestBackendHangUpThenClientGrace(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
-	be := startBackend(t)
-	cs := newCertSetup(t, false)
-	p := startProxy(t, Config{Backend: be.addr, CertDir: cs.dir})
-	ws := dialRawWSPath(t, p, cs.ca.pool(), "/drop")
+	_, cs, p := startEnv(t, false, Config{})
+	ws := dialRawWS(t, p, cs.ca.pool(), "/drop")
 	// close_notify arrives as EOF; the client keeps its side open.
 	_ = ws.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	_, err := ws.br.ReadByte()
@@ -29,8 +28,8 @@ func TestBackendHangUpThenClientGrace(t *testing.T) {
 	if getPoller() != nil {
 		g.Eventually(func() int { return parkedPumps(p) }, 5*time.Second, 20*time.Millisecond).Should(Equal(1), func() string { return fmt.Sprint(pumpStates(p)) })
 	}
-	g.Expect(metricValue(t, p.reg, MetricConnectionsActive, nil)).To(Equal(1.0))
-	g.Eventually(func() float64 { return metricValue(t, p.reg, MetricConnectionsActive, nil) },
+	g.Expect(p.metric(t, MetricConnectionsActive)).To(Equal(1.0))
+	g.Eventually(p.metricFunc(t, MetricConnectionsActive),
 		closeGrace+10*time.Second, 50*time.Millisecond).Should(BeZero())
 }
 
@@ -39,17 +38,14 @@ func TestBackendHangUpThenClientGrace(t *testing.T) {
 func TestClientResetWhileParked(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
-	be := startBackend(t)
-	cs := newCertSetup(t, false)
-	p := startProxy(t, Config{Backend: be.addr, CertDir: cs.dir})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	ws := dialRawWS(t, p, cs.ca.pool())
-	_, err := ws.conn.Write(maskedFrame(0x81, []byte("hi")))
+	be, cs, p := startEnv(t, false, Config{})
+	ctx := testContext(t, 20*time.Second)
+	ws := dialRawWS(t, p, cs.ca.pool(), "/echo")
+	_, err := ws.conn.Write(clientFrame(wsframe.OpText, []byte("hi")))
 	g.Expect(err).NotTo(HaveOccurred())
 	op, msg, err := ws.readFrame()
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(op).To(Equal(byte(1)))
+	g.Expect(op).To(Equal(byte(wsframe.OpText)))
 	g.Expect(string(msg)).To(Equal("hi"))
 	if getPoller() != nil {
 		g.Eventually(func() int { return parkedPumps(p) }, 5*time.Second, 20*time.Millisecond).Should(Equal(2))
@@ -60,10 +56,9 @@ func TestClientResetWhileParked(t *testing.T) {
 	var code websocket.StatusCode
 	g.Eventually(be.closes, 10*time.Second).Should(Receive(&code))
 	g.Expect(code).NotTo(Equal(websocket.StatusGoingAway))
-	g.Eventually(func() float64 { return metricValue(t, p.reg, MetricConnectionsActive, nil) }, 10*time.Second).Should(BeZero())
+	g.Eventually(p.metricFunc(t, MetricConnectionsActive), 10*time.Second).Should(BeZero())
 	// The proxy still serves.
-	c, _, err := dialWS(ctx, p, "/echo", cs.ca.pool(), nil)
-	g.Expect(err).NotTo(HaveOccurred())
+	c := dialEcho(t, ctx, p, cs.ca.pool())
 	g.Expect(echoOnce(ctx, c, []byte("next"))).To(Succeed())
 	c.CloseNow()
 }

@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"bytes"
-	"context"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/coder/websocket"
 	. "github.com/onsi/gomega"
+	"github.com/prometheus/client_golang/prometheus"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 )
@@ -23,11 +23,8 @@ import (
 func TestWebSocketRoundTrip(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
-	be := startBackend(t)
-	cs := newCertSetup(t, true)
-	p := startProxy(t, Config{Backend: be.addr, CertDir: cs.dir})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	be, cs, p := startEnv(t, true, Config{})
+	ctx := testContext(t, 20*time.Second)
 
 	c, resp, err := dialWS(ctx, p, "/echo?room=1", cs.ca.pool(), &websocket.DialOptions{
 		Subprotocols:    []string{"chat.v1", "chat.v2"},
@@ -67,21 +64,16 @@ func TestWebSocketRoundTrip(t *testing.T) {
 	g.Expect(c.Close(websocket.StatusNormalClosure, "bye")).To(Succeed())
 	g.Eventually(readDone, 10*time.Second).Should(Receive(HaveOccurred()))
 	g.Eventually(be.closes, 10*time.Second).Should(Receive(Equal(websocket.StatusNormalClosure)))
-	g.Eventually(func() float64 {
-		return metricValue(t, p.reg, MetricConnectionsActive, nil)
-	}, 10*time.Second).Should(BeZero())
-	g.Expect(metricValue(t, p.reg, MetricBytes, map[string]string{"direction": DirectionClientToBackend})).To(BeNumerically(">", 10000), "compressed by permessage-deflate")
-	g.Expect(metricValue(t, p.reg, MetricBytes, map[string]string{"direction": DirectionBackendToClient})).To(BeNumerically(">", 10000))
+	g.Eventually(p.metricFunc(t, MetricConnectionsActive), 10*time.Second).Should(BeZero())
+	g.Expect(p.metric(t, MetricBytes, "direction", DirectionClientToBackend)).To(BeNumerically(">", 10000), "compressed by permessage-deflate")
+	g.Expect(p.metric(t, MetricBytes, "direction", DirectionBackendToClient)).To(BeNumerically(">", 10000))
 }
 
 func TestManyConcurrentWebSockets(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
-	be := startBackend(t)
-	cs := newCertSetup(t, false)
-	p := startProxy(t, Config{Backend: be.addr, CertDir: cs.dir})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	_, cs, p := startEnv(t, false, Config{})
+	ctx := testContext(t, 30*time.Second)
 	var wg sync.WaitGroup
 	errs := make(chan error, 50)
 	for i := range 50 {
@@ -111,9 +103,7 @@ func TestManyConcurrentWebSockets(t *testing.T) {
 func TestPlainHTTP(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
-	be := startBackend(t)
-	cs := newCertSetup(t, false)
-	p := startProxy(t, Config{Backend: be.addr, CertDir: cs.dir})
+	_, cs, p := startEnv(t, false, Config{})
 	client := httpsClient(cs.ca.pool())
 
 	req, _ := http.NewRequest(http.MethodGet, "https://"+p.Addr().String()+"/hello", nil)
@@ -176,8 +166,7 @@ func TestBackendDown(t *testing.T) {
 	resp.Body.Close()
 	g.Expect(resp.StatusCode).To(Equal(http.StatusBadGateway))
 
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	ctx := testContext(t, 10*time.Second)
 	_, wsResp, err := dialWS(ctx, p, "/echo", cs.ca.pool(), nil)
 	g.Expect(err).To(HaveOccurred())
 	g.Expect(wsResp).NotTo(BeNil())
@@ -196,13 +185,9 @@ func TestBackendDown(t *testing.T) {
 func TestMetricsAndHealth(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
-	be := startBackend(t)
-	cs := newCertSetup(t, false)
-	p := startProxy(t, Config{Backend: be.addr, CertDir: cs.dir})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, _, err := dialWS(ctx, p, "/echo", cs.ca.pool(), nil)
-	g.Expect(err).NotTo(HaveOccurred())
+	_, cs, p := startEnv(t, false, Config{})
+	ctx := testContext(t, 10*time.Second)
+	c := dialEcho(t, ctx, p, cs.ca.pool())
 	g.Expect(echoOnce(ctx, c, []byte("hi"))).To(Succeed())
 
 	admin := "http://" + p.AdminAddr().String()
@@ -231,23 +216,36 @@ func TestMetricsAndHealth(t *testing.T) {
 	} {
 		g.Expect(string(text)).To(ContainSubstring(want))
 	}
-	g.Expect(metricValue(t, p.reg, MetricCertificateExpiry, nil)).To(BeNumerically(">", float64(time.Now().Unix())))
+	g.Expect(p.metric(t, MetricCertificateExpiry)).To(BeNumerically(">", float64(time.Now().Unix())))
 	c.CloseNow()
+}
+
+// Every metric of the proxy has its help text.
+func TestEveryMetricHasHelp(t *testing.T) {
+	g := NewWithT(t)
+	reg := prometheus.NewRegistry()
+	_, err := newMetrics(reg)
+	g.Expect(err).NotTo(HaveOccurred())
+	mfs, err := reg.Gather()
+	g.Expect(err).NotTo(HaveOccurred())
+	var names []string
+	for _, mf := range mfs {
+		if strings.HasPrefix(mf.GetName(), "wss_proxy_") {
+			names = append(names, mf.GetName())
+			g.Expect(mf.GetHelp()).NotTo(BeEmpty(), mf.GetName())
+		}
+	}
+	g.Expect(names).To(HaveLen(len(metricHelp)))
 }
 
 func TestGarbageAndHalfOpenConnections(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
-	be := startBackend(t)
-	cs := newCertSetup(t, false)
-	p := startProxy(t, Config{Backend: be.addr, CertDir: cs.dir, HandshakeTimeout: 500 * time.Millisecond})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	_, cs, p := startEnv(t, false, Config{HandshakeTimeout: 500 * time.Millisecond})
+	ctx := testContext(t, 30*time.Second)
 
 	// A WebSocket that is open the whole time.
-	c, _, err := dialWS(ctx, p, "/echo", cs.ca.pool(), nil)
-	g.Expect(err).NotTo(HaveOccurred())
-	defer c.CloseNow()
+	c := dialEcho(t, ctx, p, cs.ca.pool())
 
 	// 200 half-open connections that never send a byte, 20 that send
 	// garbage, 20 that speak plain HTTP, 20 that stop mid-handshake.
@@ -274,8 +272,7 @@ func TestGarbageAndHalfOpenConnections(t *testing.T) {
 
 	// The open WebSocket and new clients keep working meanwhile.
 	g.Expect(echoOnce(ctx, c, []byte("still here"))).To(Succeed())
-	c2, _, err := dialWS(ctx, p, "/echo", cs.ca.pool(), nil)
-	g.Expect(err).NotTo(HaveOccurred())
+	c2 := dialEcho(t, ctx, p, cs.ca.pool())
 	g.Expect(echoOnce(ctx, c2, []byte("new client"))).To(Succeed())
 	c2.CloseNow()
 
@@ -289,11 +286,9 @@ func TestGarbageAndHalfOpenConnections(t *testing.T) {
 	g.Expect(string(answer)).To(ContainSubstring("400 Bad Request"))
 
 	// Every stalled handshake is cut off by the handshake timeout.
-	g.Eventually(func() float64 {
-		return metricValue(t, p.reg, MetricConnectionsActive, nil)
-	}, 20*time.Second, 50*time.Millisecond).Should(Equal(1.0))
+	g.Eventually(p.metricFunc(t, MetricConnectionsActive), 20*time.Second, 50*time.Millisecond).Should(Equal(1.0))
 	reasons := func(r string) float64 {
-		return metricValue(t, p.reg, MetricHandshakeErrors, map[string]string{"reason": r})
+		return p.metric(t, MetricHandshakeErrors, "reason", r)
 	}
 	g.Expect(reasons(wssv1.ReasonNotTLS)).To(BeNumerically(">=", 41))
 	g.Expect(reasons(wssv1.ReasonTimeout)).To(BeNumerically(">=", 220))
@@ -303,20 +298,15 @@ func TestGarbageAndHalfOpenConnections(t *testing.T) {
 func TestMaxConnections(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
-	be := startBackend(t)
-	cs := newCertSetup(t, false)
-	p := startProxy(t, Config{Backend: be.addr, CertDir: cs.dir, MaxConnections: 3})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	_, cs, p := startEnv(t, false, Config{MaxConnections: 3})
+	ctx := testContext(t, 20*time.Second)
 	var open []*websocket.Conn
 	for range 3 {
-		c, _, err := dialWS(ctx, p, "/echo", cs.ca.pool(), nil)
-		g.Expect(err).NotTo(HaveOccurred())
-		open = append(open, c)
+		open = append(open, dialEcho(t, ctx, p, cs.ca.pool()))
 	}
 	_, _, err := dialWS(ctx, p, "/echo", cs.ca.pool(), nil)
 	g.Expect(err).To(HaveOccurred())
-	g.Expect(metricValue(t, p.reg, MetricConnectionsRejected, nil)).To(Equal(1.0))
+	g.Expect(p.metric(t, MetricConnectionsRejected)).To(Equal(1.0))
 	for _, c := range open {
 		g.Expect(echoOnce(ctx, c, []byte("ok"))).To(Succeed())
 	}
@@ -365,9 +355,7 @@ func TestClientAuth(t *testing.T) {
 				resp.Body.Close()
 			}
 			g.Expect(err).To(HaveOccurred())
-			g.Eventually(func() float64 {
-				return metricValue(t, p.reg, MetricHandshakeErrors, map[string]string{"reason": wssv1.ReasonClientCertificateRequired})
-			}, 10*time.Second).Should(Equal(1.0))
+			g.Eventually(p.metricFunc(t, MetricHandshakeErrors, "reason", wssv1.ReasonClientCertificateRequired), 10*time.Second).Should(Equal(1.0))
 
 			// A client certificate from another CA.
 			other := newTestCA(t, "other").clientCert(t, "mallory")
@@ -377,9 +365,7 @@ func TestClientAuth(t *testing.T) {
 			if resp, err := bad.Get("https://" + p.Addr().String() + "/hello"); err == nil {
 				resp.Body.Close()
 			}
-			g.Eventually(func() float64 {
-				return metricValue(t, p.reg, MetricHandshakeErrors, map[string]string{"reason": wssv1.ReasonClientCertificateRequired})
-			}, 10*time.Second).Should(Equal(2.0))
+			g.Eventually(p.metricFunc(t, MetricHandshakeErrors, "reason", wssv1.ReasonClientCertificateRequired), 10*time.Second).Should(Equal(2.0))
 		})
 	}
 }
@@ -411,7 +397,7 @@ func TestHandshakeFailureReasons(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			before := metricValue(t, tc.proxy.reg, MetricHandshakeErrors, map[string]string{"reason": tc.want})
+			before := tc.proxy.metric(t, MetricHandshakeErrors, "reason", tc.want)
 			nc, err := net.Dial("tcp", tc.proxy.Addr().String())
 			g.Expect(err).NotTo(HaveOccurred())
 			defer nc.Close()
@@ -423,9 +409,7 @@ func TestHandshakeFailureReasons(t *testing.T) {
 				tc.client.ServerName = "localhost"
 				g.Expect(tls.Client(nc, tc.client).Handshake()).NotTo(Succeed())
 			}
-			g.Eventually(func() float64 {
-				return metricValue(t, tc.proxy.reg, MetricHandshakeErrors, map[string]string{"reason": tc.want})
-			}, 10*time.Second).Should(Equal(before + 1))
+			g.Eventually(tc.proxy.metricFunc(t, MetricHandshakeErrors, "reason", tc.want), 10*time.Second).Should(Equal(before + 1))
 		})
 	}
 	// A TCP connect-and-close (a health check) is not a handshake failure.
@@ -433,8 +417,8 @@ func TestHandshakeFailureReasons(t *testing.T) {
 	nc, err := net.Dial("tcp", plain.Addr().String())
 	g.Expect(err).NotTo(HaveOccurred())
 	nc.Close()
-	g.Eventually(func() float64 { return metricValue(t, plain.reg, MetricConnectionsActive, nil) }, 10*time.Second).Should(BeZero())
-	g.Expect(metricValue(t, plain.reg, MetricHandshakeErrors, map[string]string{"reason": wssv1.ReasonConnectionReset})).To(BeZero())
-	g.Expect(metricValue(t, plain.reg, MetricHandshakeErrors, map[string]string{"reason": wssv1.ReasonUnknown})).To(BeZero())
+	g.Eventually(plain.metricFunc(t, MetricConnectionsActive), 10*time.Second).Should(BeZero())
+	g.Expect(plain.metric(t, MetricHandshakeErrors, "reason", wssv1.ReasonConnectionReset)).To(BeZero())
+	g.Expect(plain.metric(t, MetricHandshakeErrors, "reason", wssv1.ReasonUnknown)).To(BeZero())
 	g.Expect(strings.Count(plain.logs.String(), "PRIVATE KEY")).To(BeZero())
 }

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"path/filepath"
@@ -27,20 +26,15 @@ func servedLeaf(p *testProxy, roots *x509.CertPool) (string, error) {
 func TestRotationByAtomicSwap(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
-	be := startBackend(t)
-	cs := newCertSetup(t, true)
-	p := startProxy(t, Config{Backend: be.addr, CertDir: cs.dir, ReloadInterval: time.Hour})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	_, cs, p := startEnv(t, true, Config{ReloadInterval: time.Hour})
+	ctx := testContext(t, 30*time.Second)
 
 	// Both the old and the new CA are trusted by clients during the rotation.
 	newCA := newTestCA(t, "next CA")
 	roots := cs.ca.pool()
 	roots.AddCert(newCA.cert)
 
-	c, _, err := dialWS(ctx, p, "/echo", roots, nil)
-	g.Expect(err).NotTo(HaveOccurred())
-	defer c.CloseNow()
+	c := dialEcho(t, ctx, p, roots)
 	g.Expect(echoOnce(ctx, c, []byte("before"))).To(Succeed())
 	g.Expect(servedLeaf(p, roots)).To(Equal(fingerprintPEM(t, cs.cert)))
 
@@ -55,11 +49,10 @@ func TestRotationByAtomicSwap(t *testing.T) {
 	for i := range 10 {
 		g.Expect(echoOnce(ctx, c, pattern(100*i))).To(Succeed())
 	}
-	g.Expect(metricValue(t, p.reg, MetricCertificateReloads, map[string]string{"result": reloadSuccess})).To(Equal(1.0))
-	g.Expect(metricValue(t, p.reg, MetricCertificateReloads, map[string]string{"result": reloadFailure})).To(BeZero())
+	g.Expect(p.metric(t, MetricCertificateReloads, "result", reloadSuccess)).To(Equal(1.0))
+	g.Expect(p.metric(t, MetricCertificateReloads, "result", reloadFailure)).To(BeZero())
 	// A new WebSocket works with the new certificate.
-	c2, _, err := dialWS(ctx, p, "/echo", newCA.pool(), nil)
-	g.Expect(err).NotTo(HaveOccurred())
+	c2 := dialEcho(t, ctx, p, newCA.pool())
 	g.Expect(echoOnce(ctx, c2, []byte("after"))).To(Succeed())
 	c2.CloseNow()
 }
@@ -92,20 +85,13 @@ func TestBadPairIsRefused(t *testing.T) {
 			g := NewWithT(t)
 			cs := newCertSetup(t, true)
 			p := startProxy(t, Config{Backend: be.addr, CertDir: cs.dir, ReloadInterval: 200 * time.Millisecond})
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			c, _, err := dialWS(ctx, p, "/echo", cs.ca.pool(), nil)
-			g.Expect(err).NotTo(HaveOccurred())
-			defer c.CloseNow()
+			ctx := testContext(t, 20*time.Second)
+			c := dialEcho(t, ctx, p, cs.ca.pool())
 
 			secretDir(t, cs.dir, tc.files(cs))
-			g.Eventually(func() float64 {
-				return metricValue(t, p.reg, MetricCertificateReloads, map[string]string{"result": reloadFailure})
-			}, 10*time.Second, 50*time.Millisecond).Should(Equal(1.0))
+			g.Eventually(p.metricFunc(t, MetricCertificateReloads, "result", reloadFailure), 10*time.Second, 50*time.Millisecond).Should(Equal(1.0))
 			// Counted once, although the periodic re-read sees it again and again.
-			g.Consistently(func() float64 {
-				return metricValue(t, p.reg, MetricCertificateReloads, map[string]string{"result": reloadFailure})
-			}, time.Second, 100*time.Millisecond).Should(Equal(1.0))
+			g.Consistently(p.metricFunc(t, MetricCertificateReloads, "result", reloadFailure), time.Second, 100*time.Millisecond).Should(Equal(1.0))
 			// The old pair keeps serving, old and new connections work.
 			g.Expect(servedLeaf(p, cs.ca.pool())).To(Equal(fingerprintPEM(t, cs.cert)))
 			g.Expect(echoOnce(ctx, c, []byte("still fine"))).To(Succeed())
@@ -113,7 +99,7 @@ func TestBadPairIsRefused(t *testing.T) {
 			g.Expect(logs).To(ContainSubstring("certificate reload refused"))
 			g.Expect(logs).To(ContainSubstring(tc.want))
 			g.Expect(logs).NotTo(ContainSubstring("PRIVATE KEY"))
-			g.Expect(metricValue(t, p.reg, MetricCertificateReloads, map[string]string{"result": reloadSuccess})).To(BeZero())
+			g.Expect(p.metric(t, MetricCertificateReloads, "result", reloadSuccess)).To(BeZero())
 
 			// Fixing the directory is picked up.
 			crt, key := cs.ca.issue(t, leafOpts{})

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wss-operator/wss-operator/internal/wsframe"
 )
 
 // Directions, as indexes into wsConn's per-direction state.
@@ -408,7 +410,7 @@ func (pu *pump) write(p []byte) error {
 
 // inject sends a close frame with code 1001 to dst.
 func (pu *pump) inject() error {
-	if err := pu.write(closeFrame(CloseGoingAway, drainReason, pu.masked)); err != nil {
+	if err := pu.write(closeFrame(wsframe.CloseGoingAway, drainReason, pu.masked)); err != nil {
 		return err
 	}
 	pu.closeSent()

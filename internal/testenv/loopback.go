@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/wss-operator/wss-operator/internal/wstest"
 )
 
 // LoopbackNet is the prober's network in tests and the demo: every name and
@@ -72,9 +74,9 @@ func (n *LoopbackNet) Dial(ctx context.Context, network, addr string) (net.Conn,
 	return d.DialContext(ctx, network, to)
 }
 
-// EchoServer is a real WebSocket echo server (github.com/coder/websocket)
-// on loopback, standing in for a user's plain ws:// server: it echoes every
-// message on Path.
+// EchoServer is the tests' WebSocket echo (wstest.Echo) on loopback,
+// standing in for a user's plain ws:// server: it echoes every message on
+// the path StartEcho was given.
 type EchoServer struct {
 	// Addr is host:port it listens on.
 	Addr string
@@ -99,33 +101,19 @@ func StartEcho(addr, path string) (*EchoServer, error) {
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc(path, EchoHandler)
+	mux.Handle(path, wstest.Echo{})
 	e := &EchoServer{Addr: ln.Addr().String(), srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}}
 	go func() { _ = e.srv.Serve(ln) }()
 	return e, nil
 }
 
-// Stop closes the listener and every connection.
+// Stop closes the listener and every HTTP connection; WebSocket
+// connections, hijacked from the server, end when their peer closes them.
 func (e *EchoServer) Stop() { _ = e.srv.Close() }
 
-// EchoHandler accepts a WebSocket upgrade and echoes every message until
-// the connection ends.
-func EchoHandler(w http.ResponseWriter, r *http.Request) {
-	c, err := websocket.Accept(w, r, nil)
-	if err != nil {
-		return
-	}
-	defer c.CloseNow()
-	for {
-		typ, data, err := c.Read(r.Context())
-		if err != nil {
-			return
-		}
-		if err := c.Write(r.Context(), typ, data); err != nil {
-			return
-		}
-	}
-}
+// EchoHandler is wstest.Echo{} as a handler function: it accepts a
+// WebSocket upgrade and echoes every message until the connection ends.
+func EchoHandler(w http.ResponseWriter, r *http.Request) { wstest.Echo{}.ServeHTTP(w, r) }
 
 // WSSRoundTrip dials url's wss:// endpoint through the loopback address
 // addr, trusting only caPEM, sends msg and returns the echoed message.

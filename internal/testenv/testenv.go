@@ -21,8 +21,8 @@ import (
 
 // Options configure Start.
 type Options struct {
-	// CertManager runs cert-manager's controllers in this process (default
-	// true through Start; set false via WithoutCertManager for API-only tests).
+	// CertManager runs cert-manager's controllers in this process (leave it
+	// false for API-only tests).
 	CertManager bool
 	// ExtraCRDPaths are installed besides ours and cert-manager's.
 	ExtraCRDPaths []string

@@ -1,8 +1,3 @@
-// Package tlsnames is the one mapping between the names users write — in
-// WSSEndpoint specs, in `proxy` and `probe` flags — and crypto/tls's TLS
-// versions, cipher suites and key-exchange groups — and the server TLS
-// profiles (profiles.go: modern, intermediate, old after Mozilla's
-// guidelines). The WSSEndpoint CRD's enums are tested against it.
 package tlsnames
 
 import (
@@ -115,10 +110,10 @@ func CurveNames() []string {
 	return out
 }
 
-// LookupCurve finds a group by its canonical name, crypto/tls's spelling
+// lookupCurve finds a group by its canonical name, crypto/tls's spelling
 // (CurveP256) or a common alias (P-256, secp256r1, prime256v1), ignoring
 // case, dashes and underscores.
-func LookupCurve(name string) (tls.CurveID, bool) {
+func lookupCurve(name string) (tls.CurveID, bool) {
 	key := strings.ToLower(strings.NewReplacer("-", "", "_", "", " ", "").Replace(name))
 	for _, c := range curves {
 		if key == strings.ToLower(c.name) || key == strings.ToLower(c.id.String()) {
@@ -152,7 +147,7 @@ func ParseCurves(s string) ([]tls.CurveID, error) {
 		if name == "" {
 			return nil, fmt.Errorf("empty curve name in %q", s)
 		}
-		id, ok := LookupCurve(name)
+		id, ok := lookupCurve(name)
 		if !ok {
 			return nil, fmt.Errorf("unknown curve %q (known: %s)", name, strings.Join(CurveNames(), ", "))
 		}

@@ -45,7 +45,7 @@ func TestParse(t *testing.T) {
 	_, err = ParseCurves("P224")
 	g.Expect(err).To(MatchError(ContainSubstring(`"P224"`)))
 	for _, name := range CurveNames() {
-		id, ok := LookupCurve(name)
+		id, ok := lookupCurve(name)
 		g.Expect(ok).To(BeTrue())
 		g.Expect(CurveName(id)).To(Equal(name))
 	}

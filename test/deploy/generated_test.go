@@ -52,13 +52,7 @@ func TestChartRBACMatchesRoleYAML(t *testing.T) {
 	g.Expect(string(copied)).To(HaveSuffix(string(role)), "charts/wss-operator/files/role.yaml is stale: run make manifests")
 
 	for _, values := range []string{"", "ci/all-values.yaml"} {
-		var args []string
-		if values != "" {
-			args = []string{"--values", filepath.Join(chartDir(), values)}
-		}
-		objs, err := render(args...)
-		g.Expect(err).NotTo(HaveOccurred())
-		cr, err := find(objs, "ClusterRole", "")
+		cr, err := find(rendered(g, valuesArgs(values)...), "ClusterRole", "")
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(cmp.Diff(want, normalize(cr.Object["rules"]))).To(BeEmpty(), "ClusterRole rules (-role.yaml +chart) with values %q: run make manifests", values)
 	}
@@ -70,14 +64,12 @@ func TestChartCRDsMatchBases(t *testing.T) {
 	g := NewWithT(t)
 	bases := baseCRDs(g)
 	for _, keep := range []bool{true, false} {
-		objs, err := render("--set", "crds.keep="+map[bool]string{true: "true", false: "false"}[keep])
-		g.Expect(err).NotTo(HaveOccurred())
-		var rendered []string
-		for _, o := range objs {
+		var crds []string
+		for _, o := range rendered(g, "--set", "crds.keep="+map[bool]string{true: "true", false: "false"}[keep]) {
 			if o.GetKind() != "CustomResourceDefinition" {
 				continue
 			}
-			rendered = append(rendered, o.GetName())
+			crds = append(crds, o.GetName())
 			base, ok := bases[o.GetName()]
 			g.Expect(ok).To(BeTrue(), "chart CRD %s is not in config/crd/bases: run make manifests", o.GetName())
 			ann := o.GetAnnotations()
@@ -95,6 +87,6 @@ func TestChartCRDsMatchBases(t *testing.T) {
 			g.Expect(cmp.Diff(normalize(base.Object), normalize(got.Object))).To(BeEmpty(),
 				"charts/wss-operator/templates/crd-*.yaml is stale (-config/crd/bases +chart): run make manifests")
 		}
-		g.Expect(rendered).To(HaveLen(len(bases)), "every CRD of config/crd/bases is in the chart")
+		g.Expect(crds).To(HaveLen(len(bases)), "every CRD of config/crd/bases is in the chart")
 	}
 }

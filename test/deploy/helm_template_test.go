@@ -26,21 +26,52 @@ type chartMeta struct {
 }
 
 func readChart(g Gomega) chartMeta {
-	data, err := os.ReadFile(filepath.Join(chartDir(), "Chart.yaml"))
-	g.Expect(err).NotTo(HaveOccurred())
 	var c chartMeta
-	g.Expect(yaml.Unmarshal(data, &c)).To(Succeed())
+	readChartFile(g, "Chart.yaml", &c)
 	g.Expect(c.AppVersion).NotTo(BeEmpty(), "Chart.yaml appVersion")
 	return c
 }
 
 // readValues decodes a values file of the chart.
 func readValues(g Gomega, name string) map[string]any {
+	v := map[string]any{}
+	readChartFile(g, name, &v)
+	return v
+}
+
+// rendered is render that expects the chart to render.
+func rendered(g Gomega, args ...string) []*unstructured.Unstructured {
+	objs, err := render(args...)
+	g.Expect(err).NotTo(HaveOccurred())
+	return objs
+}
+
+// valuesArgs are the arguments for a values file of the chart (none for "").
+func valuesArgs(file string) []string {
+	if file == "" {
+		return nil
+	}
+	return []string{"--values", filepath.Join(chartDir(), file)}
+}
+
+// readChartFile decodes a YAML file of the chart into out.
+func readChartFile(g Gomega, name string, out any) {
 	data, err := os.ReadFile(filepath.Join(chartDir(), name))
 	g.Expect(err).NotTo(HaveOccurred())
-	v := map[string]any{}
-	g.Expect(yaml.Unmarshal(data, &v)).To(Succeed())
-	return v
+	g.Expect(yaml.Unmarshal(data, out)).To(Succeed(), name)
+}
+
+// chartKinds lists, as kinds does, the objects the chart always renders for
+// a release whose full name is fullname and whose ServiceAccount is sa.
+func chartKinds(fullname, sa string) []string {
+	return []string{
+		"CustomResourceDefinition/" + crdName,
+		"ServiceAccount/" + sa,
+		"ClusterRole/" + fullname + "-manager",
+		"ClusterRoleBinding/" + fullname + "-manager",
+		"Service/" + fullname + "-metrics",
+		"Deployment/" + fullname,
+	}
 }
 
 // typed converts the one object of kind/name in objs into out.
@@ -64,11 +95,7 @@ func TestHelmLint(t *testing.T) {
 	for _, values := range []string{"", "ci/all-values.yaml"} {
 		t.Run("values="+values, func(t *testing.T) {
 			g := NewWithT(t)
-			args := []string{"lint", "--strict", chartDir()}
-			if values != "" {
-				args = append(args, "--values", filepath.Join(chartDir(), values))
-			}
-			out, err := helm(args...)
+			out, err := helm(append([]string{"lint", "--strict", chartDir()}, valuesArgs(values)...)...)
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(out).To(ContainSubstring("1 chart(s) linted, 0 chart(s) failed"))
 			g.Expect(out).NotTo(ContainSubstring("[WARNING]"))
@@ -80,16 +107,8 @@ func TestHelmLint(t *testing.T) {
 func TestHelmTemplateDefaults(t *testing.T) {
 	g := NewWithT(t)
 	chart := readChart(g)
-	objs, err := render()
-	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(kinds(objs)).To(ConsistOf(
-		"CustomResourceDefinition/wssendpoints.wss.operator.dev",
-		"ServiceAccount/wss-wss-operator",
-		"ClusterRole/wss-wss-operator-manager",
-		"ClusterRoleBinding/wss-wss-operator-manager",
-		"Service/wss-wss-operator-metrics",
-		"Deployment/wss-wss-operator",
-	), "default values render no Prometheus Operator objects")
+	objs := rendered(g)
+	g.Expect(kinds(objs)).To(ConsistOf(chartKinds("wss-wss-operator", "wss-wss-operator")), "default values render no Prometheus Operator objects")
 
 	image := "ghcr.io/wss-operator/wss-operator:" + chart.AppVersion
 	var dep appsv1.Deployment
@@ -157,19 +176,9 @@ func TestHelmTemplateDefaults(t *testing.T) {
 func TestHelmTemplateAllValues(t *testing.T) {
 	g := NewWithT(t)
 	v := readValues(g, "ci/all-values.yaml")
-	objs, err := render("--values", filepath.Join(chartDir(), "ci", "all-values.yaml"))
-	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(kinds(objs)).To(ConsistOf(
-		"CustomResourceDefinition/wssendpoints.wss.operator.dev",
-		"ServiceAccount/wss-all-sa",
-		"ClusterRole/wss-all-manager",
-		"ClusterRoleBinding/wss-all-manager",
-		"Service/wss-all-metrics",
-		"Deployment/wss-all",
-		"ServiceMonitor/wss-all",
-		"PodMonitor/wss-all-sidecars",
-		"PrometheusRule/wss-all",
-	), "fullnameOverride names every object")
+	objs := rendered(g, valuesArgs("ci/all-values.yaml")...)
+	g.Expect(kinds(objs)).To(ConsistOf(append(chartKinds("wss-all", "wss-all-sa"),
+		"ServiceMonitor/wss-all", "PodMonitor/wss-all-sidecars", "PrometheusRule/wss-all")), "fullnameOverride names every object")
 	for _, o := range objs {
 		g.Expect(o.GetLabels()).To(HaveKeyWithValue("app.kubernetes.io/name", "wss"), "nameOverride on %s", o.GetKind())
 	}
@@ -279,16 +288,9 @@ func TestHelmTemplateAllValues(t *testing.T) {
 	g.Expect(alerts["WSSSidecarReloadFailing"].Annotations["description"]).To(ContainSubstring("last 30m"))
 }
 
-// at walks nested maps of a values document.
+// at is the value at path in a values document (nil if absent), normalized.
 func at(v map[string]any, path ...string) any {
-	var cur any = v
-	for _, p := range path {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = m[p]
-	}
+	cur, _ := lookup(v, path...)
 	return normalize(cur)
 }
 

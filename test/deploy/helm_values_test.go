@@ -129,9 +129,7 @@ func TestHelmTemplateToggles(t *testing.T) {
 			for _, s := range tc.set {
 				args = append(args, "--set", s)
 			}
-			objs, err := render(args...)
-			g.Expect(err).NotTo(HaveOccurred())
-			tc.check(g, objs)
+			tc.check(g, rendered(g, args...))
 		})
 	}
 }
@@ -202,10 +200,10 @@ func leafPaths(schema map[string]any, prefix string, out *[]string) {
 	}
 }
 
-// lookup finds a dotted path in a values document.
-func lookup(v map[string]any, path string) (any, bool) {
+// lookup walks nested maps of a values document along path.
+func lookup(v map[string]any, path ...string) (any, bool) {
 	var cur any = v
-	for _, p := range strings.Split(path, ".") {
+	for _, p := range path {
 		m, ok := cur.(map[string]any)
 		if !ok {
 			return nil, false
@@ -247,9 +245,9 @@ func TestAllValuesSetsEveryOption(t *testing.T) {
 	defaults := readValues(g, "values.yaml")
 	all := readValues(g, "ci/all-values.yaml")
 	for _, p := range paths {
-		def, ok := lookup(defaults, p)
+		def, ok := lookup(defaults, strings.Split(p, ".")...)
 		g.Expect(ok).To(BeTrue(), "values.yaml has no default for %s", p)
-		set, ok := lookup(all, p)
+		set, ok := lookup(all, strings.Split(p, ".")...)
 		g.Expect(ok).To(BeTrue(), "ci/all-values.yaml does not set %s", p)
 		if leftOn[p] {
 			g.Expect(set).To(Equal(true), "%s stays on in ci/all-values.yaml", p)

@@ -126,10 +126,8 @@ func TestKustomizeDefault(t *testing.T) {
 	g.Expect(labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(dep.Spec.Template.Labels))).To(BeTrue())
 
 	// Helm and kustomize run the same manager the same way.
-	helmObjs, err := render()
-	g.Expect(err).NotTo(HaveOccurred())
 	var helmDep appsv1.Deployment
-	typed(g, helmObjs, "Deployment", "", &helmDep)
+	typed(g, rendered(g), "Deployment", "", &helmDep)
 	hc := helmDep.Spec.Template.Spec.Containers[0]
 	g.Expect(c.Ports).To(Equal(hc.Ports))
 	g.Expect(c.SecurityContext).To(Equal(hc.SecurityContext))

@@ -38,43 +38,48 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
+	defer func() {
+		if env != nil {
+			if err := env.Stop(); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+			}
+		}
+		if helmHome != "" {
+			_ = os.RemoveAll(helmHome)
+		}
+	}()
+	if err := setUp(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return m.Run()
+}
+
+// setUp finds (or installs) the pinned helm, gives it an isolated home and
+// starts the control plane with the Prometheus Operator's CRDs; run undoes
+// what it did, also when it fails halfway.
+func setUp() error {
 	root, err := testenv.RepoRoot()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
 	if helmBin, err = ensureHelm(root); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
 	if helmHome, err = os.MkdirTemp("", "wss-deploytest-helm-"); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
-	defer func() { _ = os.RemoveAll(helmHome) }()
-
 	crds, err := prometheusOperatorCRDs()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	env, err = testenv.Start(ctx, testenv.Options{ExtraCRDPaths: crds})
-	cancel()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+	defer cancel()
+	if env, err = testenv.Start(ctx, testenv.Options{ExtraCRDPaths: crds}); err != nil {
+		return err
 	}
 	// The tests read and delete CustomResourceDefinitions through env.Client.
-	if err := apiextensionsv1.AddToScheme(env.Scheme); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	code := m.Run()
-	if err := env.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-	}
-	return code
+	return apiextensionsv1.AddToScheme(env.Scheme)
 }
 
 // ensureHelm returns bin/helm, installing it with `make helm` (pinned, built
@@ -170,11 +175,7 @@ func find(objs []*unstructured.Unstructured, kind, name string) (*unstructured.U
 		}
 	}
 	if len(hits) != 1 {
-		var all []string
-		for _, o := range objs {
-			all = append(all, o.GetKind()+"/"+o.GetName())
-		}
-		return nil, fmt.Errorf("want exactly one %s %q, found %d among %v", kind, name, len(hits), all)
+		return nil, fmt.Errorf("want exactly one %s %q, found %d among %v", kind, name, len(hits), kinds(objs))
 	}
 	return hits[0], nil
 }

@@ -8,10 +8,30 @@ import (
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 )
+
+// sample renders the sample kustomization in dir and returns its objects,
+// its WSSEndpoint and its Deployment.
+func sample(g Gomega, dir string) ([]*unstructured.Unstructured, wssv1.WSSEndpoint, appsv1.Deployment) {
+	objs := kustomize(g, dir)
+	var ep wssv1.WSSEndpoint
+	typed(g, objs, "WSSEndpoint", "", &ep)
+	var echo appsv1.Deployment
+	typed(g, objs, "Deployment", "", &echo)
+	return objs, ep, echo
+}
+
+// install applies objs into namespace ns, created if need be, once the
+// WSSEndpoint CRD serves.
+func install(ctx context.Context, g Gomega, objs []*unstructured.Unstructured, ns string) {
+	g.Expect(env.EnsureNamespace(ctx, ns)).To(Succeed())
+	crdEstablished(ctx, g)
+	apply(ctx, g, objs, ns)
+}
 
 // TestSamples: config/samples renders, fits together (the WSSEndpoint points
 // at the echo Deployment's port and at the sample CA Issuer) and is accepted
@@ -20,16 +40,12 @@ func TestSamples(t *testing.T) {
 	g := NewWithT(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	objs := kustomize(g, "config/samples")
+	objs, ep, echo := sample(g, "config/samples")
 	g.Expect(kinds(objs)).To(ConsistOf(
 		"ClusterIssuer/wss-demo-selfsigned", "Certificate/demo-ca", "Issuer/demo-ca",
 		"Deployment/echo", "WSSEndpoint/echo",
 	))
 
-	var ep wssv1.WSSEndpoint
-	typed(g, objs, "WSSEndpoint", "", &ep)
-	var echo appsv1.Deployment
-	typed(g, objs, "Deployment", "", &echo)
 	g.Expect(string(ep.Spec.WorkloadRef.Kind)).To(Equal("Deployment"))
 	g.Expect(ep.Spec.WorkloadRef.Name).To(Equal(echo.Name))
 	g.Expect(echo.Spec.Template.Spec.Containers).To(HaveLen(1))
@@ -40,9 +56,7 @@ func TestSamples(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred(), "the WSSEndpoint's issuer is the sample CA Issuer")
 
 	const ns = "wss-samples"
-	g.Expect(env.EnsureNamespace(ctx, ns)).To(Succeed())
-	crdEstablished(ctx, g)
-	apply(ctx, g, objs, ns)
+	install(ctx, g, objs, ns)
 	got := &wssv1.WSSEndpoint{}
 	g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: ep.Name}, got)).To(Succeed())
 	g.Expect(got.Spec.Backend.Path).To(Equal("/ws"))
@@ -58,13 +72,9 @@ func TestSamplesHostNetwork(t *testing.T) {
 	g := NewWithT(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	objs := kustomize(g, "config/samples-hostnetwork")
+	objs, ep, echo := sample(g, "config/samples-hostnetwork")
 	g.Expect(kinds(objs)).To(ConsistOf(kinds(kustomize(g, "config/samples"))), "the same objects as the sample")
 
-	var ep wssv1.WSSEndpoint
-	typed(g, objs, "WSSEndpoint", "", &ep)
-	var echo appsv1.Deployment
-	typed(g, objs, "Deployment", "", &echo)
 	pod := echo.Spec.Template.Spec
 	g.Expect(pod.HostNetwork).To(BeTrue())
 	g.Expect(pod.DNSPolicy).To(Equal(corev1.DNSClusterFirstWithHostNet))
@@ -77,9 +87,7 @@ func TestSamplesHostNetwork(t *testing.T) {
 	g.Expect(c.Env).To(ContainElement(corev1.EnvVar{Name: "PORT", Value: "18080"}), "the echo server listens on the backend port")
 
 	const ns = "wss-samples-hostnetwork"
-	g.Expect(env.EnsureNamespace(ctx, ns)).To(Succeed())
-	crdEstablished(ctx, g)
-	apply(ctx, g, objs, ns)
+	install(ctx, g, objs, ns)
 	got := &appsv1.Deployment{}
 	g.Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: echo.Name}, got)).To(Succeed())
 	g.Expect(got.Spec.Template.Spec.HostNetwork).To(BeTrue())

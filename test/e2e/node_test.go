@@ -4,10 +4,8 @@ package e2e
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"net/http"
@@ -32,6 +30,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+	"github.com/wss-operator/wss-operator/internal/certinfo"
 	"github.com/wss-operator/wss-operator/internal/injection"
 	"github.com/wss-operator/wss-operator/internal/testenv"
 )
@@ -239,8 +238,7 @@ func renew(ctx context.Context, t *testing.T, g Gomega, n *node, st *stages, ep 
 		leaf, err := parseLeaf(s.Data["tls.crt"])
 		g.Expect(err).NotTo(HaveOccurred())
 		newSerial = leaf.SerialNumber.Text(16)
-		sum := sha256.Sum256(leaf.Raw)
-		newSHA256 = hex.EncodeToString(sum[:])
+		newSHA256 = certinfo.Fingerprint(leaf)
 		g.Expect(newSerial).NotTo(Equal(oldSerial))
 	}).Should(Succeed())
 	st.since("renewal: cert-manager wrote the new certificate", t0)
@@ -275,8 +273,7 @@ func refuseBrokenCertificate(ctx context.Context, g Gomega, n *node, podName str
 	g.Expect(n.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "echo"}, dep)).To(Succeed())
 	generation := dep.Generation
 	hosts := append([]string{fmt.Sprintf("echo.%s.svc", ns), fmt.Sprintf("echo.%s.svc.cluster.local", ns)}, ep.Spec.TLS.Hosts...)
-	broken, err := mismatchedTLSSecret(ns, "echo-broken", hosts)
-	g.Expect(err).NotTo(HaveOccurred())
+	broken := mismatchedTLSSecret(ns, "echo-broken", hosts)
 	g.Expect(n.c.Create(ctx, broken)).To(Succeed())
 	patch := client.MergeFrom(ep.DeepCopy())
 	ep.Spec.TLS.IssuerRef = nil

@@ -3,17 +3,10 @@ package realclients
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/pem"
 	"errors"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -27,7 +20,9 @@ import (
 	"github.com/coder/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/wss-operator/wss-operator/internal/certtest"
 	"github.com/wss-operator/wss-operator/internal/proxy"
+	"github.com/wss-operator/wss-operator/internal/wstest"
 )
 
 // depsHint is what a skipped test tells the reader to run.
@@ -54,34 +49,17 @@ type pki struct {
 func newPKI(t *testing.T) *pki {
 	t.Helper()
 	dir := t.TempDir()
-	caKey, caCert := selfSignedCA(t, "realclients CA")
-	_, other := selfSignedCA(t, "some other CA")
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "localhost"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, _ := x509.ParseCertificate(der)
-	kder, _ := x509.MarshalPKCS8PrivateKey(key)
-	p := &pki{dir: filepath.Join(dir, "certs"), caFile: filepath.Join(dir, "ca.pem"), otherCAFile: filepath.Join(dir, "other.pem"), leaf: leaf}
+	day := time.Now().Add(24 * time.Hour)
+	ca := certtest.NewCA(certtest.Options{CommonName: "realclients CA", NotAfter: day})
+	other := certtest.NewCA(certtest.Options{CommonName: "some other CA", NotAfter: day})
+	leaf := ca.Issue(certtest.Options{CommonName: "localhost", Hosts: []string{"localhost", "127.0.0.1"}, NotAfter: day,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
+	p := &pki{dir: filepath.Join(dir, "certs"), caFile: filepath.Join(dir, "ca.pem"), otherCAFile: filepath.Join(dir, "other.pem"), leaf: leaf.Cert}
 	if err := os.Mkdir(p.dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	for path, b := range map[string][]byte{
-		filepath.Join(p.dir, "tls.crt"): certPEM(der),
-		filepath.Join(p.dir, "tls.key"): pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}),
-		p.caFile:                        certPEM(caCert.Raw),
-		p.otherCAFile:                   certPEM(other.Raw),
-	} {
+	leaf.WriteTLSFiles(p.dir)
+	for path, b := range map[string][]byte{p.caFile: ca.CertPEM, p.otherCAFile: other.CertPEM} {
 		if err := os.WriteFile(path, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -94,29 +72,6 @@ func newPKI(t *testing.T) *pki {
 func (p *pki) spkiHash() string {
 	sum := sha256.Sum256(p.leaf.RawSubjectPublicKeyInfo)
 	return base64.StdEncoding.EncodeToString(sum[:])
-}
-
-func selfSignedCA(t *testing.T, cn string) (*ecdsa.PrivateKey, *x509.Certificate) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, _ := x509.ParseCertificate(der)
-	return key, c
-}
-
-func certPEM(der []byte) []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
 
 // backend is the plain ws:// server behind the sidecar: / serves the
@@ -132,11 +87,7 @@ type backend struct {
 
 func startBackend(t *testing.T, page string) *backend {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &backend{addr: ln.Addr().String(), extensions: make(chan string, 16), done: make(chan struct{})}
+	b := &backend{extensions: make(chan string, 16), done: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -151,36 +102,25 @@ func startBackend(t *testing.T, page string) *backend {
 		w.Header().Set("Content-Type", "image/svg+xml")
 		_, _ = w.Write([]byte(`<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>`))
 	})
+	echo := wstest.Echo{
+		Accept:    &websocket.AcceptOptions{CompressionMode: websocket.CompressionContextTakeover, InsecureSkipVerify: true},
+		ReadLimit: 1 << 20,
+		OnMessage: func(msg []byte) bool {
+			if string(msg) == "done" {
+				b.doneOnce.Do(func() { close(b.done) })
+				return false
+			}
+			return true
+		},
+	}
 	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case b.extensions <- r.Header.Get("Sec-WebSocket-Extensions"):
 		default:
 		}
-		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
-			CompressionMode: websocket.CompressionContextTakeover, InsecureSkipVerify: true,
-		})
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		c.SetReadLimit(1 << 20)
-		for {
-			typ, msg, err := c.Read(r.Context())
-			if err != nil {
-				return
-			}
-			if string(msg) == "done" {
-				b.doneOnce.Do(func() { close(b.done) })
-				continue
-			}
-			if err := c.Write(r.Context(), typ, msg); err != nil {
-				return
-			}
-		}
+		echo.ServeHTTP(w, r)
 	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
+	b.addr = wstest.ServeHTTP(t, mux)
 	return b
 }
 
@@ -199,17 +139,7 @@ func startSidecar(t *testing.T, p *pki, backendAddr, profile string) *sidecar {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- px.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("sidecar did not stop")
-		}
-	})
+	wstest.Run(t, "sidecar", px.Run)
 	return &sidecar{Proxy: px, tlsAddr: px.Addr().String(), adminURL: "http://" + px.AdminAddr().String()}
 }
 

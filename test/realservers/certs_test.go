@@ -1,36 +1,25 @@
 package realservers
 
 import (
-	"bytes"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"os/exec"
 	"sync"
-	"testing"
 	"time"
+
+	"github.com/wss-operator/wss-operator/internal/certtest"
 )
 
 // pemSet is what a server is given: tls.crt (leaf, then what else it
 // sends), tls.key, and the root the probe trusts.
 type pemSet struct {
-	name      string
 	cert, key []byte
 	// root is the CA the probing client trusts (--ca).
 	root []byte
 }
 
-// pki is the corpus' CA hierarchy: root → intermediate → leaves, and a
-// client CA for mutual TLS.
+// pki is the corpus' PEM sets, from a CA hierarchy root → intermediate →
+// leaves, and a client CA for mutual TLS.
 type pki struct {
-	root, inter, clientCA           *x509.Certificate
-	rootKey, interKey, clientCAKey  crypto.Signer
 	good, incomplete, expired       pemSet
 	wrongHost, ecKeyRSACert, rsaKey pemSet
 	misordered, encryptedKey        pemSet
@@ -39,129 +28,60 @@ type pki struct {
 	untrustedClient                 pemSet // a client certificate from another CA
 }
 
-var (
-	pkiOnce sync.Once
-	thePKI  *pki
-)
-
 // corpusPKI builds the PEM sets once for the package.
-func corpusPKI(t *testing.T) *pki {
-	t.Helper()
-	pkiOnce.Do(func() { thePKI = newPKI(t) })
-	if thePKI == nil {
-		t.Fatal("building the corpus PKI failed")
+var corpusPKI = sync.OnceValue(newPKI)
+
+// newPKI makes the corpus with internal/certtest: ECDSA P-256 CAs, an RSA
+// 2048 server key, every certificate valid from an hour ago for 30 days
+// unless it is the expired one.
+func newPKI() *pki {
+	valid := time.Now().Add(30 * 24 * time.Hour)
+	ca := func(issuer *certtest.Cert, cn string) *certtest.Cert {
+		o := certtest.Options{CommonName: cn, NotAfter: valid}
+		if issuer == nil {
+			return certtest.NewCA(o)
+		}
+		o.IsCA = true
+		return issuer.Issue(o)
 	}
-	return thePKI
-}
-
-func rsaKey(t *testing.T) *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
+	leaf := func(issuer *certtest.Cert, key crypto.Signer, o certtest.Options) *certtest.Cert {
+		if o.NotAfter.IsZero() {
+			o.NotAfter = valid
+		}
+		if o.ExtKeyUsage == nil {
+			o.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+		}
+		return issuer.IssueForKey(o, key)
 	}
-	return k
-}
+	root := ca(nil, "Corpus Root")
+	inter := ca(root, "Corpus Intermediate")
+	clientCA := ca(nil, "Corpus Client CA")
+	set := func(cert, key []byte) pemSet { return pemSet{cert: cert, key: key, root: root.CertPEM} }
 
-func ecKey(t *testing.T) *ecdsa.PrivateKey {
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
+	lk := certtest.NewKey(certtest.RSA, 2048)
+	good := leaf(inter, lk, certtest.Options{Hosts: []string{"echo.test"}})
+	expired := leaf(inter, lk, certtest.Options{Hosts: []string{"echo.test"},
+		NotBefore: time.Now().Add(-60 * 24 * time.Hour), NotAfter: time.Now().Add(-24 * time.Hour)})
+	wrongHost := leaf(inter, lk, certtest.Options{Hosts: []string{"other.test"}})
+	p := &pki{
+		good:         set(good.ChainPEM(), good.KeyPEM),
+		incomplete:   set(good.CertPEM, good.KeyPEM),
+		expired:      set(expired.ChainPEM(), good.KeyPEM),
+		wrongHost:    set(wrongHost.ChainPEM(), good.KeyPEM),
+		ecKeyRSACert: set(good.ChainPEM(), certtest.KeyPEM(certtest.NewKey(certtest.ECDSAP256, 0), certtest.PKCS8)),
+		rsaKey:       set(good.ChainPEM(), certtest.KeyPEM(certtest.NewKey(certtest.RSA, 2048), certtest.PKCS8)),
+		misordered:   set(certtest.PEMs(inter, good), good.KeyPEM),
+		// As `openssl pkey -aes256` protects a key, for people who then
+		// forget to configure the passphrase.
+		encryptedKey: set(good.ChainPEM(), good.PKCS8EncryptedKeyPEM("corpus")),
+		clientCAPEM:  clientCA.CertPEM,
 	}
-	return k
-}
 
-var serial int64 = 1000
-
-func issue(t *testing.T, tmpl *x509.Certificate, pub crypto.PublicKey, parent *x509.Certificate, parentKey crypto.Signer) *x509.Certificate {
-	serial++
-	tmpl.SerialNumber = big.NewInt(serial)
-	if tmpl.NotBefore.IsZero() {
-		tmpl.NotBefore = time.Now().Add(-time.Hour)
-		tmpl.NotAfter = time.Now().Add(30 * 24 * time.Hour)
-	}
-	if parent == nil {
-		parent = tmpl
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, parentKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-func caTemplate(cn string) *x509.Certificate {
-	return &x509.Certificate{Subject: pkix.Name{CommonName: cn}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
-}
-
-func leafTemplate(cn string, usage x509.ExtKeyUsage, names ...string) *x509.Certificate {
-	return &x509.Certificate{Subject: pkix.Name{CommonName: cn}, DNSNames: names,
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, ExtKeyUsage: []x509.ExtKeyUsage{usage}}
-}
-
-func certPEM(certs ...*x509.Certificate) []byte {
-	var out []byte
-	for _, c := range certs {
-		out = append(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
-	}
-	return out
-}
-
-func keyPEM(t *testing.T, k crypto.Signer) []byte {
-	der, err := x509.MarshalPKCS8PrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-}
-
-func newPKI(t *testing.T) *pki {
-	p := &pki{}
-	rk, ik, ck := ecKey(t), ecKey(t), ecKey(t)
-	p.rootKey, p.interKey, p.clientCAKey = rk, ik, ck
-	p.root = issue(t, caTemplate("Corpus Root"), rk.Public(), nil, rk)
-	p.inter = issue(t, caTemplate("Corpus Intermediate"), ik.Public(), p.root, rk)
-	p.clientCA = issue(t, caTemplate("Corpus Client CA"), ck.Public(), nil, ck)
-	p.clientCAPEM = certPEM(p.clientCA)
-	rootPEM := certPEM(p.root)
-
-	serverLeaf := func(key crypto.Signer, names ...string) *x509.Certificate {
-		return issue(t, leafTemplate(names[0], x509.ExtKeyUsageServerAuth, names...), key.Public(), p.inter, ik)
-	}
-	lk := rsaKey(t)
-	leaf := serverLeaf(lk, "echo.test")
-	p.good = pemSet{name: "good", cert: certPEM(leaf, p.inter), key: keyPEM(t, lk), root: rootPEM}
-	p.incomplete = pemSet{name: "incomplete chain", cert: certPEM(leaf), key: keyPEM(t, lk), root: rootPEM}
-	old := leafTemplate("echo.test", x509.ExtKeyUsageServerAuth, "echo.test")
-	old.NotBefore, old.NotAfter = time.Now().Add(-60*24*time.Hour), time.Now().Add(-24*time.Hour)
-	p.expired = pemSet{name: "expired", cert: certPEM(issue(t, old, lk.Public(), p.inter, ik), p.inter), key: keyPEM(t, lk), root: rootPEM}
-	p.wrongHost = pemSet{name: "wrong host", cert: certPEM(serverLeaf(lk, "other.test"), p.inter), key: keyPEM(t, lk), root: rootPEM}
-	p.ecKeyRSACert = pemSet{name: "EC key beside an RSA certificate", cert: certPEM(leaf, p.inter), key: keyPEM(t, ecKey(t)), root: rootPEM}
-	p.rsaKey = pemSet{name: "RSA key of another certificate", cert: certPEM(leaf, p.inter), key: keyPEM(t, rsaKey(t)), root: rootPEM}
-
-	p.misordered = pemSet{name: "misordered chain", cert: certPEM(p.inter, leaf), key: keyPEM(t, lk), root: rootPEM}
-	p.encryptedKey = pemSet{name: "encrypted key", cert: certPEM(leaf, p.inter), key: encrypt(t, keyPEM(t, lk)), root: rootPEM}
-
-	cliKey := ecKey(t)
-	p.client = pemSet{name: "client", cert: certPEM(issue(t, leafTemplate("client", x509.ExtKeyUsageClientAuth), cliKey.Public(), p.clientCA, ck)), key: keyPEM(t, cliKey)}
-	otherCA := ecKey(t)
-	other := issue(t, caTemplate("Stranger CA"), otherCA.Public(), nil, otherCA)
-	p.untrustedClient = pemSet{name: "untrusted client", cert: certPEM(issue(t, leafTemplate("client", x509.ExtKeyUsageClientAuth), cliKey.Public(), other, otherCA)), key: keyPEM(t, cliKey)}
+	cliKey := certtest.NewKey(certtest.ECDSAP256, 0)
+	clientOpts := certtest.Options{CommonName: "client", ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	client := leaf(clientCA, cliKey, clientOpts)
+	p.client = pemSet{cert: client.CertPEM, key: client.KeyPEM}
+	untrusted := leaf(ca(nil, "Stranger CA"), cliKey, clientOpts)
+	p.untrustedClient = pemSet{cert: untrusted.CertPEM, key: untrusted.KeyPEM}
 	return p
-}
-
-// encrypt protects a PEM key with a passphrase, as `openssl pkey -aes256`
-// does for people who then forget to configure it.
-func encrypt(t *testing.T, key []byte) []byte {
-	cmd := exec.Command("openssl", "pkey", "-aes256", "-passout", "pass:corpus")
-	cmd.Stdin = bytes.NewReader(key)
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("openssl pkey -aes256 (make test-deps installs openssl): %v", err)
-	}
-	return out
 }

@@ -20,12 +20,12 @@ import (
 type corpusCase struct {
 	name string
 	// set is the PEM set the server serves.
-	set func(p *pki) pemSet
+	set pemSet
 	// serve starts the server and returns its address.
-	serve func(t *testing.T, set pemSet, p *pki) string
+	serve func(t *testing.T, set pemSet) string
 	// url defaults to wss://echo.test/ws.
 	url   string
-	tweak func(t *testing.T, o *probe.Options, p *pki)
+	tweak func(t *testing.T, o *probe.Options)
 	// reason and phase are the probe's verdict.
 	reason, phase string
 	// inspect is the first Error finding of `inspect` on set ("" for none).
@@ -33,23 +33,40 @@ type corpusCase struct {
 	check   func(g Gomega, r *probe.Result)
 }
 
-func good(p *pki) pemSet { return p.good }
-
-func withNginx(server, location string) func(*testing.T, pemSet, *pki) string {
-	return func(t *testing.T, set pemSet, _ *pki) string {
+func withNginx(server, location string) func(*testing.T, pemSet) string {
+	return func(t *testing.T, set pemSet) string {
 		return nginx(t, set, echoBackend(t), server, location).addr
 	}
 }
 
-func nginxMTLS(t *testing.T, set pemSet, p *pki) string {
-	dir := t.TempDir()
-	ca := writeFile(t, dir, "client-ca.crt", p.clientCAPEM)
-	return nginx(t, set, echoBackend(t), "ssl_verify_client on;\n    ssl_client_certificate "+ca+";", wsProxy).addr
+// withHAProxy serves a PEM set with HAProxy in mode in front of the backend
+// that backend starts.
+func withHAProxy(mode string, backend func(*testing.T) string, timeouts string) func(*testing.T, pemSet) string {
+	return func(t *testing.T, set pemSet) string {
+		return haproxy(t, set, mode, backend(t), timeouts).addr
+	}
 }
 
-func clientCert(pick func(p *pki) pemSet) func(*testing.T, *probe.Options, *pki) {
-	return func(t *testing.T, o *probe.Options, p *pki) {
-		s := pick(p)
+// withStunnel serves a PEM set with stunnel in front of the backend that
+// backend starts.
+func withStunnel(backend func(*testing.T) string) func(*testing.T, pemSet) string {
+	return func(t *testing.T, set pemSet) string { return stunnel(t, set, backend(t)).addr }
+}
+
+// withPHP serves a PEM set with PHP's TLS stream server.
+func withPHP(t *testing.T, set pemSet) string { return phpTLS(t, set).addr }
+
+// nginxMTLS serves a PEM set with nginx requiring client certificates
+// from the client CA whose certificate is clientCA.
+func nginxMTLS(clientCA []byte) func(*testing.T, pemSet) string {
+	return func(t *testing.T, set pemSet) string {
+		ca := writeFile(t, t.TempDir(), "client-ca.crt", clientCA)
+		return nginx(t, set, echoBackend(t), "ssl_verify_client on;\n    ssl_client_certificate "+ca+";", wsProxy).addr
+	}
+}
+
+func clientCert(s pemSet) func(*testing.T, *probe.Options) {
+	return func(t *testing.T, o *probe.Options) {
 		c, err := tls.X509KeyPair(s.cert, s.key)
 		if err != nil {
 			t.Fatal(err)
@@ -58,7 +75,8 @@ func clientCert(pick func(p *pki) pemSet) func(*testing.T, *probe.Options, *pki)
 	}
 }
 
-func corpus() []corpusCase {
+// corpus is the cases, serving the PEM sets of p.
+func corpus(p *pki) []corpusCase {
 	msg := func(sub ...string) func(Gomega, *probe.Result) {
 		return func(g Gomega, r *probe.Result) {
 			for _, s := range sub {
@@ -68,101 +86,85 @@ func corpus() []corpusCase {
 	}
 	return []corpusCase{
 		// nginx
-		{name: "nginx/healthy", set: good, serve: withNginx("", wsProxy), reason: wssv1.ReasonHealthy},
-		{name: "nginx/incomplete chain", set: func(p *pki) pemSet { return p.incomplete }, serve: withNginx("", wsProxy),
+		{name: "nginx/healthy", set: p.good, serve: withNginx("", wsProxy), reason: wssv1.ReasonHealthy},
+		{name: "nginx/incomplete chain", set: p.incomplete, serve: withNginx("", wsProxy),
 			reason: wssv1.ReasonChainIncomplete, phase: probe.PhaseTLS, inspect: wssv1.ReasonChainIncomplete},
-		{name: "nginx/expired", set: func(p *pki) pemSet { return p.expired }, serve: withNginx("", wsProxy),
+		{name: "nginx/expired", set: p.expired, serve: withNginx("", wsProxy),
 			reason: wssv1.ReasonCertificateExpired, phase: probe.PhaseTLS, inspect: wssv1.ReasonCertificateExpired},
-		{name: "nginx/wrong host", set: func(p *pki) pemSet { return p.wrongHost }, serve: withNginx("", wsProxy),
+		{name: "nginx/wrong host", set: p.wrongHost, serve: withNginx("", wsProxy),
 			reason: wssv1.ReasonHostnameMismatch, phase: probe.PhaseTLS, inspect: wssv1.ReasonHostnameNotCovered},
 		// nginx 1.22 defaults to TLS 1.0-1.2: on TLS 1.2 alone the wire cannot
 		// tell a mismatched key from a key type no configured suite fits.
-		{name: "nginx/EC key beside RSA certificate, TLS 1.2", set: func(p *pki) pemSet { return p.ecKeyRSACert }, serve: withNginx("", wsProxy),
+		{name: "nginx/EC key beside RSA certificate, TLS 1.2", set: p.ecKeyRSACert, serve: withNginx("", wsProxy),
 			reason: wssv1.ReasonNoSharedCipher, phase: probe.PhaseTLS, inspect: wssv1.ReasonKeyMismatch,
 			check: msg("likely causes, in order: (1) the server's private key does not belong to its certificate", "(2) its key type fits none", "wss-operator inspect")},
 		// With TLS 1.3, whose suites do not depend on the key, it can.
-		{name: "nginx/EC key beside RSA certificate, TLS 1.3", set: func(p *pki) pemSet { return p.ecKeyRSACert },
+		{name: "nginx/EC key beside RSA certificate, TLS 1.3", set: p.ecKeyRSACert,
 			serve:  withNginx("ssl_protocols TLSv1.2 TLSv1.3;", wsProxy),
 			reason: wssv1.ReasonKeyMismatch, phase: probe.PhaseTLS, inspect: wssv1.ReasonKeyMismatch,
 			check: msg("(1) the server's private key does not belong to its certificate", "wss-operator inspect")},
-		{name: "nginx/no shared suite", set: good,
+		{name: "nginx/no shared suite", set: p.good,
 			serve: withNginx("ssl_protocols TLSv1.2;\n    ssl_ciphers ECDHE-RSA-AES256-GCM-SHA384;", wsProxy),
-			tweak: func(_ *testing.T, o *probe.Options, _ *pki) {
+			tweak: func(_ *testing.T, o *probe.Options) {
 				o.MaxVersion, o.CipherSuites = tls.VersionTLS12, []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256}
 			},
 			reason: wssv1.ReasonNoSharedCipher, phase: probe.PhaseTLS,
 			check: msg("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "RSA 2048 key, which allows in TLS 1.2 only the *_RSA_* suites")},
-		{name: "nginx/client certificate required, none sent", set: good, serve: nginxMTLS,
+		{name: "nginx/client certificate required, none sent", set: p.good, serve: nginxMTLS(p.clientCAPEM),
 			reason: wssv1.ReasonClientCertificateRequired, phase: probe.PhaseTLS, check: msg("none was given", "No required SSL certificate was sent")},
-		{name: "nginx/client certificate not trusted", set: good, serve: nginxMTLS, tweak: clientCert(func(p *pki) pemSet { return p.untrustedClient }),
+		{name: "nginx/client certificate not trusted", set: p.good, serve: nginxMTLS(p.clientCAPEM), tweak: clientCert(p.untrustedClient),
 			reason: wssv1.ReasonClientCertificateRequired, phase: probe.PhaseTLS, check: msg("was not accepted", "The SSL certificate error")},
-		{name: "nginx/client certificate accepted", set: good, serve: nginxMTLS, tweak: clientCert(func(p *pki) pemSet { return p.client }),
+		{name: "nginx/client certificate accepted", set: p.good, serve: nginxMTLS(p.clientCAPEM), tweak: clientCert(p.client),
 			reason: wssv1.ReasonHealthy},
-		{name: "nginx/proxy speaks HTTP/1.0 to the backend", set: good, serve: withNginx("", ""),
+		{name: "nginx/proxy speaks HTTP/1.0 to the backend", set: p.good, serve: withNginx("", ""),
 			reason: wssv1.ReasonUpgradeRejected, phase: probe.PhaseUpgrade, check: msg("proxy_http_version 1.1", `Server: "nginx`)},
-		{name: "nginx/backend down", set: good, serve: func(t *testing.T, set pemSet, _ *pki) string {
+		{name: "nginx/backend down", set: p.good, serve: func(t *testing.T, set pemSet) string {
 			return nginx(t, set, deadPort(t), "", wsProxy).addr
 		}, reason: wssv1.ReasonBackendUnavailable, phase: probe.PhaseUpgrade, check: msg("502")},
-		{name: "nginx/idle cut by proxy_read_timeout 2s", set: good, serve: withNginx("", wsProxy+"\n      proxy_read_timeout 2s;"),
-			tweak:  func(_ *testing.T, o *probe.Options, _ *pki) { o.Idle = 4 * time.Second },
+		{name: "nginx/idle cut by proxy_read_timeout 2s", set: p.good, serve: withNginx("", wsProxy+"\n      proxy_read_timeout 2s;"),
+			tweak:  func(_ *testing.T, o *probe.Options) { o.Idle = 4 * time.Second },
 			reason: wssv1.ReasonIdleTimeout, phase: probe.PhaseIdle, check: func(g Gomega, r *probe.Result) {
 				g.Expect(r.Timings.IdleMs).To(BeNumerically("~", 2000, 900))
 				g.Expect(r.Advice()).To(ContainSubstring("proxy_read_timeout"))
 			}},
-		{name: "nginx/ws:// to the TLS port", set: good, serve: withNginx("", wsProxy), url: "ws://echo.test/ws",
+		{name: "nginx/ws:// to the TLS port", set: p.good, serve: withNginx("", wsProxy), url: "ws://echo.test/ws",
 			reason: wssv1.ReasonUpgradeRejected, phase: probe.PhaseUpgrade, check: msg("The plain HTTP request was sent to HTTPS port")},
 
 		// HAProxy
-		{name: "haproxy/healthy", set: good, serve: func(t *testing.T, set pemSet, _ *pki) string {
-			return haproxy(t, set, "http", echoBackend(t), "").addr
-		}, reason: wssv1.ReasonHealthy},
-		{name: "haproxy/incomplete chain", set: func(p *pki) pemSet { return p.incomplete }, serve: func(t *testing.T, set pemSet, _ *pki) string {
-			return haproxy(t, set, "http", echoBackend(t), "").addr
-		}, reason: wssv1.ReasonChainIncomplete, phase: probe.PhaseTLS, inspect: wssv1.ReasonChainIncomplete},
-		{name: "haproxy/backend down (mode http)", set: good, serve: func(t *testing.T, set pemSet, _ *pki) string {
-			return haproxy(t, set, "http", deadPort(t), "").addr
-		}, reason: wssv1.ReasonBackendUnavailable, phase: probe.PhaseUpgrade, check: msg("503")},
-		{name: "haproxy/backend down (mode tcp)", set: good, serve: func(t *testing.T, set pemSet, _ *pki) string {
-			return haproxy(t, set, "tcp", deadPort(t), "").addr
-		}, reason: wssv1.ReasonBackendUnavailable, phase: probe.PhaseUpgrade, check: msg("could not reach its backend")},
-		{name: "haproxy/idle cut by timeout tunnel 2s", set: good, serve: func(t *testing.T, set pemSet, _ *pki) string {
-			return haproxy(t, set, "http", echoBackend(t), "timeout tunnel 2s").addr
-		}, tweak: func(_ *testing.T, o *probe.Options, _ *pki) { o.Idle = 4 * time.Second },
+		{name: "haproxy/healthy", set: p.good, serve: withHAProxy("http", echoBackend, ""), reason: wssv1.ReasonHealthy},
+		{name: "haproxy/incomplete chain", set: p.incomplete, serve: withHAProxy("http", echoBackend, ""),
+			reason: wssv1.ReasonChainIncomplete, phase: probe.PhaseTLS, inspect: wssv1.ReasonChainIncomplete},
+		{name: "haproxy/backend down (mode http)", set: p.good, serve: withHAProxy("http", deadPort, ""),
+			reason: wssv1.ReasonBackendUnavailable, phase: probe.PhaseUpgrade, check: msg("503")},
+		{name: "haproxy/backend down (mode tcp)", set: p.good, serve: withHAProxy("tcp", deadPort, ""),
+			reason: wssv1.ReasonBackendUnavailable, phase: probe.PhaseUpgrade, check: msg("could not reach its backend")},
+		{name: "haproxy/idle cut by timeout tunnel 2s", set: p.good, serve: withHAProxy("http", echoBackend, "timeout tunnel 2s"),
+			tweak:  func(_ *testing.T, o *probe.Options) { o.Idle = 4 * time.Second },
 			reason: wssv1.ReasonIdleTimeout, phase: probe.PhaseIdle, check: msg("timeout tunnel")},
 
 		// stunnel: an L4 terminator
-		{name: "stunnel/healthy", set: good, serve: func(t *testing.T, set pemSet, _ *pki) string {
-			return stunnel(t, set, echoBackend(t)).addr
-		}, reason: wssv1.ReasonHealthy},
-		{name: "stunnel/backend down", set: good, serve: func(t *testing.T, set pemSet, _ *pki) string {
-			return stunnel(t, set, deadPort(t)).addr
-		}, reason: wssv1.ReasonBackendUnavailable, phase: probe.PhaseUpgrade, check: msg("could not reach its backend")},
-		{name: "stunnel/ws:// to the TLS port", set: good, url: "ws://echo.test/ws", serve: func(t *testing.T, set pemSet, _ *pki) string {
-			return stunnel(t, set, echoBackend(t)).addr
-		}, reason: wssv1.ReasonUnknown, phase: probe.PhaseUpgrade, check: msg("this port speaks TLS", "wss://")},
+		{name: "stunnel/healthy", set: p.good, serve: withStunnel(echoBackend), reason: wssv1.ReasonHealthy},
+		{name: "stunnel/backend down", set: p.good, serve: withStunnel(deadPort),
+			reason: wssv1.ReasonBackendUnavailable, phase: probe.PhaseUpgrade, check: msg("could not reach its backend")},
+		{name: "stunnel/ws:// to the TLS port", set: p.good, url: "ws://echo.test/ws", serve: withStunnel(echoBackend),
+			reason: wssv1.ReasonUnknown, phase: probe.PhaseUpgrade, check: msg("this port speaks TLS", "wss://")},
 
 		// PHP stream_socket_server('tls://…') serving testdata/ws_echo.php
-		{name: "php/healthy", set: good, serve: func(t *testing.T, set pemSet, _ *pki) string { return phpTLS(t, set).addr },
-			reason: wssv1.ReasonHealthy},
-		{name: "php/RSA key of another certificate", set: func(p *pki) pemSet { return p.rsaKey },
-			serve:  func(t *testing.T, set pemSet, _ *pki) string { return phpTLS(t, set).addr },
+		{name: "php/healthy", set: p.good, serve: withPHP, reason: wssv1.ReasonHealthy},
+		{name: "php/RSA key of another certificate", set: p.rsaKey, serve: withPHP,
 			reason: wssv1.ReasonConnectionReset, phase: probe.PhaseTLS, inspect: wssv1.ReasonKeyMismatch,
 			check: msg("without sending a single byte", "error log")},
-		{name: "php/EC key beside RSA certificate", set: func(p *pki) pemSet { return p.ecKeyRSACert },
-			serve:  func(t *testing.T, set pemSet, _ *pki) string { return phpTLS(t, set).addr },
+		{name: "php/EC key beside RSA certificate", set: p.ecKeyRSACert, serve: withPHP,
 			reason: wssv1.ReasonNoSharedCipher, phase: probe.PhaseTLS, inspect: wssv1.ReasonKeyMismatch,
 			check: msg("(1) the server's private key does not belong to its certificate", "wss-operator inspect")},
-		{name: "php/leaf after its intermediate", set: func(p *pki) pemSet { return p.misordered },
-			serve: func(t *testing.T, set pemSet, _ *pki) string { return phpTLS(t, set).addr },
-			// The intermediate's EC key slot gets the leaf's RSA key: no usable pair.
+		// The intermediate's EC key slot gets the leaf's RSA key: no usable pair.
+		{name: "php/leaf after its intermediate", set: p.misordered, serve: withPHP,
 			reason: wssv1.ReasonNoSharedCipher, phase: probe.PhaseTLS, inspect: wssv1.ReasonChainMisordered,
 			check: msg("a certificate file that starts with an intermediate instead of the leaf", "wss-operator inspect")},
-		{name: "php/encrypted key, no passphrase", set: func(p *pki) pemSet { return p.encryptedKey },
-			serve:  func(t *testing.T, set pemSet, _ *pki) string { return phpTLS(t, set).addr },
+		{name: "php/encrypted key, no passphrase", set: p.encryptedKey, serve: withPHP,
 			reason: wssv1.ReasonConnectionReset, phase: probe.PhaseTLS, inspect: wssv1.ReasonEncryptedPrivateKey,
 			check: msg("without sending a single byte", "encrypted")},
-		{name: "php/ws:// to the TLS port", set: good, url: "ws://echo.test/ws",
-			serve:  func(t *testing.T, set pemSet, _ *pki) string { return phpTLS(t, set).addr },
+		{name: "php/ws:// to the TLS port", set: p.good, url: "ws://echo.test/ws", serve: withPHP,
 			reason: wssv1.ReasonUnknown, phase: probe.PhaseUpgrade, check: msg("this port speaks TLS")},
 	}
 }
@@ -170,20 +172,18 @@ func corpus() []corpusCase {
 // TestCorpus probes every real server and checks the verdict.
 func TestCorpus(t *testing.T) {
 	t.Parallel()
-	p := corpusPKI(t)
-	for _, tc := range corpus() {
+	for _, tc := range corpus(corpusPKI()) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			g := NewWithT(t)
-			set := tc.set(p)
-			addr := tc.serve(t, set, p)
+			addr := tc.serve(t, tc.set)
 			o := probe.Options{URL: tc.url, ConnectTo: addr, Roots: x509.NewCertPool(), Timeout: 5 * time.Second}
 			if o.URL == "" {
 				o.URL = "wss://echo.test/ws"
 			}
-			o.Roots.AppendCertsFromPEM(set.root)
+			o.Roots.AppendCertsFromPEM(tc.set.root)
 			if tc.tweak != nil {
-				tc.tweak(t, &o, p)
+				tc.tweak(t, &o)
 			}
 			r := probe.Run(context.Background(), o)
 			g.Expect(r.Reason).To(Equal(tc.reason), "message: %s", r.Message)
@@ -202,12 +202,10 @@ func TestCorpus(t *testing.T) {
 // files are clean.
 func TestInspectAgrees(t *testing.T) {
 	t.Parallel()
-	p := corpusPKI(t)
-	for _, tc := range corpus() {
+	for _, tc := range corpus(corpusPKI()) {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
-			set := tc.set(p)
-			rep := certcheck.Check(certcheck.Input{Cert: set.cert, Key: set.key, CA: set.root, Hosts: []string{"echo.test"}})
+			rep := certcheck.Check(certcheck.Input{Cert: tc.set.cert, Key: tc.set.key, CA: tc.set.root, Hosts: []string{"echo.test"}})
 			f, bad := rep.Error()
 			if tc.inspect == "" {
 				g.Expect(bad).To(BeFalse(), "inspect found %s: %s", f.Reason, f.Message)

@@ -4,8 +4,19 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/wss-operator/wss-operator/internal/wstest"
 )
+
+// expand replaces {KEY} in tmpl with vars[KEY].
+func expand(tmpl string, vars map[string]string) string {
+	for k, v := range vars {
+		tmpl = strings.ReplaceAll(tmpl, "{"+k+"}", v)
+	}
+	return tmpl
+}
 
 // wsProxy is the nginx location that proxies WebSockets correctly.
 const wsProxy = `proxy_http_version 1.1;
@@ -32,7 +43,7 @@ http {
     ssl_certificate_key {DIR}/tls.key;
     {SERVER}
     location / {
-      proxy_pass http://127.0.0.1:{BACKEND};
+      proxy_pass http://{BACKEND};
       {LOCATION}
     }
   }
@@ -41,7 +52,7 @@ http {
 
 // nginx serves set on a free port, proxying to backend; server and location
 // are extra directives.
-func nginx(t *testing.T, set pemSet, backend int, server, location string) *server {
+func nginx(t *testing.T, set pemSet, backend, server, location string) *server {
 	bin := need(t, "nginx")
 	dir := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o700); err != nil {
@@ -55,7 +66,7 @@ func nginx(t *testing.T, set pemSet, backend int, server, location string) *serv
 	}
 	port := freePort(t)
 	conf := writeFile(t, dir, "nginx.conf", []byte(expand(nginxConf, map[string]string{
-		"USER": user, "DIR": dir, "PORT": strconv.Itoa(port), "BACKEND": strconv.Itoa(backend),
+		"USER": user, "DIR": dir, "PORT": strconv.Itoa(port), "BACKEND": backend,
 		"SERVER": server, "LOCATION": location,
 	})))
 	return start(t, dir, port, []string{bin, "-p", dir, "-e", filepath.Join(dir, "error.log"), "-c", conf, "-g", "daemon off;"},
@@ -74,17 +85,17 @@ frontend fe
   bind 127.0.0.1:{PORT} ssl crt {DIR}/tls.pem
   default_backend be
 backend be
-  server s1 127.0.0.1:{BACKEND}
+  server s1 {BACKEND}
 `
 
 // haproxy terminates TLS with set in mode (http or tcp) before backend.
-func haproxy(t *testing.T, set pemSet, mode string, backend int, timeouts string) *server {
+func haproxy(t *testing.T, set pemSet, mode, backend, timeouts string) *server {
 	bin := need(t, "haproxy")
 	dir := t.TempDir()
 	writeFile(t, dir, "tls.pem", append(append([]byte{}, set.cert...), set.key...))
 	port := freePort(t)
 	conf := writeFile(t, dir, "haproxy.cfg", []byte(expand(haproxyConf, map[string]string{
-		"MODE": mode, "DIR": dir, "PORT": strconv.Itoa(port), "BACKEND": strconv.Itoa(backend), "TIMEOUTS": timeouts,
+		"MODE": mode, "DIR": dir, "PORT": strconv.Itoa(port), "BACKEND": backend, "TIMEOUTS": timeouts,
 	})))
 	return start(t, dir, port, []string{bin, "-db", "-f", conf})
 }
@@ -94,20 +105,20 @@ pid =
 output = {DIR}/stunnel.log
 [ws]
 accept = 127.0.0.1:{PORT}
-connect = 127.0.0.1:{BACKEND}
+connect = {BACKEND}
 cert = {DIR}/tls.crt
 key = {DIR}/tls.key
 `
 
 // stunnel is an L4 TLS terminator in front of backend.
-func stunnel(t *testing.T, set pemSet, backend int) *server {
+func stunnel(t *testing.T, set pemSet, backend string) *server {
 	bin := need(t, "stunnel4", "stunnel")
 	dir := t.TempDir()
 	writeFile(t, dir, "tls.crt", set.cert)
 	writeFile(t, dir, "tls.key", set.key)
 	port := freePort(t)
 	conf := writeFile(t, dir, "stunnel.conf", []byte(expand(stunnelConf, map[string]string{
-		"DIR": dir, "PORT": strconv.Itoa(port), "BACKEND": strconv.Itoa(backend),
+		"DIR": dir, "PORT": strconv.Itoa(port), "BACKEND": backend,
 	})))
 	return start(t, dir, port, []string{bin, conf}, filepath.Join(dir, "stunnel.log"))
 }
@@ -126,5 +137,5 @@ func phpTLS(t *testing.T, set pemSet) *server {
 	return start(t, dir, port, []string{bin, script, "tls://127.0.0.1:" + strconv.Itoa(port), crt, key})
 }
 
-// deadPort is a loopback port where nothing listens (a backend that is down).
-func deadPort(t *testing.T) int { return freePort(t) }
+// deadPort is a loopback address where nothing listens (a backend that is down).
+func deadPort(t *testing.T) string { return wstest.FreeAddr(t).String() }

@@ -2,21 +2,17 @@ package realservers
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/wss-operator/wss-operator/internal/wstest"
 )
 
 // need returns the path of a server binary, failing (or skipping with
@@ -38,15 +34,7 @@ func need(t *testing.T, names ...string) string {
 }
 
 // freePort returns a loopback port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+func freePort(t *testing.T) int { return wstest.FreeAddr(t).Port }
 
 // writeFile writes data to dir/name and returns the path.
 func writeFile(t *testing.T, dir, name string, data []byte) string {
@@ -138,47 +126,7 @@ func start(t *testing.T, dir string, port int, argv []string, logs ...string) *s
 	}
 }
 
-// echoBackend is a plain ws:// echo server (the WebSocket server behind the
-// TLS terminators), stopped at the end of the test.
-func echoBackend(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		ctx := r.Context()
-		for {
-			typ, msg, err := c.Read(ctx)
-			if err != nil {
-				return
-			}
-			if err := c.Write(ctx, typ, msg); err != nil {
-				return
-			}
-		}
-	})}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			t.Log(err)
-		}
-		_ = srv.Close()
-	})
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// expand replaces {KEY} in tmpl with vars[KEY].
-func expand(tmpl string, vars map[string]string) string {
-	for k, v := range vars {
-		tmpl = strings.ReplaceAll(tmpl, "{"+k+"}", v)
-	}
-	return tmpl
-}
+// echoBackend is a plain ws:// echo server (wstest.Echo), the WebSocket
+// server behind the TLS terminators, stopped at the end of the test; it
+// returns its address.
+func echoBackend(t *testing.T) string { return wstest.ServeHTTP(t, wstest.Echo{}) }

@@ -28,10 +28,8 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/wss-operator/wss-operator/controllers"
-	wssscheme "github.com/wss-operator/wss-operator/internal/scheme"
 )
 
 func main() {
@@ -62,21 +60,20 @@ func run(ctx context.Context, o options) error {
 	cfg.QPS = -1
 	cfg.Wrap(countRequests)
 	ctrl.SetLogger(logr.Discard())
-	opts := ctrl.Options{Scheme: wssscheme.New(), HealthProbeBindAddress: "0", Metrics: metricsserver.Options{
-		BindAddress:   o.metrics,
-		ExtraHandlers: map[string]http.Handler{"/debug/pprof/heap": pprof.Handler("heap")},
-	}}
+	mo := controllers.ManagerOptions{
+		MetricsAddr:          o.metrics,
+		MetricsExtraHandlers: map[string]http.Handler{"/debug/pprof/heap": pprof.Handler("heap")},
+	}
 	switch o.cacheMode {
 	case "optimized":
-		opts.Cache, opts.Client = controllers.CacheOptions(""), controllers.ClientOptions()
 	case "naive":
 		// What an operator gets without thinking about it: every object
 		// cached whole, managedFields included, and every Secret's data.
-		opts.Cache = cache.Options{}
+		mo.Cache = &cache.Options{}
 	default:
 		return fmt.Errorf("-cache must be optimized or naive, got %q", o.cacheMode)
 	}
-	mgr, err := ctrl.NewManager(cfg, opts)
+	mgr, err := controllers.NewManager(cfg, mo)
 	if err != nil {
 		return err
 	}

@@ -17,8 +17,7 @@ import (
 	"time"
 
 	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
-
-	"github.com/wss-operator/wss-operator/bench/datapath/internal/wsframe"
+	"github.com/wss-operator/wss-operator/internal/wsframe"
 )
 
 // wsKey is the Sec-WebSocket-Key of every upgrade: the load generator is

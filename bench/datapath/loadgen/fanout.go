@@ -12,7 +12,7 @@ import (
 	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
 
 	"github.com/wss-operator/wss-operator/bench/datapath/internal/echo"
-	"github.com/wss-operator/wss-operator/bench/datapath/internal/wsframe"
+	"github.com/wss-operator/wss-operator/internal/wsframe"
 )
 
 // runFanout opens o.count connections to the backend's /broadcast (from

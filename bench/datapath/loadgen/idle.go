@@ -5,8 +5,7 @@ import (
 	"time"
 
 	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
-
-	"github.com/wss-operator/wss-operator/bench/datapath/internal/wsframe"
+	"github.com/wss-operator/wss-operator/internal/wsframe"
 )
 
 // runIdle opens o.count connections, sends one 64-byte message on each and

@@ -156,11 +156,11 @@ func echoServer(t *testing.T, config *tls.Config) string {
 	return ln.Addr().String()
 }
 
-// selfSigned writes a P-256 certificate for bench.local to dir and returns
-// its file and a server config presenting it.
+// selfSigned writes a P-256 certificate to dir and returns its file and a
+// server config presenting it.
 func selfSigned(t *testing.T, dir string) (string, *tls.Config) {
 	t.Helper()
-	c := certtest.NewSelfSigned(certtest.Options{Hosts: []string{"bench.local"}})
+	c := certtest.NewSelfSigned(certtest.Options{Hosts: []string{"bench.local"}, NotAfter: time.Now().Add(time.Hour)})
 	file := filepath.Join(dir, "tls.crt")
 	if err := os.WriteFile(file, c.CertPEM, 0o600); err != nil {
 		t.Fatal(err)

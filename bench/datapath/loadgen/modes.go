@@ -10,8 +10,7 @@ import (
 	"time"
 
 	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
-
-	"github.com/wss-operator/wss-operator/bench/datapath/internal/wsframe"
+	"github.com/wss-operator/wss-operator/internal/wsframe"
 )
 
 // errs counts failures and keeps the first message.

@@ -2,11 +2,9 @@ package inspectcmd
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,13 +13,14 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/wss-operator/wss-operator/internal/certcheck"
+	"github.com/wss-operator/wss-operator/internal/cmd/cliutil"
 )
 
-// Exit codes of `wss-operator inspect`.
+// Exit codes of `wss-operator inspect`, those of every diagnosis subcommand.
 const (
-	ExitHealthy   = 0
-	ExitUnhealthy = 1
-	ExitUsage     = 2
+	ExitHealthy   = cliutil.ExitHealthy
+	ExitUnhealthy = cliutil.ExitUnhealthy
+	ExitUsage     = cliutil.ExitUsage
 )
 
 // DefaultWarnWithin is the default ExpiringSoon window: cert-manager renews a
@@ -38,9 +37,7 @@ type flags struct {
 }
 
 func newFlagSet(f *flags) *pflag.FlagSet {
-	fs := pflag.NewFlagSet("inspect", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
+	fs := cliutil.NewFlagSet("inspect")
 	fs.StringVar(&f.cert, "cert", "", "certificate chain PEM `FILE` (tls.crt): the leaf first, then its intermediates (required)")
 	fs.StringVar(&f.key, "key", "", "private key PEM `FILE` (tls.key); checked to be unencrypted, parseable, strong and to match the leaf")
 	fs.StringVar(&f.ca, "ca", "", "CA bundle PEM `FILE` (ca.crt) the chain must reach (default: the system trust store)")
@@ -52,35 +49,30 @@ func newFlagSet(f *flags) *pflag.FlagSet {
 	return fs
 }
 
-func usage(w io.Writer, fs *pflag.FlagSet) {
-	fmt.Fprintln(w, "Usage: wss-operator inspect --cert FILE [--key FILE] [--ca FILE] [--client-ca FILE] [--host NAME]... [--warn-within DURATION] [--output text|json]")
-	fmt.Fprintln(w, "\nOffline diagnosis of certificate, key and CA PEM files, before anything serves them:")
-	fmt.Fprintln(w, "malformed or missing PEM, encrypted or mismatched key, incomplete or misordered chain,")
-	fmt.Fprintln(w, "validity, host names, key strength and signature algorithms.")
-	fmt.Fprintln(w, "\nFlags:")
-	fmt.Fprint(w, fs.FlagUsages())
-	fmt.Fprintln(w, "\nExit status: 0 no error finding (warnings allowed), 1 at least one error finding, 2 usage error.")
+var usage = cliutil.Usage{
+	Synopsis: "wss-operator inspect --cert FILE [--key FILE] [--ca FILE] [--client-ca FILE] [--host NAME]... [--warn-within DURATION] [--output text|json]",
+	About: "Offline diagnosis of certificate, key and CA PEM files, before anything serves them:\n" +
+		"malformed or missing PEM, encrypted or mismatched key, incomplete or misordered chain,\n" +
+		"validity, host names, key strength and signature algorithms.",
+	Exit: "0 no error finding (warnings allowed), 1 at least one error finding, 2 usage error.",
 }
 
 // Run is `wss-operator inspect`.
 func Run(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	run := cliutil.Run{Name: "inspect", Stdout: stdout, Stderr: stderr}
 	var f flags
 	fs := newFlagSet(&f)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			usage(stdout, fs)
-			return ExitHealthy
-		}
-		return usageError(stderr, err)
+	if code, done := run.Parse(fs, args, usage); done {
+		return code
 	}
 	in, err := input(&f, fs.Args())
 	if err != nil {
-		return usageError(stderr, err)
+		return run.UsageError(err)
 	}
 	var clientCA []byte
 	if f.clientCA != "" {
-		if clientCA, err = readFile("--client-ca", f.clientCA); err != nil {
-			return usageError(stderr, err)
+		if clientCA, err = cliutil.ReadFile("--client-ca", f.clientCA); err != nil {
+			return run.UsageError(err)
 		}
 	}
 	r := certcheck.Report{Healthy: true, Findings: []certcheck.Finding{}}
@@ -96,19 +88,8 @@ func Run(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		})
 		r.Healthy = r.Healthy && ca.Healthy
 	}
-	if f.output == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(r); err != nil {
-			fmt.Fprintf(stderr, "wss-operator inspect: writing output: %v\n", err)
-		}
-	} else if err := writeText(stdout, f.cert, r); err != nil {
-		fmt.Fprintf(stderr, "wss-operator inspect: writing output: %v\n", err)
-	}
-	if r.Healthy {
-		return ExitHealthy
-	}
-	return ExitUnhealthy
+	run.Output(f.output, r, func(w io.Writer) error { return writeText(w, f.cert, r) })
+	return cliutil.Exit(r.Healthy)
 }
 
 func severityOrder(s certcheck.Severity) int {
@@ -116,11 +97,6 @@ func severityOrder(s certcheck.Severity) int {
 		return 0
 	}
 	return 1
-}
-
-func usageError(stderr io.Writer, err error) int {
-	fmt.Fprintf(stderr, "wss-operator inspect: %v\nRun 'wss-operator inspect --help' for usage.\n", err)
-	return ExitUsage
 }
 
 // input validates the flags and reads the files; every error names the flag,
@@ -134,8 +110,9 @@ func input(f *flags, args []string) (certcheck.Input, error) {
 		return in, errors.New("missing --cert FILE (or --client-ca FILE)")
 	case f.cert == "" && (f.key != "" || f.ca != "" || len(f.hosts) > 0):
 		return in, errors.New("--key, --ca and --host need --cert FILE")
-	case f.output != "text" && f.output != "json":
-		return in, fmt.Errorf("--output %q: want text or json", f.output)
+	}
+	if err := cliutil.CheckOutput(f.output); err != nil {
+		return in, err
 	}
 	for _, v := range f.hosts {
 		for h := range strings.SplitSeq(v, ",") {
@@ -147,41 +124,24 @@ func input(f *flags, args []string) (certcheck.Input, error) {
 	}
 	var err error
 	if f.cert != "" {
-		if in.Cert, err = readFile("--cert", f.cert); err != nil {
+		if in.Cert, err = cliutil.ReadFile("--cert", f.cert); err != nil {
 			return in, err
 		}
 		in.CertName = f.cert
 	}
 	if f.key != "" {
-		if in.Key, err = readFile("--key", f.key); err != nil {
+		if in.Key, err = cliutil.ReadFile("--key", f.key); err != nil {
 			return in, err
 		}
 		in.KeyName = f.key
 	}
 	if f.ca != "" {
-		if in.CA, err = readFile("--ca", f.ca); err != nil {
+		if in.CA, err = cliutil.ReadFile("--ca", f.ca); err != nil {
 			return in, err
 		}
 		in.CAName = f.ca
 	}
 	return in, nil
-}
-
-// readFile reads a file named by flag; the contents are never nil, so that
-// an empty file is inspected as empty rather than as not given.
-func readFile(flag, path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("%s: cannot read %s: %w", flag, path, pe.Err)
-		}
-		return nil, fmt.Errorf("%s: cannot read %s: %w", flag, path, err)
-	}
-	if b == nil {
-		b = []byte{}
-	}
-	return b, nil
 }
 
 // days is a duration flag that also accepts whole days ("30d").

@@ -9,6 +9,8 @@ import (
 
 	. "github.com/onsi/gomega"
 	"github.com/spf13/pflag"
+
+	"github.com/wss-operator/wss-operator/internal/wstest"
 )
 
 func TestConnectToParses(t *testing.T) {
@@ -47,10 +49,10 @@ func TestConnectToParses(t *testing.T) {
 func TestConnectToDialsTheRule(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
-	ruled := listen(t)
-	direct := listen(t)
+	hangUp := func(c net.Conn) { _ = c.Close() }
+	ruled, direct := wstest.ServeTCP(t, hangUp), wstest.ServeTCP(t, hangUp)
 	var c ConnectTo
-	g.Expect(c.Set("Echo.Demo.svc:443=" + ruled.Addr().String())).To(Succeed())
+	g.Expect(c.Set("Echo.Demo.svc:443=" + ruled)).To(Succeed())
 
 	lookups := []string{}
 	next := func(_ context.Context, host string) ([]string, error) {
@@ -68,12 +70,12 @@ func TestConnectToDialsTheRule(t *testing.T) {
 
 	conn, err := dial(ctx, "tcp", "echo.demo.svc:443")
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(conn.RemoteAddr().String()).To(Equal(ruled.Addr().String()))
+	g.Expect(conn.RemoteAddr().String()).To(Equal(ruled))
 	_ = conn.Close()
 
-	conn, err = dial(ctx, "tcp", direct.Addr().String())
+	conn, err = dial(ctx, "tcp", direct)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(conn.RemoteAddr().String()).To(Equal(direct.Addr().String()))
+	g.Expect(conn.RemoteAddr().String()).To(Equal(direct))
 	_ = conn.Close()
 
 	_, err = dial(ctx, "tcp", "echo.demo.svc:8443")
@@ -82,23 +84,4 @@ func TestConnectToDialsTheRule(t *testing.T) {
 	var none ConnectTo
 	g.Expect(none.Dial(nil)).To(BeNil(), "no rules: the prober keeps its default dialer")
 	g.Expect(none.Resolver(nil)).To(BeNil())
-}
-
-func listen(t *testing.T) net.Listener {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			_ = c.Close()
-		}
-	}()
-	return l
 }

@@ -1,5 +1,3 @@
-// Package managercmd is `wss-operator manager`: the controller manager that
-// reconciles WSSEndpoints.
 package managercmd
 
 import (
@@ -8,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"time"
 
@@ -16,14 +13,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
-	metricsfilters "sigs.k8s.io/controller-runtime/pkg/metrics/filters"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/wss-operator/wss-operator/controllers"
-	wssscheme "github.com/wss-operator/wss-operator/internal/scheme"
 	"github.com/wss-operator/wss-operator/internal/version"
 )
 
@@ -133,40 +126,17 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// NewManager builds the controller-runtime manager: scheme, cache settings,
-// metrics, health probes and leader election.
+// NewManager builds the controller manager from the flags' values with
+// controllers.NewManager, the one builder every program shares.
 func NewManager(cfg *rest.Config, o Options) (manager.Manager, error) {
-	metrics := metricsserver.Options{BindAddress: o.MetricsAddr, SecureServing: o.MetricsSecure}
-	if o.MetricsSecure {
-		metrics.FilterProvider = metricsfilters.WithAuthenticationAndAuthorization
+	mo := controllers.ManagerOptions{
+		Namespace: o.Namespace, MetricsAddr: o.MetricsAddr, MetricsSecure: o.MetricsSecure, HealthProbeAddr: o.ProbeAddr,
 	}
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                        wssscheme.New(),
-		Metrics:                       metrics,
-		HealthProbeBindAddress:        o.ProbeAddr,
-		LeaderElection:                o.LeaderElect,
-		LeaderElectionID:              o.LeaderElectionID,
-		LeaderElectionNamespace:       o.LeaderElectionNamespace,
-		LeaderElectionReleaseOnCancel: true,
-		LeaseDuration:                 &o.LeaseDuration,
-		RenewDeadline:                 &o.RenewDeadline,
-		RetryPeriod:                   &o.RetryPeriod,
-		Cache:                         controllers.CacheOptions(o.Namespace),
-		Client:                        controllers.ClientOptions(),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("creating manager: %w", err)
-	}
-	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
-		return nil, fmt.Errorf("adding health check: %w", err)
-	}
-	if err := mgr.AddReadyzCheck("informers", func(req *http.Request) error {
-		if !mgr.GetCache().WaitForCacheSync(req.Context()) {
-			return errors.New("informer caches have not synced")
+	if o.LeaderElect {
+		mo.LeaderElection = &controllers.LeaderElection{
+			ID: o.LeaderElectionID, Namespace: o.LeaderElectionNamespace,
+			LeaseDuration: o.LeaseDuration, RenewDeadline: o.RenewDeadline, RetryPeriod: o.RetryPeriod,
 		}
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("adding ready check: %w", err)
 	}
-	return mgr, nil
+	return controllers.NewManager(cfg, mo)
 }

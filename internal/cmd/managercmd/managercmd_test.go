@@ -3,7 +3,6 @@ package managercmd_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -12,17 +11,8 @@ import (
 
 	"github.com/wss-operator/wss-operator/internal/cmd/managercmd"
 	"github.com/wss-operator/wss-operator/internal/testenv"
+	"github.com/wss-operator/wss-operator/internal/wstest"
 )
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 // TestManagerServesHealthAndMetrics starts the manager against a real API
 // server and checks its probes and metrics endpoints answer.
@@ -34,7 +24,7 @@ func TestManagerServesHealthAndMetrics(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	defer func() { g.Expect(env.Stop()).To(Succeed()) }()
 
-	probeAddr, metricsAddr := freePort(t), freePort(t)
+	probeAddr, metricsAddr := wstest.FreeAddr(t).String(), wstest.FreeAddr(t).String()
 	mgr, err := managercmd.NewManager(env.Config, managercmd.Options{
 		ProbeAddr: probeAddr, MetricsAddr: metricsAddr,
 		LeaderElect: true, LeaderElectionID: "wss-operator-test", LeaderElectionNamespace: "default",

@@ -2,33 +2,24 @@ package probecmd
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"text/tabwriter"
 
+	"github.com/wss-operator/wss-operator/internal/cmd/cliutil"
 	"github.com/wss-operator/wss-operator/internal/probe"
 )
 
 // runCompat is `probe URL --compat`: one TLS handshake per client profile.
 // Exit 0 when at least one profile gets in, 1 when none does.
-func runCompat(ctx context.Context, o probe.Options, out string, stdout, stderr io.Writer) int {
+func runCompat(ctx context.Context, run cliutil.Run, o probe.Options, format string) int {
 	results := probe.Compat(ctx, o)
-	if out == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(probe.CompatReport{URL: o.URL, Clients: results}); err != nil {
-			fmt.Fprintf(stderr, "wss-operator probe: writing output: %v\n", err)
-		}
-	} else {
-		writeCompatText(stdout, o.URL, results)
-	}
-	for _, r := range results {
-		if r.OK {
-			return ExitHealthy
-		}
-	}
-	return ExitUnhealthy
+	run.Output(format, probe.CompatReport{URL: o.URL, Clients: results}, func(w io.Writer) error {
+		writeCompatText(w, o.URL, results)
+		return nil
+	})
+	return cliutil.Exit(slices.ContainsFunc(results, func(r probe.CompatResult) bool { return r.OK }))
 }
 
 // writeCompatText prints the ✔/✖ table, then what each profile stands for.

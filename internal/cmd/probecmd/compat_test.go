@@ -3,7 +3,6 @@ package probecmd
 import (
 	"crypto/tls"
 	"encoding/json"
-	"encoding/pem"
 	"io"
 	"log"
 	"net/http"
@@ -18,7 +17,7 @@ import (
 )
 
 // gcmOnlyServer is a TLS 1.2+ server on loopback with AES-GCM suites only.
-func gcmOnlyServer(t *testing.T) (url, caFile string) {
+func gcmOnlyServer(t *testing.T) (url, ca string) {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
@@ -27,8 +26,7 @@ func gcmOnlyServer(t *testing.T) (url, caFile string) {
 	}}
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
-	ca := writeFile(t, "ca.crt", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})))
-	return "wss://" + srv.Listener.Addr().String() + "/", ca
+	return "wss://" + srv.Listener.Addr().String() + "/", caFile(t, srv)
 }
 
 func TestCompatJSON(t *testing.T) {

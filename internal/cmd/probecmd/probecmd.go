@@ -4,24 +4,23 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/wss-operator/wss-operator/internal/tlsnames"
 	"io"
-	"os"
 	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/wss-operator/wss-operator/internal/cmd/cliutil"
 	"github.com/wss-operator/wss-operator/internal/probe"
+	"github.com/wss-operator/wss-operator/internal/tlsnames"
 )
 
-// Exit codes of `wss-operator probe`.
+// Exit codes of `wss-operator probe`, those of every diagnosis subcommand.
 const (
-	ExitHealthy   = 0
-	ExitUnhealthy = 1
-	ExitUsage     = 2
+	ExitHealthy   = cliutil.ExitHealthy
+	ExitUnhealthy = cliutil.ExitUnhealthy
+	ExitUsage     = cliutil.ExitUsage
 )
 
 // Command is the probe subcommand with its injectable network seams; the
@@ -50,9 +49,7 @@ type flags struct {
 }
 
 func newFlagSet(f *flags) *pflag.FlagSet {
-	fs := pflag.NewFlagSet("probe", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
+	fs := cliutil.NewFlagSet("probe")
 	fs.StringVar(&f.connectTo, "connect-to", "", "dial `ADDR` (host:port) instead of resolving the URL's host; SNI and Host header still come from the URL")
 	fs.StringVar(&f.ca, "ca", "", "PEM trust bundle `FILE` (default: system roots)")
 	fs.StringVar(&f.cert, "cert", "", "client certificate PEM `FILE` for mutual TLS (needs --key)")
@@ -71,50 +68,35 @@ func newFlagSet(f *flags) *pflag.FlagSet {
 	return fs
 }
 
-func usage(w io.Writer, fs *pflag.FlagSet) {
-	fmt.Fprintln(w, "Usage: wss-operator probe URL [FLAGS]")
-	fmt.Fprintln(w, "\nOne-shot live diagnosis of a wss:// (or ws://) endpoint: DNS, TCP connect, TLS handshake,")
-	fmt.Fprintln(w, "WebSocket upgrade and ping/pong. Names the exact reason when something fails.")
-	fmt.Fprintln(w, "\n  URL   wss://HOST[:PORT][/PATH] or ws://HOST[:PORT][/PATH]")
-	fmt.Fprintln(w, "\nFlags:")
-	fmt.Fprint(w, fs.FlagUsages())
-	fmt.Fprintln(w, "\nExit status: 0 healthy, 1 unhealthy, 2 usage error.")
+var usage = cliutil.Usage{
+	Synopsis: "wss-operator probe URL [FLAGS]",
+	About: "One-shot live diagnosis of a wss:// (or ws://) endpoint: DNS, TCP connect, TLS handshake,\n" +
+		"WebSocket upgrade and ping/pong. Names the exact reason when something fails.\n\n" +
+		"  URL   wss://HOST[:PORT][/PATH] or ws://HOST[:PORT][/PATH]",
+	Exit: "0 healthy, 1 unhealthy, 2 usage error.",
 }
 
 // Run parses args, probes once and prints the result.
 func (c Command) Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	run := cliutil.Run{Name: "probe", Stdout: stdout, Stderr: stderr}
 	var f flags
 	fs := newFlagSet(&f)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			usage(stdout, fs)
-			return ExitHealthy
-		}
-		fmt.Fprintf(stderr, "wss-operator probe: %v\nRun 'wss-operator probe --help' for usage.\n", err)
-		return ExitUsage
+	if code, done := run.Parse(fs, args, usage); done {
+		return code
 	}
 	o, err := c.options(&f, fs.Args())
 	if err != nil {
-		fmt.Fprintf(stderr, "wss-operator probe: %v\nRun 'wss-operator probe --help' for usage.\n", err)
-		return ExitUsage
+		return run.UsageError(err)
 	}
 	if f.compat {
-		return runCompat(ctx, o, f.out, stdout, stderr)
+		return runCompat(ctx, run, o, f.out)
 	}
 	r := probe.Run(ctx, o)
-	if f.out == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(r); err != nil {
-			fmt.Fprintf(stderr, "wss-operator probe: writing output: %v\n", err)
-		}
-	} else {
-		writeText(stdout, r)
-	}
-	if r.Healthy {
-		return ExitHealthy
-	}
-	return ExitUnhealthy
+	run.Output(f.out, r, func(w io.Writer) error {
+		writeText(w, r)
+		return nil
+	})
+	return cliutil.Exit(r.Healthy)
 }
 
 // options turns the flags into probe options; every error is a usage error
@@ -129,8 +111,11 @@ func (c Command) options(f *flags, args []string) (probe.Options, error) {
 		return o, errors.New("missing URL argument (wss://HOST[:PORT][/PATH])")
 	case len(args) > 1:
 		return o, fmt.Errorf("want exactly one URL argument, got %d: %q", len(args), args)
-	case f.out != "text" && f.out != "json":
-		return o, fmt.Errorf("--output %q: want text or json", f.out)
+	}
+	if err := cliutil.CheckOutput(f.out); err != nil {
+		return o, err
+	}
+	switch {
 	case f.timeout <= 0:
 		return o, fmt.Errorf("--timeout %s: must be positive", f.timeout)
 	case f.idle < 0:
@@ -173,9 +158,9 @@ func (c Command) options(f *flags, args []string) (probe.Options, error) {
 }
 
 func loadRoots(file string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(file)
+	pem, err := cliutil.ReadFile("--ca", file)
 	if err != nil {
-		return nil, fmt.Errorf("--ca: %w", err)
+		return nil, err
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pem) {
@@ -185,13 +170,13 @@ func loadRoots(file string) (*x509.CertPool, error) {
 }
 
 func loadKeyPair(certFile, keyFile string) (*tls.Certificate, error) {
-	certPEM, err := os.ReadFile(certFile)
+	certPEM, err := cliutil.ReadFile("--cert", certFile)
 	if err != nil {
-		return nil, fmt.Errorf("--cert: %w", err)
+		return nil, err
 	}
-	keyPEM, err := os.ReadFile(keyFile)
+	keyPEM, err := cliutil.ReadFile("--key", keyFile)
 	if err != nil {
-		return nil, fmt.Errorf("--key: %w", err)
+		return nil, err
 	}
 	pair, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {

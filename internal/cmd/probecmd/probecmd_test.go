@@ -7,19 +7,18 @@ import (
 	"encoding/pem"
 	"io"
 	"log"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/coder/websocket"
 	. "github.com/onsi/gomega"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 	"github.com/wss-operator/wss-operator/internal/certinfo"
 	"github.com/wss-operator/wss-operator/internal/probe"
+	"github.com/wss-operator/wss-operator/internal/wstest"
 )
 
 func run(args ...string) (code int, stdout, stderr string) {
@@ -37,26 +36,11 @@ func writeFile(t *testing.T, name, data string) string {
 	return p
 }
 
-// echoServer is a real WebSocket echo server on loopback (TLS when tls is
-// true, with httptest's certificate for 127.0.0.1); it returns the server.
+// echoServer is the WebSocket echo (wstest.Echo) on loopback (TLS when tls
+// is true, with httptest's certificate for 127.0.0.1); it returns the server.
 func echoServer(t *testing.T, tls bool) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow() //nolint:errcheck // test server
-		for {
-			typ, b, err := c.Read(r.Context())
-			if err != nil {
-				return
-			}
-			if err := c.Write(r.Context(), typ, b); err != nil {
-				return
-			}
-		}
-	}))
+	srv := httptest.NewUnstartedServer(wstest.Echo{})
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	if tls {
 		srv.StartTLS()
@@ -124,7 +108,7 @@ func TestUsageErrors(t *testing.T) {
 func TestHealthyTextWithFlagsBeforeURL(t *testing.T) {
 	g := NewWithT(t)
 	srv := echoServer(t, true)
-	ca := writeFile(t, "ca.crt", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})))
+	ca := caFile(t, srv)
 	url := "wss://" + srv.Listener.Addr().String() + "/ws"
 
 	code, stdout, stderr := run("--ca", ca, "--timeout", "20s", url)
@@ -201,4 +185,11 @@ func TestWriteTextIdle(t *testing.T) {
 	g.Expect(out).To(ContainSubstring("timings (ms):   connect 1.00, tls 2.00, upgrade 1.00, ping 0.50, idle 2000.00, total 2004.50\n"))
 	g.Expect(out).To(ContainSubstring("proxy_read_timeout"))
 	g.Expect(out).To(ContainSubstring("timeout tunnel"))
+}
+
+// caFile writes the certificate of the TLS test server srv to a ca.crt for
+// --ca and returns its path.
+func caFile(t *testing.T, srv *httptest.Server) string {
+	t.Helper()
+	return writeFile(t, "ca.crt", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})))
 }

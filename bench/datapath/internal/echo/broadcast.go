@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/wss-operator/wss-operator/bench/datapath/internal/wsframe"
+	"github.com/wss-operator/wss-operator/internal/wsframe"
 )
 
 // Message kinds, the byte after the timestamp in a fan-out payload.

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/wss-operator/wss-operator/bench/datapath/internal/wsframe"
+	"github.com/wss-operator/wss-operator/internal/wsframe"
 )
 
 // maxFrame bounds the payload of one frame; the benchmark sends at most 16 KiB.

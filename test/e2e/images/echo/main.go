@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/wss-operator/wss-operator/internal/wstest"
 )
 
 func main() {
@@ -34,25 +34,12 @@ func main() {
 	}
 }
 
-// serve echoes every WebSocket message back, as testenv.EchoHandler does,
-// and answers any other request 200.
+// serve echoes every WebSocket message back (wstest.Echo) and answers any
+// other request 200.
 func serve(w http.ResponseWriter, r *http.Request) {
 	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 		_, _ = w.Write([]byte("ok\n"))
 		return
 	}
-	c, err := websocket.Accept(w, r, nil)
-	if err != nil {
-		return
-	}
-	defer func() { _ = c.CloseNow() }()
-	for {
-		typ, data, err := c.Read(r.Context())
-		if err != nil {
-			return
-		}
-		if err := c.Write(r.Context(), typ, data); err != nil {
-			return
-		}
-	}
+	wstest.Echo{}.ServeHTTP(w, r)
 }

@@ -4,7 +4,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -64,18 +63,13 @@ func TestCheckChainSizeAndExtras(t *testing.T) {
 				in.Key = tc.key
 			}
 			r := certcheck.Check(in)
-			var got, msgs []string
 			for _, x := range r.Findings {
-				got, msgs = append(got, x.Reason), append(msgs, x.Message)
 				g.Expect(x.Severity).To(Equal(certcheck.SeverityError))
 			}
-			g.Expect(got).To(Equal(tc.want), "%q", msgs)
+			expectFindings(g, r, tc.want, tc.contains)
 			g.Expect(r.Healthy).To(Equal(len(tc.want) == 0))
 			g.Expect(r.Leaf).NotTo(BeNil())
 			g.Expect(r.Leaf.Subject.CommonName).To(Equal(in.Hosts[0]))
-			for _, s := range tc.contains {
-				g.Expect(strings.Join(msgs, "\n")).To(ContainSubstring(s))
-			}
 		})
 	}
 }
@@ -86,6 +80,26 @@ func TestCertificateMessageBytes(t *testing.T) {
 	certs := []*x509.Certificate{f.leaf.Cert, f.ica.Cert}
 	g.Expect(certcheck.CertificateMessageBytes(certs)).To(Equal(4 + 5 + len(f.leaf.Cert.Raw) + 5 + len(f.ica.Cert.Raw)))
 	g.Expect(certcheck.CertificateMessageBytes(nil)).To(Equal(4))
+}
+
+// A tls.crt with far more certificates than any chain (here copies of a
+// root with the right name but another key appended to the chain) is
+// analysed whole: too large, and every copy named as extra.
+func TestCheckManyCertificates(t *testing.T) {
+	g := NewWithT(t)
+	f := getFixture()
+	in := f.healthy()
+	in.Cert = f.leaf.ChainPEM()
+	for range 100 {
+		in.Cert = append(in.Cert, f.sameNameRoot.CertPEM...)
+	}
+	r := certcheck.Check(in)
+	g.Expect(reasons(r)).To(Equal([]string{wssv1.ReasonChainTooLarge, wssv1.ReasonChainExtraCertificates}))
+	g.Expect(r.Findings[0].Message).To(ContainSubstring("would send 102 certificates"))
+	g.Expect(r.Findings[1].Message).To(ContainSubstring(`100 of its 102 certificates are not on the path`))
+	g.Expect(r.Findings[1].Message).To(ContainSubstring(`99 are copies of an earlier certificate (#4-#102); 1 issued nothing on the path (#3 "CN=Test Root")`))
+	g.Expect(r.ChainLength).To(Equal(102))
+	g.Expect(r.Leaf.Equal(f.leaf.Cert)).To(BeTrue())
 }
 
 // A whole CA bundle pasted into tls.crt: 1,780 certificates, about 1 MB.
@@ -157,4 +171,46 @@ func TestCheckSameNameCAsStayLinear(t *testing.T) {
 	g.Expect(r.Healthy).To(BeFalse())
 	g.Expect(r.Findings[0].Reason).To(Equal(wssv1.ReasonChainTooLarge))
 	g.Expect(r.Leaf.Equal(leaf.Cert)).To(BeTrue())
+}
+
+func BenchmarkCheck(b *testing.B) {
+	f := getFixture()
+	in := f.healthy()
+	b.ReportAllocs()
+	for b.Loop() {
+		if r := certcheck.Check(in); !r.Healthy {
+			b.Fatal(r.Findings)
+		}
+	}
+}
+
+// BenchmarkCheckHostile measures the worst inputs the guards bound: 4000
+// BEGIN lines without END, and 300 copies of an intermediate and its leaf
+// (every pair matches by name) against a CA of 300 same-name roots.
+func BenchmarkCheckHostile(b *testing.B) {
+	f := getFixture()
+	var unterminated, copies, roots []byte
+	for range 4000 {
+		unterminated = append(unterminated, "-----BEGIN CERTIFICATE-----\nQUFB\n"...)
+	}
+	for range 300 {
+		copies = append(copies, certtest.PEMs(f.ica, f.leaf)...)
+		roots = append(roots, f.sameNameRoot.CertPEM...)
+	}
+	for _, tc := range []struct {
+		name string
+		in   certcheck.Input
+	}{
+		{"unterminated", certcheck.Input{Cert: unterminated, Key: unterminated, CA: unterminated, Now: f.now}},
+		{"same-name copies", certcheck.Input{Cert: copies, CA: roots, Now: f.now}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if certcheck.Check(tc.in).Healthy {
+					b.Fatal("hostile input judged healthy")
+				}
+			}
+		})
+	}
 }

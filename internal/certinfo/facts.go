@@ -1,6 +1,3 @@
-// Package certinfo turns an X.509 certificate into the facts every report of
-// this project shows about it (probe and inspect JSON, WSSEndpoint status),
-// so that each reports them with the same field names and formats.
 package certinfo
 
 import (

@@ -1,0 +1,6 @@
+// Package tlsnames is the one mapping between the names users write — in
+// WSSEndpoint specs, in `proxy` and `probe` flags — and crypto/tls's TLS
+// versions, cipher suites and key-exchange groups — and the server TLS
+// profiles (profiles.go: modern, intermediate, old after Mozilla's
+// guidelines). The WSSEndpoint CRD's enums are tested against it.
+package tlsnames
