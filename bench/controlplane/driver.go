@@ -41,8 +41,7 @@ const ns = "bench"
 type driver struct {
 	env    *testenv.Env
 	cache  cache.Cache
-	mu     sync.Mutex
-	pods   map[string]string // Deployment -> its Pod's IP
+	pods   map[string]string // Deployment -> its Pod's IP (the kubelet loop's own)
 	next   int
 	status statusChanges
 }
@@ -236,7 +235,7 @@ func (d *driver) create(ctx context.Context, name string) error {
 		},
 	}
 	if err := c.Create(ctx, dep); err != nil {
-		return fmt.Errorf("Deployment %s: %w", name, err)
+		return fmt.Errorf("creating Deployment %s: %w", name, err)
 	}
 	ep := &wssv1.WSSEndpoint{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},

@@ -23,10 +23,10 @@ var prose = template.Must(template.New("").Option("missingkey=error").Funcs(temp
 	"row":     mdRow,
 	// sep is what goes before item i of n in "a, b and c".
 	"sep": func(i, n int) string {
-		switch {
-		case i == 0:
+		switch i {
+		case 0:
 			return ""
-		case i == n-1:
+		case n - 1:
 			return " and "
 		}
 		return ", "

@@ -54,7 +54,7 @@ func TestDeliveryNeverExceedsTheWindow(t *testing.T) {
 		slots := int64(1 + r.IntN(60))
 		d := newDelivery(from, interval, slots)
 		for range r.IntN(500) {
-			d.add(from.Add(time.Duration(r.Int64N(int64(3*slots)*int64(interval))) - time.Duration(slots)*interval))
+			d.add(from.Add(time.Duration(r.Int64N(3*slots*int64(interval))) - time.Duration(slots)*interval))
 		}
 		g.Expect(d.n).To(BeNumerically("<=", slots))
 	}
