@@ -14,7 +14,9 @@
 // templates/*.md.tmpl. Each figure is the median over the run's
 // repetitions. A fan-out run whose count of delivered pushes exceeds what
 // the backend can have sent is marked invalid, with the reason, and no
-// verdict is drawn from its figure.
+// verdict is drawn from its figure. A remark added to a run by hand
+// (<UTC time>/notes.json: figure name → text) is printed under that
+// figure's heading.
 //
 // Each part sits between two HTML comment markers under its heading and
 // is replaced in place, so the rest of BENCHMARKS.md (the hand-written
