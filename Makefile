@@ -166,7 +166,7 @@ demo: envtest ## Run the operator, cert-manager and the real sidecar on a local 
 	KUBEBUILDER_ASSETS="$$(hack/envtest-bins.sh)" $(GO) run -ldflags "$(LDFLAGS)" ./demo
 
 .PHONY: bench
-bench: bench-datapath bench-controlplane ## Both benchmarks below, into BENCHMARKS.md and bench/results/ (~40 min).
+bench: bench-datapath bench-controlplane ## Both benchmarks below: raw results into bench/results/, rendered into BENCHMARKS.md (~40 min).
 
 .PHONY: bench-datapath
 bench-datapath: build ## Data path on loopback: the sidecar vs nginx, HAProxy, Caddy, hitch, stunnel; fan-out (apt-get installs missing ones; ~35 min).
@@ -175,7 +175,12 @@ bench-datapath: build ## Data path on loopback: the sidecar vs nginx, HAProxy, C
 .PHONY: bench-controlplane
 bench-controlplane: envtest ## Control plane: apply-to-Ready, 1,000 endpoints Ready vs the floor (the same Certificates alone), status writes/events/reconciles/API requests per endpoint, CPU, manager RSS (~10 min).
 	mkdir -p bench/results
-	KUBEBUILDER_ASSETS="$$(hack/envtest-bins.sh)" GO=$(GO) $(GO) run ./bench/controlplane -n 1000 -out bench/results/controlplane.json -markdown bench/results/controlplane.md -splice BENCHMARKS.md
+	KUBEBUILDER_ASSETS="$$(hack/envtest-bins.sh)" GO=$(GO) $(GO) run ./bench/controlplane -n 1000 -out bench/results/controlplane.json
+	$(GO) run ./bench/report
+
+.PHONY: bench-report
+bench-report: ## BENCHMARKS.md's Data path and Control plane parts from the raw results in bench/results/, without running a benchmark.
+	$(GO) run ./bench/report
 
 # The image as a docker-archive tarball, built without Docker by tools/mkimage
 # (go-containerregistry): the same image the Dockerfile describes.

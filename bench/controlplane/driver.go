@@ -30,6 +30,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
+	"github.com/wss-operator/wss-operator/bench/internal/procstat"
 	"github.com/wss-operator/wss-operator/internal/injection"
 	"github.com/wss-operator/wss-operator/internal/testenv"
 )
@@ -39,13 +41,12 @@ const ns = "bench"
 type driver struct {
 	env    *testenv.Env
 	cache  cache.Cache
-	mu     sync.Mutex
-	pods   map[string]string // Deployment -> its Pod's IP
+	pods   map[string]string // Deployment -> its Pod's IP (the kubelet loop's own)
 	next   int
 	status statusChanges
 }
 
-func drive(ctx context.Context, o options) (*results, error) {
+func drive(ctx context.Context, o options) (*benchresult.ControlPlane, error) {
 	start := time.Now()
 	log := func(format string, args ...any) {
 		fmt.Fprintf(os.Stderr, "[%6.1fs] %s\n", since(start), fmt.Sprintf(format, args...))
@@ -116,7 +117,7 @@ func drive(ctx context.Context, o options) (*results, error) {
 		return nil, err
 	}
 
-	res := &results{Machine: machine(), Endpoints: o.n, NoiseSecrets: o.noise, GoMemLimit: o.goMemLimit}
+	res := &benchresult.ControlPlane{Machine: machine(), Endpoints: o.n, NoiseSecrets: o.noise, GoMemLimit: o.goMemLimit}
 	for i := 0; i < o.latencyN; i++ {
 		name := fmt.Sprintf("lat-%02d", i)
 		t0 := time.Now()
@@ -182,13 +183,13 @@ func drive(ctx context.Context, o options) (*results, error) {
 	}
 	changes, writes, afterReady := d.status.snapshot()
 	res.StatusChanges, res.StatusWritesSeen, res.StatusWritesAfterReady = diff(changes, changesBefore), writes-writesBefore, afterReady-afterBefore
-	log("status writes seen on the way to Ready %.2f per endpoint, after Ready %.2f; changing: %s", res.StatusWritesSeen/float64(o.n),
-		res.StatusWritesAfterReady/float64(o.n), joinCounts(res.StatusChanges, float64(o.n)))
+	log("status writes seen on the way to Ready %.2f per endpoint, after Ready %.2f; what they changed, all endpoints: %v", res.StatusWritesSeen/float64(o.n),
+		res.StatusWritesAfterReady/float64(o.n), res.StatusChanges)
 	w.ManagerRequests, w.Reconciles = late.since(before).ManagerRequests, late.since(before).Reconciles
 	res.Ours = &w
 	log("ours: status writes %.2f, events %.2f, reconciles %.2f per endpoint; kube-apiserver %.0f%% of the machine",
-		w.managerCount("patch", "wssendpoints", "status")/float64(o.n), w.managerCount("", "events", "*")/float64(o.n),
-		total(w.Reconciles)/float64(o.n), 100*w.share("kube-apiserver"))
+		w.ManagerCount("patch", "wssendpoints", "status")/float64(o.n), w.ManagerCount("", "events", "*")/float64(o.n),
+		benchresult.Sum(w.Reconciles)/float64(o.n), 100*w.Share("kube-apiserver"))
 
 	memRuns := []struct{ cache, limit string }{{"optimized", o.goMemLimit}, {"optimized", ""}, {"naive", ""}}
 	if o.noMemory {
@@ -234,7 +235,7 @@ func (d *driver) create(ctx context.Context, name string) error {
 		},
 	}
 	if err := c.Create(ctx, dep); err != nil {
-		return fmt.Errorf("Deployment %s: %w", name, err)
+		return fmt.Errorf("creating Deployment %s: %w", name, err)
 	}
 	ep := &wssv1.WSSEndpoint{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
@@ -483,21 +484,21 @@ func stopProcess(cmd *exec.Cmd) {
 
 // settleAndMeasure waits for the manager to reach a steady state (caches
 // synced, a probe round through every endpoint) and reads its RSS and heap.
-func settleAndMeasure(ctx context.Context, cmd *exec.Cmd, metricsAddr, mode string) (memory, error) {
+func settleAndMeasure(ctx context.Context, cmd *exec.Cmd, metricsAddr, mode string) (benchresult.Memory, error) {
 	const settle = 45 * time.Second
 	t0 := time.Now()
 	select {
 	case <-ctx.Done():
-		return memory{}, ctx.Err()
+		return benchresult.Memory{}, ctx.Err()
 	case <-time.After(settle):
 	}
 	rss, anon, err := rssMiB(cmd.Process.Pid)
 	if err != nil {
-		return memory{}, err
+		return benchresult.Memory{}, err
 	}
 	heap, err := scrapeHeap(metricsAddr)
 	if err != nil {
-		return memory{}, err
+		return benchresult.Memory{}, err
 	}
 	if dir := os.Getenv("CPBENCH_PROFILE_DIR"); dir != "" {
 		if resp, err := http.Get("http://" + metricsAddr + "/debug/pprof/heap"); err == nil {
@@ -508,35 +509,20 @@ func settleAndMeasure(ctx context.Context, cmd *exec.Cmd, metricsAddr, mode stri
 			_ = resp.Body.Close()
 		}
 	}
-	return memory{Cache: mode, RSSMiB: rss, AnonMiB: anon, HeapMiB: heap / (1 << 20), SettleSec: since(t0)}, nil
+	return benchresult.Memory{Cache: mode, RSSMiB: rss, AnonMiB: anon, HeapMiB: heap / (1 << 20), SettleSec: since(t0)}, nil
 }
 
 // rssMiB is the resident set of pid, and its anonymous part (heap, stacks:
 // what GOMEMLIMIT governs; the rest is the binary's code pages).
 func rssMiB(pid int) (rss, anon float64, err error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	st, err := procstat.Status(pid)
 	if err != nil {
 		return 0, 0, err
 	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		fields := strings.Fields(s.Text())
-		if len(fields) < 2 {
-			continue
-		}
-		kb, _ := strconv.ParseFloat(fields[1], 64)
-		switch fields[0] {
-		case "VmRSS:":
-			rss = kb / 1024
-		case "RssAnon:":
-			anon = kb / 1024
-		}
-	}
-	if rss == 0 {
+	if _, ok := st["VmRSS"]; !ok {
 		return 0, 0, fmt.Errorf("no VmRSS for pid %d", pid)
 	}
-	return rss, anon, nil
+	return float64(st["VmRSS"]) / 1024, float64(st["RssAnon"]) / 1024, nil
 }
 
 func scrapeHeap(addr string) (float64, error) {

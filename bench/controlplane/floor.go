@@ -17,6 +17,8 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 
+	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
+	"github.com/wss-operator/wss-operator/bench/internal/procstat"
 	"github.com/wss-operator/wss-operator/internal/injection"
 	"github.com/wss-operator/wss-operator/internal/testenv"
 )
@@ -46,29 +48,29 @@ func floorCertificate(namespace, name string) *cmv1.Certificate {
 // runFloor applies n Certificates directly (no WSSEndpoints) in their own
 // namespace with its own CA Issuer, and times them to all Ready: what
 // cert-manager alone costs on this API server.
-func (d *driver) runFloor(ctx context.Context, n int, obs *observer) (window, error) {
+func (d *driver) runFloor(ctx context.Context, n int, obs *observer) (benchresult.Window, error) {
 	env := d.env
 	if err := env.EnsureNamespace(ctx, floorNS); err != nil {
-		return window{}, err
+		return benchresult.Window{}, err
 	}
 	if _, err := testenv.ApplyFile(ctx, env.Client, filepath.Join(env.Root, "config", "samples", "certificate-issuers.yaml"), floorNS); err != nil {
-		return window{}, err
+		return benchresult.Window{}, err
 	}
 	c, err := cache.New(env.Config, cache.Options{Scheme: env.Scheme, DefaultNamespaces: map[string]cache.Config{floorNS: {}}})
 	if err != nil {
-		return window{}, err
+		return benchresult.Window{}, err
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() { _ = c.Start(cctx) }()
 	if _, err := c.GetInformer(ctx, &cmv1.Certificate{}); err != nil {
-		return window{}, err
+		return benchresult.Window{}, err
 	}
 	c.WaitForCacheSync(ctx)
 	// The CA must be issued before the clock starts, as it is in the
 	// endpoints' namespace by then.
 	if err := waitCertificates(ctx, c, []string{"demo-ca"}, 2*time.Minute); err != nil {
-		return window{}, fmt.Errorf("floor CA: %w", err)
+		return benchresult.Window{}, fmt.Errorf("floor CA: %w", err)
 	}
 	names := make([]string, n)
 	for i := range names {
@@ -76,19 +78,19 @@ func (d *driver) runFloor(ctx context.Context, n int, obs *observer) (window, er
 	}
 	before, err := obs.take()
 	if err != nil {
-		return window{}, err
+		return benchresult.Window{}, err
 	}
 	if err := parallel(ctx, 16, names, func(ctx context.Context, name string) error {
 		return env.Client.Create(ctx, floorCertificate(floorNS, name))
 	}); err != nil {
-		return window{}, err
+		return benchresult.Window{}, err
 	}
 	if err := waitCertificates(ctx, c, names, 15*time.Minute); err != nil {
-		return window{}, err
+		return benchresult.Window{}, err
 	}
 	after, err := obs.take()
 	if err != nil {
-		return window{}, err
+		return benchresult.Window{}, err
 	}
 	return after.since(before), nil
 }
@@ -159,14 +161,13 @@ func newObserver(cfg *rest.Config, managerMetrics string, managerPid int) (*obse
 
 // snapshot is the counters at one moment.
 type snapshot struct {
-	at           time.Time
-	mgrRequests  map[string]float64 // verb/resource/subresource
-	reconciles   map[string]float64 // result
-	apiByVerb    map[string]float64
-	apiByRes     map[string]float64 // group/resource/subresource
-	cpu          map[string]float64
-	machineBusy  float64
-	machineTotal float64
+	at          time.Time
+	mgrRequests map[string]float64 // verb/resource/subresource
+	reconciles  map[string]float64 // result
+	apiByVerb   map[string]float64
+	apiByRes    map[string]float64 // group/resource/subresource
+	cpu         map[string]float64
+	machineBusy float64 // every CPU's, other tenants' work included
 }
 
 func (o *observer) take() (snapshot, error) {
@@ -184,27 +185,18 @@ func (o *observer) take() (snapshot, error) {
 	s.apiByVerb = sumBy(api, "apiserver_request_total", nil, "verb")
 	s.apiByRes = sumBy(api, "apiserver_request_total", nil, "group", "resource", "subresource")
 	for name, pid := range o.pids {
-		if s.cpu[name], err = cpuSeconds(pid); err != nil {
+		if s.cpu[name], err = procstat.CPUSeconds(pid); err != nil {
 			return s, err
 		}
 	}
-	s.machineBusy, s.machineTotal, err = machineCPUSeconds()
+	machine, _, err := procstat.ReadCPUTimes()
+	s.machineBusy = machine.BusySeconds()
 	return s, err
 }
 
-// window is what happened between two snapshots.
-type window struct {
-	Seconds         float64            `json:"seconds"`
-	ManagerRequests map[string]float64 `json:"managerRequests,omitempty"` // verb/resource/subresource
-	Reconciles      map[string]float64 `json:"reconciles,omitempty"`      // by result
-	APIByVerb       map[string]float64 `json:"apiserverRequestsByVerb"`
-	APIByResource   map[string]float64 `json:"apiserverRequestsByResource"`
-	CPUSeconds      map[string]float64 `json:"cpuSeconds"` // by process, and "machine" (everyone's)
-	CPUs            int                `json:"cpus"`
-}
-
-func (after snapshot) since(before snapshot) window {
-	w := window{
+// since is what happened between two snapshots.
+func (after snapshot) since(before snapshot) benchresult.Window {
+	w := benchresult.Window{
 		Seconds:         after.at.Sub(before.at).Seconds(),
 		ManagerRequests: diff(after.mgrRequests, before.mgrRequests),
 		Reconciles:      diff(after.reconciles, before.reconciles),
@@ -215,40 +207,4 @@ func (after snapshot) since(before snapshot) window {
 	}
 	w.CPUSeconds["machine"] = after.machineBusy - before.machineBusy
 	return w
-}
-
-// share is the fraction of the machine's CPU capacity process used.
-func (w window) share(process string) float64 {
-	if w.Seconds <= 0 || w.CPUs == 0 {
-		return 0
-	}
-	return w.CPUSeconds[process] / (w.Seconds * float64(w.CPUs))
-}
-
-// managerCount sums the manager's requests matching verb/resource/subresource ("" matches any).
-func (w window) managerCount(verb, resource, sub string) float64 {
-	t := 0.0
-	for k, v := range w.ManagerRequests {
-		parts := splitKey(k)
-		kv, kr, ks := parts[0], parts[1], parts[2]
-		if (verb == "" || verb == kv) && (resource == "" || resource == kr) && (sub == "*" || sub == ks) {
-			t += v
-		}
-	}
-	return t
-}
-
-func splitKey(k string) [3]string {
-	var out [3]string
-	i := 0
-	start := 0
-	for j := 0; j < len(k) && i < 2; j++ {
-		if k[j] == '/' {
-			out[i] = k[start:j]
-			i++
-			start = j + 1
-		}
-	}
-	out[i] = k[start:]
-	return out
 }

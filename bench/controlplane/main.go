@@ -11,6 +11,10 @@
 // stands in for every sidecar, choosing each endpoint's certificate by SNI.
 // Nothing is dialled but loopback.
 //
+// It writes the raw results as JSON (bench/internal/benchresult's
+// ControlPlane); bench/report turns them into BENCHMARKS.md's "Control
+// plane" part (make bench-controlplane runs both).
+//
 //	go run ./bench/controlplane -n 1000 -out bench/results/controlplane.json
 package main
 
@@ -21,9 +25,10 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
 )
 
 type options struct {
@@ -31,8 +36,6 @@ type options struct {
 	latencyN   int
 	noise      int
 	out        string
-	markdown   string
-	splice     string
 	goMemLimit string
 	noFloor    bool
 	noMemory   bool
@@ -43,37 +46,17 @@ func main() {
 	flag.IntVar(&o.n, "n", 1000, "endpoints for the scale run")
 	flag.IntVar(&o.latencyN, "latency-n", 20, "endpoints applied one by one for the apply-to-Ready latency")
 	flag.IntVar(&o.noise, "noise-secrets", 2000, "unrelated 8 KiB Secrets in the cluster (what a naive Secret cache pays for)")
-	flag.StringVar(&o.out, "out", "", "write the results as JSON to this file")
-	flag.StringVar(&o.markdown, "markdown", "", "write the results as a BENCHMARKS.md section to this file")
-	render := flag.String("render", "", "only re-render -markdown from a results JSON file written by -out")
+	flag.StringVar(&o.out, "out", "bench/results/controlplane.json", "write the results as JSON to this file (- for stdout)")
 	flag.StringVar(&o.goMemLimit, "gomemlimit", chartGoMemLimit, "GOMEMLIMIT of the measured manager (default: what the chart sets for its default memory limit)")
 	flag.BoolVar(&o.noMemory, "no-memory", false, "skip the memory measurements (a quick check of the rest)")
 	flag.BoolVar(&o.noFloor, "no-floor", false, "skip the floor (the same Certificates without WSSEndpoints)")
-	flag.StringVar(&o.splice, "splice", "", "also replace the control-plane section of this file (BENCHMARKS.md)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var err error
-	if *render != "" {
-		var res results
-		data, rerr := os.ReadFile(*render)
-		if rerr == nil {
-			rerr = json.Unmarshal(data, &res)
-		}
-		if rerr == nil {
-			rerr = report(&res, options{markdown: o.markdown, splice: o.splice})
-		}
-		if rerr != nil {
-			fmt.Fprintln(os.Stderr, "cpbench:", rerr)
-			os.Exit(1)
-		}
-		return
-	}
-	var res *results
-	res, err = drive(ctx, o)
+	res, err := drive(ctx, o)
 	if err == nil {
-		err = report(res, o)
+		err = write(res, o.out)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cpbench:", err)
@@ -81,94 +64,22 @@ func main() {
 	}
 }
 
-type results struct {
-	Machine           map[string]string `json:"machine"`
-	Endpoints         int               `json:"endpoints"`
-	NoiseSecrets      int               `json:"noiseSecrets"`
-	ApplyToReadyMs    []float64         `json:"applyToReadyMs"`
-	P50Ms             float64           `json:"applyToReadyP50Ms"`
-	P95Ms             float64           `json:"applyToReadyP95Ms"`
-	P25Ms             float64           `json:"applyToReadyP25Ms"`
-	P75Ms             float64           `json:"applyToReadyP75Ms"`
-	MinMs             float64           `json:"applyToReadyMinMs"`
-	MaxMs             float64           `json:"applyToReadyMaxMs"`
-	AllReadySeconds   float64           `json:"allReadySeconds"`
-	CertsIssuedSecond float64           `json:"certificatesIssuedSeconds"`
-	Memory            []memory          `json:"memory"`
-	GoMemLimit        string            `json:"goMemLimit"`
-	// Floor is the same Certificates applied without WSSEndpoints: the
-	// time cert-manager alone needs on this API server.
-	Floor *window `json:"floor,omitempty"`
-	// Ours is the window from applying the endpoints to all Ready.
-	Ours *window `json:"ours,omitempty"`
-	// StatusChanges counts what changed in the status writes the driver's
-	// cache saw from apply to all Ready (StatusWritesSeen of them; a watch
-	// may fold two quick writes into one).
-	StatusChanges    map[string]float64 `json:"statusChanges,omitempty"`
-	StatusWritesSeen float64            `json:"statusWritesSeen,omitempty"`
-	// StatusWritesAfterReady are the writes seen to endpoints that were
-	// Ready already, before the last one was (the steady state: probe results).
-	StatusWritesAfterReady float64 `json:"statusWritesAfterReady,omitempty"`
-	// EventsByReason counts the events on the endpoints by type/reason.
-	EventsByReason map[string]float64 `json:"eventsByReason,omitempty"`
-}
-
-type memory struct {
-	Cache      string  `json:"cache"`
-	GoMemLimit string  `json:"goMemLimit"`
-	RSSMiB     float64 `json:"rssMiB"`
-	AnonMiB    float64 `json:"rssAnonMiB"`
-	HeapMiB    float64 `json:"heapInuseMiB"`
-	SettleSec  float64 `json:"settleSeconds"`
-}
-
-func report(r *results, o options) error {
-	if o.out != "" {
-		data, err := json.MarshalIndent(r, "", "  ")
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(o.out, append(data, '\n'), 0o644); err != nil {
-			return err
-		}
-	}
-	md := renderMarkdown(r)
-	fmt.Print(md)
-	if o.markdown != "" {
-		if err := os.WriteFile(o.markdown, []byte(md), 0o644); err != nil {
-			return err
-		}
-	}
-	if o.splice != "" {
-		return splice(o.splice, md)
-	}
-	return nil
-}
-
-const (
-	beginMarker = "<!-- control-plane:begin (generated by bench/controlplane; make bench rewrites it) -->"
-	endMarker   = "<!-- control-plane:end -->"
-)
-
-// splice replaces the control-plane section of file (between the markers),
-// or appends it, leaving every other section as it is.
-func splice(file, md string) error {
-	old, err := os.ReadFile(file)
-	if err != nil && !os.IsNotExist(err) {
+// write writes the results as indented JSON to file, or to stdout for "-".
+func write(r *benchresult.ControlPlane, file string) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
 		return err
 	}
-	section := beginMarker + "\n\n" + md + "\n" + endMarker + "\n"
-	s := string(old)
-	i, j := strings.Index(s, beginMarker), strings.Index(s, endMarker)
-	switch {
-	case i >= 0 && j > i:
-		s = s[:i] + section + s[j+len(endMarker)+1:]
-	case len(s) == 0:
-		s = "# Benchmarks\n\n" + section
-	default:
-		s = strings.TrimRight(s, "\n") + "\n\n" + section
+	data = append(data, '\n')
+	if file == "-" {
+		_, err = os.Stdout.Write(data)
+		return err
 	}
-	return os.WriteFile(file, []byte(s), 0o644)
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		return fmt.Errorf("-out: %w", err)
+	}
+	fmt.Fprintf(os.Stderr, "cpbench: wrote %s (go run ./bench/report renders it into BENCHMARKS.md)\n", file)
+	return nil
 }
 
 func since(t time.Time) float64 { return time.Since(t).Seconds() }

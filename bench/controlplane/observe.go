@@ -7,9 +7,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/wss-operator/wss-operator/bench/internal/procstat"
 )
 
 // What the benchmark observes besides time and memory: the manager's own
@@ -128,71 +129,6 @@ func diff(after, before map[string]float64) map[string]float64 {
 	return out
 }
 
-func total(m map[string]float64) float64 {
-	t := 0.0
-	for _, v := range m {
-		t += v
-	}
-	return t
-}
-
-// topKeys are m's keys, largest value first.
-func topKeys(m map[string]float64) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if m[keys[i]] != m[keys[j]] {
-			return m[keys[i]] > m[keys[j]]
-		}
-		return keys[i] < keys[j]
-	})
-	return keys
-}
-
-// clockTicks is USER_HZ, 100 on every Linux this runs on.
-const clockTicks = 100
-
-// cpuSeconds is the user+system CPU time of process pid (all its threads).
-func cpuSeconds(pid int) (float64, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// Fields after the command name, which is in parentheses and may hold spaces.
-	s := string(data)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 13 {
-		return 0, fmt.Errorf("short /proc/%d/stat", pid)
-	}
-	ut, err1 := strconv.ParseFloat(f[11], 64)
-	st, err2 := strconv.ParseFloat(f[12], 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("parsing /proc/%d/stat", pid)
-	}
-	return (ut + st) / clockTicks, nil
-}
-
-// machineCPUSeconds is the busy time of all CPUs (everyone's, other
-// tenants of the machine included) and the wall-clock CPU capacity elapsed.
-func machineCPUSeconds() (busy, all float64, err error) {
-	data, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return 0, 0, err
-	}
-	first, _, _ := strings.Cut(string(data), "\n")
-	f := strings.Fields(first)
-	for i, v := range f[1:] {
-		x, _ := strconv.ParseFloat(v, 64)
-		all += x
-		if i != 3 && i != 4 { // idle, iowait
-			busy += x
-		}
-	}
-	return busy / clockTicks, all / clockTicks, nil
-}
-
 // childByName finds this process's child whose command is name (the
 // kube-apiserver and etcd envtest started), so another agent's control
 // plane on the same machine is never measured.
@@ -204,22 +140,7 @@ func childByName(name string) (int, error) {
 		if err != nil {
 			continue
 		}
-		data, err := os.ReadFile(d + "/stat")
-		if err != nil {
-			continue
-		}
-		s := string(data)
-		open, closing := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-		if open < 0 || closing < open {
-			continue
-		}
-		comm := s[open+1 : closing]
-		f := strings.Fields(s[closing+1:])
-		if len(f) < 2 {
-			continue
-		}
-		ppid, _ := strconv.Atoi(f[1])
-		if ppid == self && comm == name {
+		if st, err := procstat.ReadStat(pid); err == nil && st.PPID == self && st.Comm == name {
 			return pid, nil
 		}
 	}

@@ -2,8 +2,9 @@
 # The data-path benchmark (make bench): wss-operator proxy, nginx, HAProxy,
 # Caddy, hitch and stunnel terminating TLS 1.3 in front of the same ws://
 # echo backend, and that
-# backend directly over ws:// as the baseline. Results: bench/results/<UTC
-# time>/ (JSON per run) and the "Data path" section of BENCHMARKS.md.
+# backend directly over ws:// as the baseline. It writes raw results only,
+# into bench/results/<UTC time>/ (JSON per run), then has bench/report
+# render BENCHMARKS.md's "Data path" part from them.
 #
 # Pinning: the load generator runs on CPU $BENCH_CLIENT_CPU (default 0); the
 # server under test and the echo backend share CPU $BENCH_SERVER_CPU
@@ -167,8 +168,8 @@ RES=$ROOT/bench/results/$STAMP
 mkdir -p "$RES/runs" "$WORK/bin" "$WORK/certs" "$WORK/nginx/logs" "$WORK/nginx/tmp" "$WORK/caddy"
 
 log "building the benchmark programs"
-for p in loadgen echo handshakecost report; do
-	CGO_ENABLED=0 $GO build -trimpath -o "$WORK/bin/$p" "./bench/datapath/$p"
+for p in datapath/loadgen datapath/echo datapath/handshakecost report; do
+	CGO_ENABLED=0 $GO build -trimpath -o "$WORK/bin/${p#datapath/}" "./bench/$p"
 done
 # crypto/tls's own server handshake benchmark, compiled now, run pinned below.
 $GO test -c -o "$WORK/bin/tls.test" crypto/tls
@@ -534,5 +535,5 @@ if [[ ${BENCH_KEEP:-} != 1 ]]; then
 	done
 fi
 log "rendering BENCHMARKS.md from $RES"
-"$WORK/bin/report" -results "$RES" -out "$ROOT/BENCHMARKS.md"
+"$WORK/bin/report" -results "$ROOT/bench/results" -run "$RES" -out "$ROOT/BENCHMARKS.md"
 log "done: BENCHMARKS.md, raw data in ${RES#"$ROOT"/}"

@@ -11,8 +11,9 @@
 //	                (100ms) the backend writes one --broadcast-size (64 B)
 //	                binary message to every /broadcast connection, its
 //	                first 8 bytes the time it was written (UnixNano,
-//	                big-endian) and the 9th 'B'; what the client sends is
-//	                echoed back as on any other path
+//	                big-endian), the 9th 'B', the next 8 the time of its
+//	                round (the tick, the same for every connection); what
+//	                the client sends is echoed back as on any other path
 //	any other path  echoes every frame back unmasked with the same opcode
 //	                and FIN bit (fragmented messages come back fragmented);
 //	                answers ping with pong and close with close

@@ -16,7 +16,7 @@ import (
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:18400", "loopback address to listen on (host:port)")
-	size := flag.Int("broadcast-size", 64, "/broadcast: bytes per pushed message (at least 9: timestamp and kind)")
+	size := flag.Int("broadcast-size", 64, "/broadcast: bytes per pushed message (at least 17: timestamp, kind and round)")
 	interval := flag.Duration("broadcast-interval", 100*time.Millisecond, "/broadcast: push a message to every member this often")
 	flag.Parse()
 	hub := &echo.Hub{Size: *size, Interval: *interval}

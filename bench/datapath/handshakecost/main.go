@@ -19,29 +19,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
 )
-
-// Cost is one timed operation.
-type Cost struct {
-	NsPerOp     float64 `json:"nsPerOp"`
-	PerSecond   float64 `json:"perSecond"` // per core with GOMAXPROCS=1
-	AllocsPerOp int64   `json:"allocsPerOp"`
-	BytesPerOp  int64   `json:"bytesPerOp"`
-	N           int     `json:"n"`
-}
-
-// Output is the JSON this command prints.
-type Output struct {
-	Go              string `json:"go"`
-	GOMAXPROCS      int    `json:"gomaxprocs"`
-	CipherSuite     string `json:"cipherSuite"`
-	Curve           string `json:"curve"`
-	Full            Cost   `json:"full"`
-	Resumed         Cost   `json:"resumed"`
-	X25519          Cost   `json:"x25519KeygenAndECDH"`
-	ECDSAP256Sign   Cost   `json:"ecdsaP256Sign"`
-	ECDSAP256Verify Cost   `json:"ecdsaP256Verify"`
-}
 
 func main() {
 	certFile := flag.String("cert", "", "PEM certificate (ECDSA P-256) (required)")
@@ -89,7 +69,7 @@ func run(certFile, keyFile, benchtime string) error {
 		ClientSessionCache: cache,
 		Time:               fixed,
 	}
-	out := Output{Go: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0)}
+	out := benchresult.HandshakeCost{Go: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0)}
 	full, cs, err := record(server, client)
 	if err != nil {
 		return fmt.Errorf("recording a full handshake: %w", err)
@@ -147,18 +127,18 @@ func run(certFile, keyFile, benchtime string) error {
 	return enc.Encode(out)
 }
 
-func cost(f func(b *testing.B)) Cost {
+func cost(f func(b *testing.B)) benchresult.Cost {
 	r := testing.Benchmark(func(b *testing.B) { b.ReportAllocs(); f(b) })
 	ns := float64(r.T.Nanoseconds()) / float64(max(r.N, 1))
-	return Cost{NsPerOp: ns, PerSecond: 1e9 / ns, AllocsPerOp: r.AllocsPerOp(), BytesPerOp: r.AllocedBytesPerOp(), N: r.N}
+	return benchresult.Cost{NsPerOp: ns, PerSecond: 1e9 / ns, AllocsPerOp: r.AllocsPerOp(), BytesPerOp: r.AllocedBytesPerOp(), N: r.N}
 }
 
 // replayCost times server handshakes against recorded client flows.
-func replayCost(server *tls.Config, flows [][]byte) (Cost, error) {
+func replayCost(server *tls.Config, flows [][]byte) (benchresult.Cost, error) {
 	// One check outside the timed loop, so a replay that diverges is an
 	// error rather than a fast failure being timed.
 	if err := tls.Server(&replayConn{flows: clone(flows)}, server).Handshake(); err != nil {
-		return Cost{}, fmt.Errorf("replaying: %w", err)
+		return benchresult.Cost{}, fmt.Errorf("replaying: %w", err)
 	}
 	var failed error
 	c := cost(func(b *testing.B) {
@@ -170,7 +150,7 @@ func replayCost(server *tls.Config, flows [][]byte) (Cost, error) {
 		}
 	})
 	if failed != nil {
-		return Cost{}, fmt.Errorf("replaying: %w", failed)
+		return benchresult.Cost{}, fmt.Errorf("replaying: %w", failed)
 	}
 	return c, nil
 }

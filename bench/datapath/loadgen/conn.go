@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
 	"github.com/wss-operator/wss-operator/internal/wsframe"
 )
 
@@ -196,21 +197,12 @@ func (w *wsConn) readPayload() (int64, error) {
 	return int64(n), err
 }
 
-// tlsFacts describes the negotiated TLS parameters.
-type tlsFacts struct {
-	Version     string `json:"version"`
-	CipherSuite string `json:"cipherSuite"`
-	Curve       string `json:"curve"`
-	ALPN        string `json:"alpn"`
-	HRR         bool   `json:"helloRetryRequest"`
-}
-
-func (w *wsConn) facts() *tlsFacts {
+func (w *wsConn) facts() *benchresult.TLSFacts {
 	if w.tls == nil {
 		return nil
 	}
 	cs := w.tls.ConnectionState()
-	return &tlsFacts{
+	return &benchresult.TLSFacts{
 		Version:     tls.VersionName(cs.Version),
 		CipherSuite: tls.CipherSuiteName(cs.CipherSuite),
 		Curve:       cs.CurveID.String(),

@@ -22,7 +22,11 @@
 //	            every one every 100 ms; -senders (1%) of them also send a
 //	            message every -send-interval, echoed back. Delivery latency
 //	            (the payload's timestamp against the client's clock),
-//	            messages received, and the server's CPU per 1,000 of them
+//	            messages received, the server's CPU per 1,000 of them, and
+//	            what was delivered of what the backend promised: each push
+//	            carries its round, and a connection counts at most one per
+//	            whole -broadcast-interval of the window (pushes arriving up
+//	            to -settle after it), so delivered never exceeds promised
 //
 // Every mode runs -warmup first, then measures for -duration, and stops
 // earlier once -count operations were measured. A hard -timeout ends the

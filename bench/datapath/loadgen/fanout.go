@@ -9,86 +9,28 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
+
 	"github.com/wss-operator/wss-operator/bench/datapath/internal/echo"
 	"github.com/wss-operator/wss-operator/internal/wsframe"
 )
-
-// FanoutResult is the fan-out figure: what the clients received in the
-// window and what it cost the server.
-type FanoutResult struct {
-	Conns               int     `json:"conns"`
-	Opened              int     `json:"opened"`
-	OpenSec             float64 `json:"openSec"`
-	Senders             int     `json:"senders"`
-	SendIntervalMs      float64 `json:"sendIntervalMs"`
-	BroadcastIntervalMs float64 `json:"broadcastIntervalMs"`
-	// Broadcasts and Echoes are the messages the clients received in the
-	// window: pushed by the backend, and the echoes of their own.
-	Broadcasts int64 `json:"broadcasts"`
-	Echoes     int64 `json:"echoes"`
-	Sent       int64 `json:"sent"`
-	// DeliveredFraction is Broadcasts over what the backend's interval
-	// promises for Opened connections in the window (below 1: someone on
-	// the path could not keep up).
-	DeliveredFraction float64 `json:"deliveredFraction"`
-	// ServerCPUMsPer1000 is the server's CPU time per 1,000 messages
-	// received by the clients (broadcasts and echoes), in milliseconds;
-	// AuxCPUMsPer1000 the same for the backend.
-	ServerCPUMsPer1000 float64  `json:"serverCpuMsPer1000"`
-	AuxCPUMsPer1000    float64  `json:"auxCpuMsPer1000,omitempty"`
-	EchoLatency        *Latency `json:"echoLatency,omitempty"`
-}
 
 // runFanout opens o.count connections to the backend's /broadcast (from
 // -sources, round robin), lets a fraction o.senders of them send a
 // stamped message every o.sendInterval, and measures for the window how
 // late each pushed message arrived (its timestamp against the client's
 // clock: same machine, same clock) and what the server spent per message.
-func runFanout(ctx context.Context, o *options, cl *client, w *window, res *Result) error {
+func runFanout(ctx context.Context, o *options, cl *client, w *window, res *benchresult.Run) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	octx, ocancel := context.WithTimeout(ctx, o.open)
-	conns := make([]*wsConn, o.count)
-	var (
-		next atomic.Int64
-		owg  sync.WaitGroup
-		e    errs
-	)
 	t0 := time.Now()
-	for range min(o.concurrency, o.count) {
-		owg.Add(1)
-		go func() {
-			defer owg.Done()
-			for octx.Err() == nil {
-				i := int(next.Add(1)) - 1
-				if i >= o.count {
-					return
-				}
-				c, err := cl.dial(octx)
-				if err != nil {
-					e.add(err)
-					continue
-				}
-				conns[i] = c
-			}
-		}()
-	}
-	owg.Wait()
+	conns, e := dialAll(octx, cl, o.count, o.concurrency, false, nil)
 	ocancel()
-	fr := &FanoutResult{Conns: o.count, OpenSec: time.Since(t0).Seconds(), SendIntervalMs: millis(o.sendInterval),
+	fr := &benchresult.Fanout{Conns: o.count, OpenSec: time.Since(t0).Seconds(), SendIntervalMs: millis(o.sendInterval),
 		BroadcastIntervalMs: millis(o.broadcastInterval)}
-	open := conns[:0]
-	for _, c := range conns {
-		if c != nil {
-			open = append(open, c)
-		}
-	}
-	conns = open
-	defer func() {
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	}()
+	conns = compact(conns)
+	defer closeAll(conns)
 	fr.Opened = len(conns)
 	if fr.Opened == 0 {
 		return fmt.Errorf("no connection opened: %s", e.first)
@@ -102,12 +44,15 @@ func runFanout(ctx context.Context, o *options, cl *client, w *window, res *Resu
 		samples, echoes    []time.Duration
 		nBcast, nEcho, nTx atomic.Int64
 	)
+	ds := newDeliveries(len(conns), o.broadcastInterval, o.duration)
 	for i, c := range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var local, localEcho []time.Duration
+			rd := &reader{ds: ds}
 			defer func() {
+				rd.finish()
 				mu.Lock()
 				samples = append(samples, local...)
 				echoes = append(echoes, localEcho...)
@@ -126,7 +71,11 @@ func runFanout(ctx context.Context, o *options, cl *client, w *window, res *Resu
 					return
 				}
 				now := time.Now()
-				sent, kind, ok := echo.Stamped(buf[:h.Length])
+				p := buf[:h.Length]
+				sent, kind, ok := echo.Stamped(p)
+				if tick, isRound := echo.Round(p); isRound {
+					rd.broadcast(tick, w.started)
+				}
 				if !ok || !w.measuring.Load() {
 					continue
 				}
@@ -177,18 +126,20 @@ func runFanout(ctx context.Context, o *options, cl *client, w *window, res *Resu
 			}
 		}()
 	}
-	err := w.measure(ctx)
-	cancel()
-	for _, c := range conns {
-		_ = c.conn.SetDeadline(time.Now()) // unblock readers
+	stop := func() {
+		// The rounds of the window's last intervals may still be on their way.
+		ds.wait(ctx, o.settle)
+		stopWorkers(cancel, conns, &wg)
 	}
-	wg.Wait()
-	if err != nil {
+	if err := w.run(ctx, stop, e, res); err != nil {
 		return err
 	}
 	fr.Broadcasts, fr.Echoes, fr.Sent = nBcast.Load(), nEcho.Load(), nTx.Load()
-	if o.broadcastInterval > 0 && w.elapsed > 0 {
-		fr.DeliveredFraction = float64(fr.Broadcasts) / (float64(fr.Opened) * w.elapsed.Seconds() / o.broadcastInterval.Seconds())
+	fr.Delivered, fr.Promised = ds.delivered, ds.promised(fr.Opened)
+	fr.DeliveryWindowSec = (time.Duration(ds.slots) * o.broadcastInterval).Seconds()
+	fr.DeliveryGraceSec = o.settle.Seconds()
+	if fr.Promised > 0 {
+		fr.DeliveredFraction = float64(fr.Delivered) / float64(fr.Promised)
 	}
 	if n := fr.Broadcasts + fr.Echoes; n > 0 {
 		if w.server != nil {
@@ -206,7 +157,6 @@ func runFanout(ctx context.Context, o *options, cl *client, w *window, res *Resu
 	}
 	res.Fanout = fr
 	res.Size = o.size
-	res.Errors, res.FirstError = e.n.Load(), e.first
 	return nil
 }
 

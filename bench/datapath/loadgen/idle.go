@@ -2,107 +2,47 @@ package main
 
 import (
 	"context"
-	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
 	"github.com/wss-operator/wss-operator/internal/wsframe"
 )
-
-// IdleResult is the idle-connection memory figure.
-type IdleResult struct {
-	Conns            int     `json:"conns"`
-	Opened           int     `json:"opened"`
-	OpenSec          float64 `json:"openSec"`
-	SettleSec        float64 `json:"settleSec"`
-	ServerBeforeKiB  int64   `json:"serverBeforeKiB"`
-	ServerAfterKiB   int64   `json:"serverAfterKiB"`
-	ServerPerConnKiB float64 `json:"serverPerConnKiB"`
-	AuxBeforeKiB     int64   `json:"auxBeforeKiB,omitempty"`
-	AuxAfterKiB      int64   `json:"auxAfterKiB,omitempty"`
-	AuxPerConnKiB    float64 `json:"auxPerConnKiB,omitempty"`
-	ServerProcs      int     `json:"serverProcs"`
-}
 
 // runIdle opens o.count connections, sends one 64-byte message on each and
 // reads its echo, lets them sit for o.settle, and reports how much the
 // server's RSS grew per connection. Opening is bounded by o.duration.
-func runIdle(ctx context.Context, o *options, cl *client, sg, ag group, res *Result) error {
-	before, err := sg.sample()
-	if err != nil {
-		return err
-	}
-	auxBefore, err := ag.sample()
+func runIdle(ctx context.Context, o *options, cl *client, sg, ag group, res *benchresult.Run) error {
+	before, auxBefore, err := sampleGroups(sg, ag)
 	if err != nil {
 		return err
 	}
 	octx, cancel := context.WithTimeout(ctx, o.duration)
 	defer cancel()
-	conns := make([]*wsConn, o.count)
-	var (
-		next atomic.Int64
-		wg   sync.WaitGroup
-		e    errs
-	)
+	var prepare func(*wsConn) error
+	if o.idleEcho {
+		mask := [4]byte{1, 2, 3, 4}
+		frame := wsframe.Frame(wsframe.OpBinary, make([]byte, 64), &mask)
+		prepare = func(c *wsConn) error { return c.roundTrip(frame, make([]byte, 64+wsframe.MaxHeader), 64) }
+	}
 	t0 := time.Now()
-	for range min(o.concurrency, o.count) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			mask := [4]byte{1, 2, 3, 4}
-			frame := wsframe.Frame(wsframe.OpBinary, make([]byte, 64), &mask)
-			buf := make([]byte, 64+wsframe.MaxHeader)
-			for octx.Err() == nil {
-				i := int(next.Add(1)) - 1
-				if i >= o.count {
-					return
-				}
-				c, err := cl.dial(octx)
-				if err == nil && o.idleEcho {
-					if err = c.roundTrip(frame, buf, 64); err != nil {
-						_ = c.Close()
-					}
-				}
-				if err != nil {
-					e.add(err)
-					continue
-				}
-				if res.TLS == nil && i == 0 {
-					res.TLS = c.facts()
-				}
-				conns[i] = c
-			}
-		}()
-	}
-	wg.Wait()
+	conns, e := dialAll(octx, cl, o.count, o.concurrency, false, prepare)
 	openSec := time.Since(t0).Seconds()
-	defer func() {
-		for _, c := range conns {
-			if c != nil {
-				_ = c.Close()
-			}
-		}
-	}()
-	opened := 0
-	for _, c := range conns {
-		if c != nil {
-			opened++
-		}
+	if conns[0] != nil {
+		res.TLS = conns[0].facts()
 	}
+	conns = compact(conns)
+	defer closeAll(conns)
+	opened := len(conns)
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-time.After(o.settle):
 	}
-	after, err := sg.sample()
+	after, auxAfter, err := sampleGroups(sg, ag)
 	if err != nil {
 		return err
 	}
-	auxAfter, err := ag.sample()
-	if err != nil {
-		return err
-	}
-	ir := &IdleResult{
+	ir := &benchresult.Idle{
 		Conns: o.count, Opened: opened, OpenSec: openSec, SettleSec: o.settle.Seconds(),
 		ServerBeforeKiB: before.RSSKiB, ServerAfterKiB: after.RSSKiB, ServerProcs: after.Procs,
 	}

@@ -4,16 +4,17 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
 
 	"github.com/wss-operator/wss-operator/bench/datapath/internal/echo"
+	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
 	"github.com/wss-operator/wss-operator/internal/certtest"
 )
 
@@ -58,7 +59,7 @@ func TestSummarize(t *testing.T) {
 	g.Expect(s.P50Ms).To(Equal(3.0))
 	g.Expect(s.MaxMs).To(Equal(5.0))
 	g.Expect(s.MeanMs).To(Equal(3.0))
-	g.Expect(summarize(nil)).To(Equal(Latency{}))
+	g.Expect(summarize(nil)).To(Equal(benchresult.Latency{}))
 }
 
 func TestLoopbackGuard(t *testing.T) {
@@ -119,6 +120,17 @@ func TestParseRefusesNonLoopback(t *testing.T) {
 	g.Expect(err).To(HaveOccurred())
 }
 
+func TestParseFanoutCountsWholeIntervals(t *testing.T) {
+	g := NewWithT(t)
+	fanout := []string{"-url", "ws://127.0.0.1:1", "-mode", "fanout", "-count", "10", "-duration", "1s"}
+	_, err := parse(append(fanout, "-broadcast-interval", "2s"), os.Stderr)
+	g.Expect(err).To(MatchError(ContainSubstring("-broadcast-interval 2s: want positive and at most -duration 1s")))
+	_, err = parse(append(fanout, "-broadcast-interval", "0s"), os.Stderr)
+	g.Expect(err).To(MatchError(ContainSubstring("-broadcast-interval")))
+	_, err = parse(append(fanout, "-broadcast-interval", "1s"), os.Stderr)
+	g.Expect(err).NotTo(HaveOccurred())
+}
+
 // echoServer serves the benchmark backend on loopback, over TLS when
 // config is set, and returns its address.
 func echoServer(t *testing.T, config *tls.Config) string {
@@ -166,58 +178,66 @@ func TestModesAgainstEcho(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		args  []string
-		check func(g Gomega, r *Result)
+		check func(g Gomega, r *benchresult.Run)
 	}{
-		{"handshake over TLS", []string{"-mode", "handshake", "-url", "wss://" + secure, "-concurrency", "2"}, func(g Gomega, r *Result) {
+		{"handshake over TLS", []string{"-mode", "handshake", "-url", "wss://" + secure, "-concurrency", "2"}, func(g Gomega, r *benchresult.Run) {
 			g.Expect(r.Count).To(BeNumerically(">", 0))
 			g.Expect(r.TLS.Version).To(Equal("TLS 1.3"))
 			g.Expect(r.TLS.Curve).To(Equal("X25519"))
 			g.Expect(*r.ResumedFraction).To(Equal(0.0))
 			g.Expect(r.Latency.P50Ms).To(BeNumerically("<=", r.Latency.P99Ms))
 		}},
-		{"resume over TLS", []string{"-mode", "resume", "-url", "wss://" + secure, "-concurrency", "1"}, func(g Gomega, r *Result) {
+		{"resume over TLS", []string{"-mode", "resume", "-url", "wss://" + secure, "-concurrency", "1"}, func(g Gomega, r *benchresult.Run) {
 			g.Expect(r.Count).To(BeNumerically(">", 1))
 			g.Expect(*r.ResumedFraction).To(BeNumerically(">", 0.5))
 		}},
-		{"latency 16 KiB plain", []string{"-mode", "latency", "-url", "ws://" + plain, "-size", "16384"}, func(g Gomega, r *Result) {
+		{"latency 16 KiB plain", []string{"-mode", "latency", "-url", "ws://" + plain, "-size", "16384"}, func(g Gomega, r *benchresult.Run) {
 			g.Expect(r.Latency.Samples).To(BeNumerically(">", 0))
 			g.Expect(r.Latency.P50Ms).To(BeNumerically(">", 0))
 			g.Expect(r.TLS).To(BeNil())
 		}},
-		{"latency 64 B over TLS, 2 connections", []string{"-mode", "latency", "-url", "wss://" + secure, "-concurrency", "2"}, func(g Gomega, r *Result) {
+		{"latency 64 B over TLS, 2 connections", []string{"-mode", "latency", "-url", "wss://" + secure, "-concurrency", "2"}, func(g Gomega, r *benchresult.Run) {
 			g.Expect(r.Latency.Samples).To(BeNumerically(">", 0))
 		}},
-		{"throughput over TLS", []string{"-mode", "throughput", "-url", "wss://" + secure, "-size", "16384", "-concurrency", "2"}, func(g Gomega, r *Result) {
+		{"throughput over TLS", []string{"-mode", "throughput", "-url", "wss://" + secure, "-size", "16384", "-concurrency", "2"}, func(g Gomega, r *benchresult.Run) {
 			g.Expect(r.Bytes).To(BeNumerically(">", 0))
 			g.Expect(r.Bytes % 16384).To(BeZero())
 			g.Expect(r.MBPerSec).To(BeNumerically(">", 0))
 		}},
-		{"count bounds the window", []string{"-mode", "latency", "-url", "ws://" + plain, "-count", "50", "-duration", "20s"}, func(g Gomega, r *Result) {
+		{"count bounds the window", []string{"-mode", "latency", "-url", "ws://" + plain, "-count", "50", "-duration", "20s"}, func(g Gomega, r *benchresult.Run) {
 			g.Expect(r.DurationSec).To(BeNumerically("<", 10))
 			g.Expect(r.Count).To(BeNumerically(">=", 50))
 		}},
 		{"idle from two source addresses", []string{"-mode", "idle", "-url", "wss://" + secure, "-count", "20", "-settle", "0s",
-			"-sources", "127.0.0.2-127.0.0.3", "-server-pids", itoa(os.Getpid())}, func(g Gomega, r *Result) {
+			"-sources", "127.0.0.2-127.0.0.3", "-server-pids", strconv.Itoa(os.Getpid())}, func(g Gomega, r *benchresult.Run) {
 			g.Expect(r.Idle.Opened).To(Equal(20))
 			g.Expect(r.Idle.ServerAfterKiB).To(BeNumerically(">", 0))
 		}},
-		{"fanout over TLS", []string{"-mode", "fanout", "-url", "wss://" + secure, "-count", "20", "-senders", "0.1",
-			"-send-interval", "20ms", "-broadcast-interval", "20ms", "-sources", "127.0.0.2-127.0.0.3", "-server-pids", itoa(os.Getpid())}, func(g Gomega, r *Result) {
-			g.Expect(r.Fanout.Opened).To(Equal(20))
-			g.Expect(r.Fanout.Senders).To(Equal(2))
-			g.Expect(r.Fanout.Broadcasts).To(BeNumerically(">", 20))
+		// 100 connections for a second: enough work that the server's CPU
+		// time, read in 10 ms ticks, is not 0 on a busy machine.
+		{"fanout over TLS", []string{"-mode", "fanout", "-url", "wss://" + secure, "-count", "100", "-senders", "0.1", "-duration", "1s",
+			"-send-interval", "20ms", "-broadcast-interval", "20ms", "-sources", "127.0.0.2-127.0.0.3", "-server-pids", strconv.Itoa(os.Getpid())}, func(g Gomega, r *benchresult.Run) {
+			g.Expect(r.Fanout.Opened).To(Equal(100))
+			g.Expect(r.Fanout.Senders).To(Equal(10))
+			g.Expect(r.Fanout.Broadcasts).To(BeNumerically(">", 100))
 			g.Expect(r.Fanout.Echoes).To(BeNumerically(">", 0))
 			g.Expect(r.Fanout.DeliveredFraction).To(BeNumerically(">", 0.5))
 			g.Expect(r.Fanout.DeliveredFraction).To(BeNumerically("<", 1.2))
+			g.Expect(r.Fanout.Promised).To(Equal(int64(100*50)), "100 connections, 50 intervals of 20ms in 1s")
+			g.Expect(r.Fanout.DeliveryWindowSec).To(BeNumerically("~", 1, 1e-9))
+			g.Expect(r.Fanout.DeliveryGraceSec).To(Equal(3.0), "-settle's default")
+			g.Expect(r.Fanout.Delivered).To(BeNumerically("<=", r.Fanout.Promised))
+			g.Expect(r.Fanout.DeliveredFraction).To(BeNumerically("<=", 1))
 			g.Expect(r.Fanout.ServerCPUMsPer1000).To(BeNumerically(">", 0))
 			g.Expect(r.Latency.P50Ms).To(BeNumerically(">", 0))
 			g.Expect(r.Fanout.EchoLatency.Samples).To(BeNumerically(">", 0))
 		}},
 		{"fanout plain without senders", []string{"-mode", "fanout", "-url", "ws://" + plain, "-count", "5", "-senders", "0",
-			"-broadcast-interval", "20ms"}, func(g Gomega, r *Result) {
+			"-broadcast-interval", "20ms"}, func(g Gomega, r *benchresult.Run) {
 			g.Expect(r.Fanout.Senders).To(BeZero())
 			g.Expect(r.Fanout.Echoes).To(BeZero())
 			g.Expect(r.Fanout.Broadcasts).To(BeNumerically(">", 5))
+			g.Expect(r.Fanout.Delivered).To(BeNumerically("<=", r.Fanout.Promised))
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -246,5 +266,3 @@ func TestPinRefusesOtherCertificate(t *testing.T) {
 	g.Expect(err).To(MatchError(ContainSubstring("not the benchmark certificate")))
 	g.Expect(errors.Unwrap(err)).NotTo(BeNil())
 }
-
-func itoa(i int) string { return big.NewInt(int64(i)).String() }

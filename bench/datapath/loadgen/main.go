@@ -13,34 +13,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
-)
 
-// Result is the JSON object the load generator prints.
-type Result struct {
-	Mode            string        `json:"mode"`
-	Target          string        `json:"target"`
-	URL             string        `json:"url"`
-	Size            int           `json:"size,omitempty"`
-	Concurrency     int           `json:"concurrency"`
-	WarmupSec       float64       `json:"warmupSec"`
-	DurationSec     float64       `json:"durationSec"`
-	Count           int64         `json:"count"`
-	Rate            float64       `json:"rate"`
-	Bytes           int64         `json:"bytes,omitempty"`
-	MBPerSec        float64       `json:"mbPerSec,omitempty"`
-	ResumedFraction *float64      `json:"resumedFraction,omitempty"`
-	Errors          int64         `json:"errors"`
-	FirstError      string        `json:"firstError,omitempty"`
-	Latency         *Latency      `json:"latency,omitempty"`
-	TLS             *tlsFacts     `json:"tls,omitempty"`
-	Server          *ProcUse      `json:"server,omitempty"`
-	Aux             *ProcUse      `json:"aux,omitempty"`
-	Client          *ProcUse      `json:"client,omitempty"`
-	CPUBusy         []float64     `json:"cpuBusy,omitempty"`
-	Idle            *IdleResult   `json:"idle,omitempty"`
-	Fanout          *FanoutResult `json:"fanout,omitempty"`
-	Started         time.Time     `json:"started"`
-}
+	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
+)
 
 type options struct {
 	mode, url, label, serverName, cert, path, out string
@@ -117,11 +92,12 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.count, "count", 1_000_000, "stop once this many operations (handshakes, round trips, messages) were measured; idle: connections to open")
 	fs.IntVar(&o.concurrency, "concurrency", 0, "parallel workers/connections (default: handshake 16, latency 1, throughput 1, idle 64)")
 	fs.IntVar(&o.size, "size", 64, "message size in bytes (latency, throughput)")
-	fs.DurationVar(&o.settle, "settle", 3*time.Second, "idle: wait after the last connection before measuring RSS")
+	fs.DurationVar(&o.settle, "settle", 3*time.Second, "idle: wait after the last connection before measuring RSS; "+
+		"fanout: how long after the window its pushes may still arrive to count as delivered")
 	fs.BoolVar(&o.idleEcho, "idle-echo", true, "idle: send one 64-byte message on each connection before it goes quiet")
 	fs.Float64Var(&o.senders, "senders", 0.01, "fanout: fraction of the connections that also send a -size message every -send-interval")
 	fs.DurationVar(&o.sendInterval, "send-interval", 100*time.Millisecond, "fanout: how often each sender sends")
-	fs.DurationVar(&o.broadcastInterval, "broadcast-interval", 100*time.Millisecond, "fanout: the backend's push interval (for the delivered fraction)")
+	fs.DurationVar(&o.broadcastInterval, "broadcast-interval", 100*time.Millisecond, "fanout: the backend's push interval (for the delivered fraction; at most -duration)")
 	fs.DurationVar(&o.open, "open", 90*time.Second, "fanout: time allowed to open the connections")
 	fs.DurationVar(&o.timeout, "timeout", 0, "hard limit for the whole process (default: warmup+duration+settle+60s)")
 	fs.StringVar(&o.out, "out", "", "write the JSON result to this file instead of stdout")
@@ -158,6 +134,10 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 		}
 		if o.senders < 0 || o.senders > 1 || o.sendInterval <= 0 || o.open <= 0 {
 			return nil, errors.New("-senders must be in 0..1, -send-interval and -open positive")
+		}
+		if o.broadcastInterval <= 0 || o.broadcastInterval > o.duration {
+			return nil, fmt.Errorf("-broadcast-interval %s: want positive and at most -duration %s (deliveries are counted per whole interval)",
+				o.broadcastInterval, o.duration)
 		}
 		if o.size < 9 {
 			return nil, fmt.Errorf("-size %d: fanout messages carry a 9-byte timestamp", o.size)
@@ -206,7 +186,7 @@ func parsePids(s string) ([]int, error) {
 	return out, nil
 }
 
-func execute(ctx context.Context, o *options) (*Result, error) {
+func execute(ctx context.Context, o *options) (*benchresult.Run, error) {
 	addr, secure, err := loopbackAddr(o.url)
 	if err != nil {
 		return nil, err
@@ -218,7 +198,7 @@ func execute(ctx context.Context, o *options) (*Result, error) {
 	if cl.sources, err = parseSources(o.sources); err != nil {
 		return nil, err
 	}
-	res := &Result{Mode: o.mode, Target: o.label, URL: o.url, Concurrency: o.concurrency, Started: time.Now().UTC()}
+	res := &benchresult.Run{Mode: o.mode, Target: o.label, URL: o.url, Concurrency: o.concurrency, Started: time.Now().UTC()}
 	if o.mode == "latency" || o.mode == "throughput" {
 		res.Size = o.size
 	}

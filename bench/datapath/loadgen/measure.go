@@ -2,29 +2,24 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"sync/atomic"
 	"time"
-)
 
-// ProcUse is what a group of processes used during the window.
-type ProcUse struct {
-	CPUSec float64 `json:"cpuSec"`
-	Cores  float64 `json:"cores"` // CPU seconds per second of window
-	RSSKiB int64   `json:"rssKiB"`
-	Procs  int     `json:"procs"`
-}
+	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
+	"github.com/wss-operator/wss-operator/bench/internal/procstat"
+)
 
 // window is one measured interval.
 type window struct {
 	measuring atomic.Bool
 	count     atomic.Int64 // operations completed, by the workers
+	start     atomic.Int64 // when measuring started (UnixNano), 0 before
 
 	elapsed        time.Duration
 	counted        int64
-	server, aux    *ProcUse
-	client         ProcUse
+	server, aux    *benchresult.ProcUse
+	client         benchresult.ProcUse
 	busy           []float64
 	serverG, auxG  group
 	warmup, length time.Duration
@@ -46,6 +41,7 @@ func (w *window) measure(ctx context.Context) error {
 	}
 	c0 := w.count.Load()
 	t0 := time.Now()
+	w.start.Store(t0.UnixNano())
 	w.measuring.Store(true)
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
@@ -66,32 +62,35 @@ func (w *window) measure(ctx context.Context) error {
 				sec := w.elapsed.Seconds()
 				w.server = use(s0, s1, sec, len(w.serverG.pids) > 0)
 				w.aux = use(a0, a1, sec, len(w.auxG.pids) > 0)
-				w.client = ProcUse{CPUSec: self1 - self0, Cores: (self1 - self0) / sec, Procs: 1}
-				w.busy = busyFractions(cpu0, cpu1)
+				w.client = benchresult.ProcUse{CPUSec: self1 - self0, Cores: (self1 - self0) / sec, Procs: 1}
+				w.busy = procstat.BusyFractions(cpu0, cpu1)
 				return nil
 			}
 		}
 	}
 }
 
-func use(a, b snapshot, sec float64, present bool) *ProcUse {
+// started is when measuring started; false before it did.
+func (w *window) started() (time.Time, bool) {
+	ns := w.start.Load()
+	return time.Unix(0, ns), ns != 0
+}
+
+func use(a, b snapshot, sec float64, present bool) *benchresult.ProcUse {
 	if !present {
 		return nil
 	}
 	d := b.CPUSec - a.CPUSec
-	return &ProcUse{CPUSec: d, Cores: d / sec, RSSKiB: b.RSSKiB, Procs: b.Procs}
+	return &benchresult.ProcUse{CPUSec: d, Cores: d / sec, RSSKiB: b.RSSKiB, Procs: b.Procs}
 }
 
-func (w *window) sampleAll() (s, a snapshot, self float64, cpus []cpuTimes, err error) {
-	if s, err = w.serverG.sample(); err != nil {
-		return s, a, 0, nil, fmt.Errorf("server processes: %w", err)
-	}
-	if a, err = w.auxG.sample(); err != nil {
-		return s, a, 0, nil, fmt.Errorf("aux processes: %w", err)
-	}
-	if self, err = cpuSeconds(os.Getpid()); err != nil {
+func (w *window) sampleAll() (s, a snapshot, self float64, cpus []procstat.CPUTimes, err error) {
+	if s, a, err = sampleGroups(w.serverG, w.auxG); err != nil {
 		return s, a, 0, nil, err
 	}
-	cpus, err = readCPUTimes()
+	if self, err = procstat.CPUSeconds(os.Getpid()); err != nil {
+		return s, a, 0, nil, err
+	}
+	_, cpus, err = procstat.ReadCPUTimes()
 	return s, a, self, cpus, err
 }

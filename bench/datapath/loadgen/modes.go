@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
 	"github.com/wss-operator/wss-operator/internal/wsframe"
 )
 
@@ -26,7 +27,7 @@ func (e *errs) add(err error) {
 
 // runHandshakes measures full (or, with a session cache, resumed)
 // handshakes: connect, TLS, upgrade, close.
-func runHandshakes(ctx context.Context, o *options, cl *client, w *window, res *Result) error {
+func runHandshakes(ctx context.Context, o *options, cl *client, w *window, res *benchresult.Run) error {
 	if cl.tlsConf != nil && o.mode == "resume" {
 		cl.tlsConf.ClientSessionCache = tls.NewLRUClientSessionCache(64)
 	}
@@ -38,7 +39,7 @@ func runHandshakes(ctx context.Context, o *options, cl *client, w *window, res *
 		samples []time.Duration
 		resumed atomic.Int64
 		e       errs
-		facts   atomic.Pointer[tlsFacts]
+		facts   atomic.Pointer[benchresult.TLSFacts]
 	)
 	for range o.concurrency {
 		wg.Add(1)
@@ -73,14 +74,10 @@ func runHandshakes(ctx context.Context, o *options, cl *client, w *window, res *
 			mu.Unlock()
 		}()
 	}
-	err := w.measure(ctx)
-	cancel()
-	wg.Wait()
-	if err != nil {
+	if err := w.run(ctx, func() { cancel(); wg.Wait() }, &e, res); err != nil {
 		return err
 	}
 	res.TLS = facts.Load()
-	res.Errors, res.FirstError = e.n.Load(), e.first
 	lat := summarize(samples)
 	res.Latency = &lat
 	if cl.tlsConf != nil && len(samples) > 0 {
@@ -91,7 +88,7 @@ func runHandshakes(ctx context.Context, o *options, cl *client, w *window, res *
 }
 
 // runLatency measures message round trips, one in flight per connection.
-func runLatency(ctx context.Context, o *options, cl *client, w *window, res *Result) error {
+func runLatency(ctx context.Context, o *options, cl *client, w *window, res *benchresult.Run) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	conns, err := openN(ctx, cl, o.concurrency)
@@ -138,23 +135,16 @@ func runLatency(ctx context.Context, o *options, cl *client, w *window, res *Res
 			}
 		}()
 	}
-	err = w.measure(ctx)
-	cancel()
-	for _, c := range conns {
-		_ = c.conn.SetDeadline(time.Now()) // unblock readers
-	}
-	wg.Wait()
-	if err != nil {
+	if err := w.run(ctx, func() { stopWorkers(cancel, conns, &wg) }, &e, res); err != nil {
 		return err
 	}
-	res.Errors, res.FirstError = e.n.Load(), e.first
 	lat := summarize(samples)
 	res.Latency = &lat
 	return nil
 }
 
 // runThroughput measures one-way payload bytes per second, backend to client.
-func runThroughput(ctx context.Context, o *options, cl *client, w *window, res *Result) error {
+func runThroughput(ctx context.Context, o *options, cl *client, w *window, res *benchresult.Run) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cl.bufSize = 64 << 10
@@ -188,54 +178,42 @@ func runThroughput(ctx context.Context, o *options, cl *client, w *window, res *
 			}
 		}()
 	}
-	err = w.measure(ctx)
-	cancel()
-	for _, c := range conns {
-		_ = c.conn.SetDeadline(time.Now())
-	}
-	wg.Wait()
-	if err != nil {
+	if err := w.run(ctx, func() { stopWorkers(cancel, conns, &wg) }, &e, res); err != nil {
 		return err
 	}
-	res.Errors, res.FirstError = e.n.Load(), e.first
 	res.Bytes = bytes.Load()
 	res.MBPerSec = float64(res.Bytes) / w.elapsed.Seconds() / 1e6
 	return nil
 }
 
-// openN opens n connections with up to 64 dials in flight.
-func openN(ctx context.Context, cl *client, n int) ([]*wsConn, error) {
-	conns := make([]*wsConn, n)
-	var (
-		next atomic.Int64
-		wg   sync.WaitGroup
-		e    errs
-	)
-	for range min(n, 64) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n || ctx.Err() != nil {
-					return
-				}
-				c, err := cl.dial(ctx)
-				if err != nil {
-					e.add(err)
-					return
-				}
-				conns[i] = c
-			}
-		}()
+// run measures the window, then stops the workers and, when the window
+// was measured, records their failures in res.
+func (w *window) run(ctx context.Context, stop func(), e *errs, res *benchresult.Run) error {
+	err := w.measure(ctx)
+	stop()
+	if err != nil {
+		return err
+	}
+	res.Errors, res.FirstError = e.n.Load(), e.first
+	return nil
+}
+
+// stopWorkers ends the goroutines working on conns: it cancels their
+// context, unblocks their reads and writes, and waits for them.
+func stopWorkers(cancel context.CancelFunc, conns []*wsConn, wg *sync.WaitGroup) {
+	cancel()
+	for _, c := range conns {
+		_ = c.conn.SetDeadline(time.Now())
 	}
 	wg.Wait()
+}
+
+// openN opens n connections with up to 64 dials in flight; any failure
+// closes them all and is the error.
+func openN(ctx context.Context, cl *client, n int) ([]*wsConn, error) {
+	conns, e := dialAll(ctx, cl, n, 64, true, nil)
 	if e.n.Load() > 0 || ctx.Err() != nil {
-		for _, c := range conns {
-			if c != nil {
-				_ = c.Close()
-			}
-		}
+		closeAll(conns)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -245,4 +223,65 @@ func openN(ctx context.Context, cl *client, n int) ([]*wsConn, error) {
 		return nil, errors.New("no connections to open")
 	}
 	return conns, nil
+}
+
+// dialAll dials n connections, workers at a time, until ctx ends. A failed
+// dial, or a failed prepare of a dialled connection (which closes it), is
+// counted in the returned errs and leaves its slot nil; with failFast a
+// worker stops at its first failure, otherwise it goes on to the next.
+func dialAll(ctx context.Context, cl *client, n, workers int, failFast bool, prepare func(*wsConn) error) ([]*wsConn, *errs) {
+	conns := make([]*wsConn, n)
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+		e    errs
+	)
+	for range min(n, workers) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				c, err := cl.dial(ctx)
+				if err == nil && prepare != nil {
+					if err = prepare(c); err != nil {
+						_ = c.Close()
+					}
+				}
+				if err != nil {
+					e.add(err)
+					if failFast {
+						return
+					}
+					continue
+				}
+				conns[i] = c
+			}
+		}()
+	}
+	wg.Wait()
+	return conns, &e
+}
+
+// compact drops the slots dialAll left nil.
+func compact(conns []*wsConn) []*wsConn {
+	open := conns[:0]
+	for _, c := range conns {
+		if c != nil {
+			open = append(open, c)
+		}
+	}
+	return open
+}
+
+// closeAll closes every connection dialAll opened.
+func closeAll(conns []*wsConn) {
+	for _, c := range conns {
+		if c != nil {
+			_ = c.Close()
+		}
+	}
 }

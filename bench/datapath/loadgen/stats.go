@@ -4,18 +4,9 @@ import (
 	"math"
 	"slices"
 	"time"
-)
 
-// Latency is a distribution summary in milliseconds.
-type Latency struct {
-	Samples int     `json:"samples"`
-	MeanMs  float64 `json:"meanMs"`
-	P50Ms   float64 `json:"p50Ms"`
-	P90Ms   float64 `json:"p90Ms"`
-	P99Ms   float64 `json:"p99Ms"`
-	P999Ms  float64 `json:"p999Ms"`
-	MaxMs   float64 `json:"maxMs"`
-}
+	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
+)
 
 // percentile returns the nearest-rank p-th percentile (0 < p <= 100) of
 // sorted samples: the smallest sample with at least p% of the samples at or
@@ -31,9 +22,9 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 }
 
 // summarize sorts samples in place and summarises them.
-func summarize(samples []time.Duration) Latency {
+func summarize(samples []time.Duration) benchresult.Latency {
 	if len(samples) == 0 {
-		return Latency{}
+		return benchresult.Latency{}
 	}
 	slices.Sort(samples)
 	var sum time.Duration
@@ -41,7 +32,7 @@ func summarize(samples []time.Duration) Latency {
 		sum += s
 	}
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-	return Latency{
+	return benchresult.Latency{
 		Samples: len(samples),
 		MeanMs:  ms(sum) / float64(len(samples)),
 		P50Ms:   ms(percentile(samples, 50)),

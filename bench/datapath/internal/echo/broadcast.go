@@ -22,10 +22,21 @@ const (
 // (time.Now().UnixNano(), big-endian) and the kind.
 const StampLen = 9
 
+// BroadcastLen is the prefix of a broadcast: the stamp, then the time of
+// the round it belongs to (the hub's tick, UnixNano, big-endian), the same
+// in every member's copy.
+const BroadcastLen = StampLen + 8
+
 // Stamp writes the current time and kind into the start of payload.
 func Stamp(payload []byte, kind byte) {
 	binary.BigEndian.PutUint64(payload, uint64(time.Now().UnixNano()))
 	payload[8] = kind
+}
+
+// StampBroadcast stamps a broadcast of the round at tick.
+func StampBroadcast(payload []byte, tick time.Time) {
+	Stamp(payload, KindBroadcast)
+	binary.BigEndian.PutUint64(payload[StampLen:], uint64(tick.UnixNano()))
 }
 
 // Stamped reads a payload's timestamp and kind; ok is false when the
@@ -37,11 +48,22 @@ func Stamped(payload []byte) (sent time.Time, kind byte, ok bool) {
 	return time.Unix(0, int64(binary.BigEndian.Uint64(payload))), payload[8], true
 }
 
+// Round reads the round of a broadcast; ok is false when the payload is
+// not a broadcast or too short to carry it.
+func Round(payload []byte) (tick time.Time, ok bool) {
+	if len(payload) < BroadcastLen || payload[8] != KindBroadcast {
+		return time.Time{}, false
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(payload[StampLen:]))), true
+}
+
 // Hub pushes a Size-byte binary message to every /broadcast connection
 // every Interval: the fan-out workload of a chat or a price feed. Each
 // message carries the time it was handed to that connection's socket, so
 // the client measures delivery latency through whatever sits in between
-// and not the time the backend spent on the connections before it.
+// and not the time the backend spent on the connections before it, and the
+// time of its round, so the client counts each round once, in the
+// interval the backend meant it for.
 type Hub struct {
 	Size     int
 	Interval time.Duration
@@ -58,7 +80,7 @@ type member struct {
 
 func (h *Hub) start() {
 	h.once.Do(func() {
-		if h.Size < StampLen {
+		if h.Size < BroadcastLen {
 			h.Size = 64
 		}
 		if h.Interval <= 0 {
@@ -68,10 +90,12 @@ func (h *Hub) start() {
 	})
 }
 
-// loop broadcasts on every tick. A tick that comes while the previous
-// round is still being written is dropped (time.Ticker), so a backend that
-// cannot keep up delivers fewer messages instead of queueing them; the
-// client sees that as a delivered fraction below one.
+// loop broadcasts a round on every tick, each member once. A tick that
+// comes while the previous round is still being written is dropped
+// (time.Ticker), so a backend that cannot keep up delivers fewer messages
+// instead of queueing them; the client sees that as a delivered fraction
+// below one. A round's time is its tick's, on the ticker's grid: rounds
+// are at least Interval apart.
 func (h *Hub) loop() {
 	t := time.NewTicker(h.Interval)
 	defer t.Stop()
@@ -83,13 +107,13 @@ func (h *Hub) loop() {
 	at := len(frame)
 	frame = append(frame, payload...)
 	var batch []*member
-	for range t.C {
+	for tick := range t.C {
 		h.mu.Lock()
 		batch = append(batch[:0], h.members...)
 		h.mu.Unlock()
 		for _, m := range batch {
 			m.wmu.Lock()
-			Stamp(frame[at:], KindBroadcast)
+			StampBroadcast(frame[at:], tick)
 			_, err := m.c.Write(frame)
 			m.wmu.Unlock()
 			if err != nil {

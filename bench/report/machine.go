@@ -8,29 +8,15 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+
+	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
 )
 
-// Machine is what the run ran on.
-type Machine struct {
-	CPUModel    string  `json:"cpuModel"`
-	NCPU        int     `json:"ncpu"`
-	Hypervisor  bool    `json:"hypervisor"`
-	MemTotalGiB float64 `json:"memTotalGiB"`
-	Kernel      string  `json:"kernel"`
-	OS          string  `json:"os"`
-	Go          string  `json:"go"`
-	Nginx       string  `json:"nginx"`
-	HAProxy     string  `json:"haproxy"`
-	Caddy       string  `json:"caddy,omitempty"`
-	Hitch       string  `json:"hitch,omitempty"`
-	Stunnel     string  `json:"stunnel,omitempty"`
-	OpenSSL     string  `json:"openssl"`
-	Proxy       string  `json:"proxy"`
-	TCPTwReuse  string  `json:"tcpTwReuse"`
-}
-
-func collectMachine(proxyBin string) Machine {
-	m := Machine{NCPU: runtime.NumCPU(), Go: runtime.Version()}
+// collectMachine is what this machine is and runs, for machine.json: CPU,
+// memory, kernel, OS and the versions of the servers a data-path run
+// measures.
+func collectMachine(proxyBin string) benchresult.Machine {
+	m := benchresult.Machine{NCPU: runtime.NumCPU(), Go: runtime.Version()}
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, line := range strings.Split(string(b), "\n") {
 			k, v, ok := strings.Cut(line, ":")
@@ -101,16 +87,6 @@ func collectMachine(proxyBin string) Machine {
 		m.Proxy = firstLine(command(proxyBin, "version"))
 	}
 	return m
-}
-
-func readFile(name string) string {
-	b, _ := os.ReadFile(name)
-	return string(b)
-}
-
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
-	return strings.TrimSpace(s)
 }
 
 // command runs name with args and returns stdout and stderr together

@@ -6,7 +6,8 @@ import (
 	"strings"
 )
 
-// Targets, peers (the TLS proxies compared with each other) and their names.
+// Targets, peers (the TLS terminators compared with each other) and their
+// names.
 var (
 	peers   = []string{"proxy", "nginx", "haproxy", "caddy", "hitch", "stunnel"}
 	targets = []string{"proxy", "nginx", "haproxy", "caddy", "hitch", "stunnel", "direct"}
@@ -17,63 +18,73 @@ var (
 	}
 	// openSSLServers are the peers whose TLS is OpenSSL's.
 	openSSLServers = []string{"nginx", "haproxy", "hitch", "stunnel"}
+	// httpPeers are the peers that parse the request and relay the upgrade,
+	// as wss-operator proxy does (hitch and stunnel only relay bytes).
+	httpPeers = []string{"nginx", "haproxy", "caddy"}
 )
 
-// table is a markdown table.
-type table struct {
-	head []string
-	rows [][]string
+func namesOf(ts []string) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = names[t]
+	}
+	return out
 }
 
-func (t *table) add(cells ...string) { t.rows = append(t.rows, cells) }
-
-func (t *table) String() string {
-	var b strings.Builder
-	b.WriteString("| " + strings.Join(t.head, " | ") + " |\n|")
-	for i := range t.head {
-		if i == 0 {
-			b.WriteString("---|")
-		} else {
-			b.WriteString("--:|")
-		}
+// row is one markdown table row; cells beyond the given ones up to width
+// are left empty.
+func row(width int, cells ...string) []string {
+	for len(cells) < width {
+		cells = append(cells, "")
 	}
-	b.WriteString("\n")
-	for _, r := range t.rows {
-		for len(r) < len(t.head) {
-			r = append(r, "")
-		}
-		b.WriteString("| " + strings.Join(r, " | ") + " |\n")
-	}
-	return b.String()
+	return cells
 }
+
+// mdRow renders a table row for the templates.
+func mdRow(cells []string) string { return "| " + strings.Join(cells, " | ") + " |" }
 
 // ratios divides each peer's value by the best peer's: higher is better
 // when higher is set (the best is 1.00 and the others below), otherwise
 // lower is better (the best is 1.00 and the others above).
 func ratios(v map[string]float64, higher bool) (map[string]string, string) {
-	best, bestName := 0.0, ""
-	for _, p := range peers {
-		x, ok := v[p]
-		if !ok || x <= 0 {
-			continue
-		}
-		if bestName == "" || (higher && x > best) || (!higher && x < best) {
-			best, bestName = x, p
-		}
-	}
+	bestName := bestOf(v, peers, higher)
 	out := map[string]string{}
 	for _, p := range peers {
 		x, ok := v[p]
-		if !ok || x <= 0 || best == 0 {
+		if !ok || x <= 0 || bestName == "" {
 			out[p] = "n/a"
 			continue
 		}
-		out[p] = fmt.Sprintf("%.2f", x/best)
+		out[p] = fmt.Sprintf("%.2f", x/v[bestName])
 		if p == bestName {
 			out[p] = "**1.00**"
 		}
 	}
 	return out, bestName
+}
+
+// bestOther is the peer other than ours with the highest (or lowest) value.
+func bestOther(v map[string]float64, higher bool) string { return bestOf(v, peers[1:], higher) }
+
+// bestOf is the one of ts with the highest (or lowest) positive value.
+func bestOf(v map[string]float64, ts []string, higher bool) string {
+	best := ""
+	for _, t := range ts {
+		x, ok := v[t]
+		if !ok || x <= 0 {
+			continue
+		}
+		if best == "" || (higher && x > v[best]) || (!higher && x < v[best]) {
+			best = t
+		}
+	}
+	return best
+}
+
+// even reports whether a shortfall of a against b is within noise: the
+// larger half-spread of the two, and never less than 2%.
+func even(a, b, halfSpread float64) bool {
+	return b > 0 && a/b >= 1-max(0.02, halfSpread)
 }
 
 // num formats with thousands separators and the given decimals.
@@ -110,35 +121,12 @@ func signed(v float64, decimals int) string {
 
 func pct(v float64) string { return fmt.Sprintf("%.0f%%", v*100) }
 
-// busy is the median busy fraction of a CPU over the runs.
-func busy(rs []run, cpu int) float64 {
-	return median(rs, func(x run) float64 {
-		if cpu < len(x.CPUBusy) {
-			return x.CPUBusy[cpu]
-		}
-		return 0
-	})
-}
-
-func serverCores(x run) float64 {
-	if x.Server == nil {
-		return 0
+// or is s, or alt when s is empty.
+func or(s, alt string) string {
+	if s == "" {
+		return alt
 	}
-	return x.Server.Cores
-}
-
-func auxCores(x run) float64 {
-	if x.Aux == nil {
-		return 0
-	}
-	return x.Aux.Cores
-}
-
-func clientCores(x run) float64 {
-	if x.Client == nil {
-		return 0
-	}
-	return x.Client.Cores
+	return s
 }
 
 // joinAnd joins phrases as "a, b and c".
@@ -150,4 +138,12 @@ func joinAnd(s []string) string {
 		return s[0]
 	}
 	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
+}
+
+// inv is a rate's period in µs (per second → µs each), 0 for none.
+func inv(v float64) float64 {
+	if v <= 0 {
+		return 0
+	}
+	return 1e6 / v
 }

@@ -1,0 +1,97 @@
+package benchresult
+
+import "strings"
+
+// ControlPlane is what the control-plane benchmark measured.
+type ControlPlane struct {
+	Machine           map[string]string `json:"machine"` // cpu, cpus, memory, go
+	Endpoints         int               `json:"endpoints"`
+	NoiseSecrets      int               `json:"noiseSecrets"`
+	ApplyToReadyMs    []float64         `json:"applyToReadyMs"`
+	P50Ms             float64           `json:"applyToReadyP50Ms"`
+	P95Ms             float64           `json:"applyToReadyP95Ms"`
+	P25Ms             float64           `json:"applyToReadyP25Ms"`
+	P75Ms             float64           `json:"applyToReadyP75Ms"`
+	MinMs             float64           `json:"applyToReadyMinMs"`
+	MaxMs             float64           `json:"applyToReadyMaxMs"`
+	AllReadySeconds   float64           `json:"allReadySeconds"`
+	CertsIssuedSecond float64           `json:"certificatesIssuedSeconds"`
+	Memory            []Memory          `json:"memory"`
+	GoMemLimit        string            `json:"goMemLimit"`
+	// Floor is the same Certificates applied without WSSEndpoints: the
+	// time cert-manager alone needs on this API server.
+	Floor *Window `json:"floor,omitempty"`
+	// Ours is the window from applying the endpoints to all Ready.
+	Ours *Window `json:"ours,omitempty"`
+	// StatusChanges counts what changed in the status writes the driver's
+	// cache saw from apply to all Ready (StatusWritesSeen of them; a watch
+	// may fold two quick writes into one).
+	StatusChanges    map[string]float64 `json:"statusChanges,omitempty"`
+	StatusWritesSeen float64            `json:"statusWritesSeen,omitempty"`
+	// StatusWritesAfterReady are the writes seen to endpoints that were
+	// Ready already, before the last one was (the steady state: probe results).
+	StatusWritesAfterReady float64 `json:"statusWritesAfterReady,omitempty"`
+	// EventsByReason counts the events on the endpoints by type/reason.
+	EventsByReason map[string]float64 `json:"eventsByReason,omitempty"`
+}
+
+// Memory is the manager's memory with one cache setting and GOMEMLIMIT.
+type Memory struct {
+	Cache      string  `json:"cache"`
+	GoMemLimit string  `json:"goMemLimit"`
+	RSSMiB     float64 `json:"rssMiB"`
+	AnonMiB    float64 `json:"rssAnonMiB"`
+	HeapMiB    float64 `json:"heapInuseMiB"`
+	SettleSec  float64 `json:"settleSeconds"`
+}
+
+// Window is what happened between two moments of a run: counters and CPU
+// time.
+type Window struct {
+	Seconds         float64            `json:"seconds"`
+	ManagerRequests map[string]float64 `json:"managerRequests,omitempty"` // verb/resource/subresource
+	Reconciles      map[string]float64 `json:"reconciles,omitempty"`      // by result
+	APIByVerb       map[string]float64 `json:"apiserverRequestsByVerb"`
+	APIByResource   map[string]float64 `json:"apiserverRequestsByResource"`
+	CPUSeconds      map[string]float64 `json:"cpuSeconds"` // by process, and "machine" (everyone's)
+	CPUs            int                `json:"cpus"`
+}
+
+// Share is the fraction of the machine's CPU capacity process used.
+func (w Window) Share(process string) float64 {
+	if w.Seconds <= 0 || w.CPUs == 0 {
+		return 0
+	}
+	return w.CPUSeconds[process] / (w.Seconds * float64(w.CPUs))
+}
+
+// ManagerCount sums the manager's requests matching verb, resource and
+// subresource: "" matches any verb or resource, "*" any subresource.
+func (w Window) ManagerCount(verb, resource, sub string) float64 {
+	t := 0.0
+	for k, v := range w.ManagerRequests {
+		kv, kr, ks := SplitKey(k)
+		if (verb == "" || verb == kv) && (resource == "" || resource == kr) && (sub == "*" || sub == ks) {
+			t += v
+		}
+	}
+	return t
+}
+
+// SplitKey splits a verb/resource/subresource key; the subresource keeps
+// any further slashes.
+func SplitKey(k string) (verb, resource, sub string) {
+	verb, rest, _ := strings.Cut(k, "/")
+	resource, sub, _ = strings.Cut(rest, "/")
+	return verb, resource, sub
+}
+
+// Sum adds up the counts of a map (requests by verb, reconciles by
+// result).
+func Sum(m map[string]float64) float64 {
+	t := 0.0
+	for _, v := range m {
+		t += v
+	}
+	return t
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	. "github.com/onsi/gomega"
+
+	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
+)
+
+func TestDeliveryCheck(t *testing.T) {
+	fanout := func(f benchresult.Fanout) run {
+		return run{Target: "proxy", DurationSec: 5.0004, Fanout: &f}
+	}
+	for _, tc := range []struct {
+		name  string
+		run   run
+		valid bool
+	}{
+		{"not a fan-out run", run{Target: "proxy"}, true},
+		{"by round, all delivered", fanout(benchresult.Fanout{Opened: 10, Delivered: 500, Promised: 500, DeliveredFraction: 1}), true},
+		{"by round, some lost", fanout(benchresult.Fanout{Opened: 10, Delivered: 400, Promised: 500, DeliveredFraction: 0.8}), true},
+		{"by round, more than promised", fanout(benchresult.Fanout{Opened: 10, Delivered: 501, Promised: 500, DeliveredFraction: 1.002}), false},
+		{"by round, a fraction over one", fanout(benchresult.Fanout{Opened: 10, Delivered: 500, Promised: 500, DeliveredFraction: 1.1}), false},
+		// By arrival a round already under way when the window opened may
+		// arrive in it too: 50 intervals in 5.0004 s, plus one.
+		{"by arrival, one round more than the window holds",
+			fanout(benchresult.Fanout{Opened: 1000, Broadcasts: 51000, BroadcastIntervalMs: 100, DeliveredFraction: 1.02}), true},
+		{"by arrival, pushes queued before the window",
+			fanout(benchresult.Fanout{Opened: 1000, Broadcasts: 51001, BroadcastIntervalMs: 100, DeliveredFraction: 1.02}), false},
+		{"by arrival, no interval recorded", fanout(benchresult.Fanout{Opened: 1000, Broadcasts: 1e6}), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			bad := deliveryCheck(tc.run)
+			if tc.valid {
+				g.Expect(bad).To(BeNil())
+				return
+			}
+			g.Expect(bad).NotTo(BeNil())
+			g.Expect(bad.Target).To(Equal("wss-operator proxy"))
+			g.Expect(bad.Counted > bad.Most || bad.Delivered > 1).To(BeTrue(), "%+v", bad)
+		})
+	}
+}
+
+// TestFanoutValidity renders a run with a fan-out figure counted by round
+// and one whose count by arrival exceeds what the backend can have sent:
+// that one is marked invalid, with the reason, and draws no verdict.
+func TestFanoutValidity(t *testing.T) {
+	g := NewWithT(t)
+	dir := t.TempDir()
+	write := func(name string, v any) { writeJSON(g, filepath.Join(dir, name), v) }
+	write("params.json", benchresult.Params{Reps: 1, ClientCPU: 0, ServerCPU: 1, FanoutCounts: []int{1000, 9900}, FanoutSize: 64,
+		FanoutIntervalMs: 100, FanoutSenders: 0.01})
+	write("machine.json", benchresult.Machine{CPUModel: "Test CPU", NCPU: 2})
+	write("notes.json", map[string]string{"fanout-9900": "It ran beside another benchmark."})
+	fan := func(target string, cpuMs float64, f benchresult.Fanout) run {
+		f.ServerCPUMsPer1000, f.BroadcastIntervalMs, f.DeliveryGraceSec = cpuMs, 100, 3
+		return run{Mode: "fanout", Target: target, Rate: 10000, DurationSec: 5.001, CPUBusy: []float64{0.5, 0.5},
+			Latency: &benchresult.Latency{P50Ms: 1, P99Ms: 3, P999Ms: 5}, Fanout: &f}
+	}
+	byRound := benchresult.Fanout{Conns: 1000, Opened: 1000, Broadcasts: 50000, Delivered: 49000, Promised: 50000, DeliveredFraction: 0.98}
+	write("runs/fanout-1000/proxy.1.json", fan("proxy", 12, byRound))
+	write("runs/fanout-1000/nginx.1.json", fan("nginx", 20, byRound))
+	write("runs/fanout-9900/proxy.1.json", fan("proxy", 1.1, benchresult.Fanout{Conns: 9900, Opened: 500, Broadcasts: 200000,
+		DeliveredFraction: 8}))
+	write("runs/fanout-9900/nginx.1.json", fan("nginx", 3, benchresult.Fanout{Conns: 9900, Opened: 9900, Broadcasts: 495000,
+		DeliveredFraction: 1}))
+
+	r, err := loadResults(dir)
+	g.Expect(err).NotTo(HaveOccurred())
+	out := render("datapath", dataPathFigures(r))
+	at1000, at9900, _ := strings.Cut(out, "### Fan-out: 9,900 connections")
+	for _, c := range []struct {
+		in          string
+		has, hasNot []string
+	}{
+		{at1000, []string{
+			"| wss-operator proxy | 10,000 | 98% | 12.0 ±0% | **1.00** |",
+			"each counted by its round, once per connection and interval: it cannot exceed 100%",
+			"(up to 3 s after the window)",
+			"**wss-operator proxy spends the least CPU per message (1,000 connections):**",
+		}, []string{"not valid"}},
+		{at9900, []string{
+			"> **This figure is not valid; do not read conclusions from it.** In 1 of its runs the load generator " +
+				"counted more pushes delivered than the backend can have sent: wss-operator proxy run 1 (800% delivered: 200,000 pushes in the window, " +
+				"where 500 connections × 51 rounds allow 25,500).",
+			"counted pushes by their arrival in the window",
+			">\n> It ran beside another benchmark.\n",
+			"| wss-operator proxy (500 opened) | 10,000 | 800% (invalid) | 1.1 ±0% |",
+			"| nginx | 10,000 | 100% | 3.0 ±0% |",
+			"pushes queued before the window can take it above 100%",
+		}, []string{"spends the least CPU per message"}},
+		{out, []string{
+			"| fan-out CPU per 1,000 messages ≤ 0.8 × best peer at equal p99, 9,900 connections | 1.1 vs 3.0 ms (nginx) | " +
+				"0.37× | **invalid**: more pushes counted delivered than the backend sent (see the figure) |",
+			"| fan-out CPU per 1,000 messages ≤ 0.8 × best peer at equal p99, 1,000 connections | 12.0 vs 20.0 ms (nginx) | " +
+				"0.60× | met (p99 3.00 vs 3.00 ms) |",
+		}, nil},
+	} {
+		for _, want := range c.has {
+			g.Expect(c.in).To(ContainSubstring(want))
+		}
+		for _, unwanted := range c.hasNot {
+			g.Expect(c.in).NotTo(ContainSubstring(unwanted))
+		}
+	}
+}

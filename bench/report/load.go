@@ -1,0 +1,168 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
+)
+
+// opensslSpeed is what `openssl speed ecdsap256 ecdhx25519` printed.
+type opensslSpeed struct {
+	SignPerSec, VerifyPerSec, X25519PerSec float64
+}
+
+// results is one data-path run directory.
+type results struct {
+	dir      string
+	stamp    string
+	params   benchresult.Params
+	machine  benchresult.Machine
+	cost     *benchresult.HandshakeCost
+	goTLSNs  []float64
+	openssl  *opensslSpeed
+	profile  []profileLine
+	runs     map[string]map[string][]run    // figure -> target -> repetitions
+	failures map[string]map[string][]string // figure -> target -> errors
+	loadavg  [2]string
+	// notes are remarks on a figure added by hand after the run
+	// (notes.json: figure -> text), printed under its heading.
+	notes map[string]string
+}
+
+// runDirPattern names a data-path run directory: its UTC start time.
+var runDirPattern = regexp.MustCompile(`^\d{8}T\d{6}Z$`)
+
+// latestRun is the newest data-path run directory in the results folder,
+// "" when there is none.
+func latestRun(resultsDir string) (string, error) {
+	entries, err := os.ReadDir(resultsDir)
+	if err != nil {
+		return "", err
+	}
+	latest := ""
+	for _, e := range entries {
+		if e.IsDir() && runDirPattern.MatchString(e.Name()) && e.Name() > latest {
+			latest = e.Name()
+		}
+	}
+	if latest == "" {
+		return "", nil
+	}
+	return filepath.Join(resultsDir, latest), nil
+}
+
+func loadResults(dir string) (*results, error) {
+	r := &results{dir: dir, stamp: filepath.Base(dir), runs: map[string]map[string][]run{}, failures: map[string]map[string][]string{}}
+	if err := readJSON(filepath.Join(dir, "params.json"), &r.params); err != nil {
+		return nil, err
+	}
+	if err := readJSON(filepath.Join(dir, "machine.json"), &r.machine); err != nil {
+		return nil, err
+	}
+	var hc benchresult.HandshakeCost
+	if err := readJSON(filepath.Join(dir, "handshakecost.json"), &hc); err == nil {
+		r.cost = &hc
+	}
+	if err := readJSON(filepath.Join(dir, "notes.json"), &r.notes); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	r.goTLSNs = parseGoBench(readFile(filepath.Join(dir, "gotls-bench.txt")))
+	r.openssl = parseOpenSSLSpeed(readFile(filepath.Join(dir, "openssl-speed.txt")))
+	r.profile = parseProfile(readFile(filepath.Join(dir, "profile-proxy-handshake.txt")))
+	r.loadavg = [2]string{firstLine(readFile(filepath.Join(dir, "loadavg-start.txt"))), firstLine(readFile(filepath.Join(dir, "loadavg-end.txt")))}
+	figs, err := os.ReadDir(filepath.Join(dir, "runs"))
+	if err != nil {
+		return nil, fmt.Errorf("reading runs: %w", err)
+	}
+	for _, f := range figs {
+		files, _ := filepath.Glob(filepath.Join(dir, "runs", f.Name(), "*"))
+		slices.Sort(files)
+		for _, file := range files {
+			target, _, _ := strings.Cut(filepath.Base(file), ".")
+			switch filepath.Ext(file) {
+			case ".json":
+				var x run
+				if err := readJSON(file, &x); err != nil {
+					return nil, err
+				}
+				add(r.runs, f.Name(), target, x)
+			case ".err":
+				add(r.failures, f.Name(), target, firstLine(readFile(file)))
+			}
+		}
+	}
+	return r, nil
+}
+
+func loadControlPlane(file string) (*benchresult.ControlPlane, error) {
+	var cp benchresult.ControlPlane
+	if err := readJSON(file, &cp); err != nil {
+		return nil, err
+	}
+	return &cp, nil
+}
+
+func add[T any](m map[string]map[string][]T, fig, target string, v T) {
+	if m[fig] == nil {
+		m[fig] = map[string][]T{}
+	}
+	m[fig][target] = append(m[fig][target], v)
+}
+
+func readJSON(file string, v any) error {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	return nil
+}
+
+func readFile(name string) string {
+	b, _ := os.ReadFile(name)
+	return string(b)
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(s)
+}
+
+var goBenchRE = regexp.MustCompile(`(?m)^BenchmarkHandshakeServer\S*\s+\d+\s+([\d.]+) ns/op`)
+
+func parseGoBench(s string) []float64 {
+	var out []float64
+	for _, m := range goBenchRE.FindAllStringSubmatch(s, -1) {
+		if v, err := strconv.ParseFloat(m[1], 64); err == nil {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+var (
+	sslSignRE = regexp.MustCompile(`ecdsa \(nistp256\)\s+[\d.]+s\s+[\d.]+s\s+([\d.]+)\s+([\d.]+)`)
+	sslECDHRE = regexp.MustCompile(`ecdh \(X25519\)\s+[\d.]+s\s+([\d.]+)`)
+)
+
+func parseOpenSSLSpeed(s string) *opensslSpeed {
+	a, b := sslSignRE.FindStringSubmatch(s), sslECDHRE.FindStringSubmatch(s)
+	if a == nil || b == nil {
+		return nil
+	}
+	var o opensslSpeed
+	o.SignPerSec, _ = strconv.ParseFloat(a[1], 64)
+	o.VerifyPerSec, _ = strconv.ParseFloat(a[2], 64)
+	o.X25519PerSec, _ = strconv.ParseFloat(b[1], 64)
+	return &o
+}
