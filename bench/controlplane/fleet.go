@@ -16,7 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/wss-operator/wss-operator/internal/injection"
-	"github.com/wss-operator/wss-operator/internal/testenv"
+	"github.com/wss-operator/wss-operator/internal/wstest"
 )
 
 // fleet is one loopback TLS WebSocket echo server standing in for every
@@ -37,7 +37,7 @@ func startFleet(ctx context.Context, c client.Reader, namespace string) (*fleet,
 	}
 	f := &fleet{addr: ln.Addr().String(), certs: map[string]*tls.Certificate{}, rv: map[string]string{}}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/", testenv.EchoHandler)
+	mux.Handle("/", wstest.Echo{})
 	f.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second,
 		// The compatibility probes offer old TLS versions on purpose: their
 		// refusals are not news.

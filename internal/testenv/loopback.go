@@ -111,10 +111,6 @@ func StartEcho(addr, path string) (*EchoServer, error) {
 // connections, hijacked from the server, end when their peer closes them.
 func (e *EchoServer) Stop() { _ = e.srv.Close() }
 
-// EchoHandler is wstest.Echo{} as a handler function: it accepts a
-// WebSocket upgrade and echoes every message until the connection ends.
-func EchoHandler(w http.ResponseWriter, r *http.Request) { wstest.Echo{}.ServeHTTP(w, r) }
-
 // WSSRoundTrip dials url's wss:// endpoint through the loopback address
 // addr, trusting only caPEM, sends msg and returns the echoed message.
 func WSSRoundTrip(ctx context.Context, addr, url string, caPEM []byte, msg string) (string, error) {
