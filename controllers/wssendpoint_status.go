@@ -71,9 +71,11 @@ func setCertificateReadyCondition(ep *wssv1.WSSEndpoint, f facts) {
 	}
 	switch {
 	case c.secretMissing && c.issued:
-		msg := fmt.Sprintf("Secret %s does not exist yet; %s", c.secretName, certificateWaiting)
-		if c.notReady != "" && c.notReady != certificateWaiting {
-			msg += " (" + c.notReady + ")"
+		msg := notReadyMessage(c)
+		if c.notReady == "" {
+			// cert-manager calls the Certificate Ready, but its Secret is
+			// gone: cert-manager re-issues it.
+			msg = fmt.Sprintf("Secret %s does not exist; %s", c.secretName, certificateWaiting)
 		}
 		set(ep, typ, metav1.ConditionFalse, wssv1.ReasonCertificateNotReady, msg)
 		return
@@ -100,7 +102,7 @@ func setCertificateReadyCondition(ep *wssv1.WSSEndpoint, f facts) {
 		}
 	}
 	if c.notReady != "" {
-		set(ep, typ, metav1.ConditionFalse, wssv1.ReasonCertificateNotReady, c.notReady)
+		set(ep, typ, metav1.ConditionFalse, wssv1.ReasonCertificateNotReady, notReadyMessage(c))
 		return
 	}
 	msg := fmt.Sprintf("Secret %s passed inspection", c.secretName)
@@ -113,6 +115,16 @@ func setCertificateReadyCondition(ep *wssv1.WSSEndpoint, f facts) {
 		}
 	}
 	set(ep, typ, metav1.ConditionTrue, wssv1.ReasonSucceeded, msg)
+}
+
+// notReadyMessage is CertificateReady's message while cert-manager has not
+// issued: the same whether it has written the Secret yet or not, so its
+// steps cost no status write.
+func notReadyMessage(c *certFacts) string {
+	if c.notReady != certificateWaiting {
+		return c.notReady + " (Secret " + c.secretName + ")"
+	}
+	return certificateWaiting + " into Secret " + c.secretName
 }
 
 // setCertificateStatus is status.certificate from the Secret's inspection;

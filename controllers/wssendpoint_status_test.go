@@ -93,7 +93,7 @@ func TestStatusSetters(t *testing.T) {
 			},
 			before:               func(ep *wssv1.WSSEndpoint) { ep.Status = wssv1.WSSEndpointStatus{} },
 			want:                 map[string]string{"Ready": "False/CertificateNotReady", "CertificateReady": "False/CertificateNotReady", "SidecarReady": "", "Reconciling": "True/Progressing"},
-			readyMessageContains: "CertificateReady: Secret chat-tls does not exist yet",
+			readyMessageContains: "CertificateReady: cert-manager: Pending: issuer not found (Secret chat-tls)",
 		},
 		{
 			name: "key mismatch is a settled failure; the sidecar is held back",
@@ -331,4 +331,24 @@ func statusReason(ep *wssv1.WSSEndpoint, typ string) string {
 		return ""
 	}
 	return string(c.Status) + "/" + c.Reason
+}
+
+// TestCertificateWaitingIsSteady: while cert-manager issues normally,
+// CertificateReady's message is the same before and after it writes the
+// Secret, so that step costs no status write.
+func TestCertificateWaitingIsSteady(t *testing.T) {
+	g := NewWithT(t)
+	message := func(secretMissing bool) string {
+		ep := &wssv1.WSSEndpoint{}
+		setCertificateReadyCondition(ep, facts{cert: &certFacts{
+			secretName: "chat-tls", issued: true, secretMissing: secretMissing, notReady: certificateWaiting,
+			report: &certcheck.Report{Healthy: true},
+		}})
+		c := meta.FindStatusCondition(ep.Status.Conditions, wssv1.ConditionCertificateReady)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Reason).To(Equal(wssv1.ReasonCertificateNotReady))
+		return c.Message
+	}
+	g.Expect(message(true)).To(Equal("waiting for cert-manager to issue the certificate into Secret chat-tls"))
+	g.Expect(message(false)).To(Equal(message(true)))
 }
