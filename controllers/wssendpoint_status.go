@@ -366,7 +366,14 @@ func setReconcilingStalledConditions(ep *wssv1.WSSEndpoint, f facts) {
 	}
 	meta.RemoveStatusCondition(&ep.Status.Conditions, wssv1.ConditionStalled)
 	if w := f.waiting; w != nil {
-		set(ep, wssv1.ConditionReconciling, metav1.ConditionTrue, wssv1.ReasonProgressing, w.Message)
+		// Ready names what is awaited already, and its message changes only
+		// with a condition; the step's own words would change more often
+		// (one status write each).
+		msg := w.Message
+		if ready := meta.FindStatusCondition(ep.Status.Conditions, wssv1.ConditionReady); ready != nil && ready.Status != metav1.ConditionTrue {
+			msg = ready.Message
+		}
+		set(ep, wssv1.ConditionReconciling, metav1.ConditionTrue, wssv1.ReasonProgressing, msg)
 		return
 	}
 	if ready := meta.FindStatusCondition(ep.Status.Conditions, wssv1.ConditionReady); ready != nil &&
