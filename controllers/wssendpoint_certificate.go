@@ -219,11 +219,13 @@ func (r *WSSEndpointReconciler) reconcileSecretCheck(ctx context.Context, s *sco
 		return err
 	}
 	if !found {
+		// cert-manager has not written the Secret yet (or the user's is
+		// missing): a fact, not a stop. The Service, the sidecar (withheld)
+		// and the probe (pending) steps still run, so their conditions are
+		// in the first status write and cert-manager's steps cost none; the
+		// Secret's creation wakes the endpoint through the watch.
 		c.secretMissing = true
 		s.f.cert = c
-		if c.issued {
-			return &waiting{Message: fmt.Sprintf("waiting for cert-manager to write Secret %s", c.secretName)}
-		}
 		return nil
 	}
 	report := entry.report

@@ -50,9 +50,16 @@ type clientCAFacts struct {
 }
 
 // usable says whether the certificate may be rolled out: the Secret exists
-// and passed inspection, and so did the client CA bundle when one is needed.
+// and passed inspection, cert-manager calls it Ready (with issuerRef), and
+// the client CA bundle passed inspection when one is needed.
 func (c *certFacts) usable() bool {
 	if c == nil || c.secretMissing || c.report == nil || !c.report.Healthy {
+		return false
+	}
+	if c.issued && c.notReady != "" {
+		// cert-manager has written the Secret but not yet called the
+		// Certificate Ready (at its generation): roll out with Ready, in the
+		// same reconcile and status write.
 		return false
 	}
 	if ca := c.clientCA; ca != nil && (ca.missing || !ca.report.Healthy) {

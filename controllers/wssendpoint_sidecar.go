@@ -108,6 +108,12 @@ func (r *WSSEndpointReconciler) reconcileSidecar(ctx context.Context, s *scope) 
 	f := &sidecarFacts{ref: ep.Spec.WorkloadRef}
 	wl, err := getWorkload(ctx, r.Client, ep.Namespace, f.ref)
 	if apierrors.IsNotFound(err) {
+		// A workload created together with the endpoint may not be in the
+		// cache yet: ask the API server before calling it missing (one read,
+		// only then), rather than write WorkloadNotFound and take it back.
+		wl, err = getWorkload(ctx, r.APIReader, ep.Namespace, f.ref)
+	}
+	if apierrors.IsNotFound(err) {
 		f.workloadMissing = true
 		s.f.sidecar = f
 		return nil

@@ -110,7 +110,12 @@ func (d *demo) run(ctx context.Context) error {
 	mgrCtx, stopMgr := context.WithCancel(ctx)
 	mgrDone := make(chan error, 1)
 	go func() { mgrDone <- mgr.Start(mgrCtx) }()
-	d.defer_(func() { stopMgr(); <-mgrDone })
+	d.defer_(func() {
+		stopMgr()
+		if err := <-mgrDone; err != nil {
+			fmt.Fprintln(os.Stderr, "manager:", err)
+		}
+	})
 	d.say("wss-operator controller running (version %s)", version.Version)
 
 	if err := d.healthyEndpoint(ctx); err != nil {

@@ -140,7 +140,12 @@ func (d *demo) startPod(ctx context.Context) error {
 	pxCtx, stopPx := context.WithCancel(context.Background())
 	pxDone := make(chan error, 1)
 	go func() { pxDone <- px.Run(pxCtx) }()
-	d.defer_(func() { stopPx(); <-pxDone })
+	d.defer_(func() {
+		stopPx()
+		if err := <-pxDone; err != nil {
+			fmt.Fprintln(os.Stderr, "sidecar:", err)
+		}
+	})
 	d.proxyAddr = px.Addr().String()
 
 	const podIP = "127.0.2.1"

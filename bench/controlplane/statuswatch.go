@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
 	"reflect"
 	"strings"
 	"sync"
@@ -18,6 +20,10 @@ import (
 // changed ("Ready:reason" when only the message changed, it is
 // "Ready:message"), and each other status field. It says where the status
 // writes come from.
+// traceWrites ($CPBENCH_TRACE_WRITES=1) prints what each write on the way
+// to Ready changed, for the endpoints whose name ends in "0".
+var traceWrites = os.Getenv("CPBENCH_TRACE_WRITES") != ""
+
 type statusChanges struct {
 	mu         sync.Mutex
 	counts     map[string]float64
@@ -48,6 +54,9 @@ func (s *statusChanges) handler() toolscache.ResourceEventHandler {
 			return
 		}
 		s.writes++
+		if traceWrites && strings.HasSuffix(n.Name, "0") {
+			fmt.Fprintf(os.Stderr, "cpbench trace: %s/%s write: %v\n", n.Namespace, n.Name, keys)
+		}
 		onlyMessages := true
 		for _, k := range keys {
 			s.counts[k]++

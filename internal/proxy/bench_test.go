@@ -196,7 +196,7 @@ func BenchmarkIdleConnMemory(b *testing.B) {
 				wg.Go(func() {
 					sem <- struct{}{}
 					defer func() { <-sem }()
-					c, _, err := websocket.Dial(ctx, "wss://"+child.addr+"/echo", &websocket.DialOptions{ //nolint:bodyclose // coder/websocket closes the handshake response
+					c, _, err := websocket.Dial(ctx, "wss://"+child.addr+"/echo", &websocket.DialOptions{
 						HTTPClient: httpsClient(cs.ca.pool())})
 					if err == nil {
 						err = echoOnce(ctx, c, pattern(64))
@@ -267,7 +267,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 		{"direct", "ws://" + be.addr + "/echo", nil},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			c, _, err := websocket.Dial(ctx, tc.url, tc.opts) //nolint:bodyclose // coder/websocket closes the handshake response
+			c, _, err := websocket.Dial(ctx, tc.url, tc.opts)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -56,7 +56,7 @@ func TestDrainSendsGoingAwayToEverySide(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	// A client that does not read while the backend sends it one 32 MiB
 	// frame: the proxy is mid-frame toward it and must not split the frame.
-	big, _, err := dialWS(ctx, p, "/big?n="+fmt.Sprint(32<<20), cs.ca.pool(), nil) //nolint:bodyclose // coder/websocket closes the handshake response
+	big, _, err := dialWS(ctx, p, "/big?n="+fmt.Sprint(32<<20), cs.ca.pool(), nil)
 	g.Expect(err).NotTo(HaveOccurred())
 	// An in-flight plain HTTP request finishes during the drain.
 	httpDone := make(chan string, 1)
@@ -118,7 +118,7 @@ func TestDrainSendsGoingAwayToEverySide(t *testing.T) {
 	g.Eventually(stopped, budget+5*time.Second).Should(Receive(&took))
 	g.Expect(took).To(BeNumerically("<", budget))
 	g.Expect(p.metric(t, MetricConnectionsActive)).To(BeZero())
-	_, _, err = dialWS(ctx, p, "/echo", cs.ca.pool(), nil) //nolint:bodyclose // coder/websocket closes the handshake response
+	_, _, err = dialWS(ctx, p, "/echo", cs.ca.pool(), nil)
 	g.Expect(err).To(HaveOccurred(), "no new connections after the drain")
 }
 

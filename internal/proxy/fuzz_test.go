@@ -131,7 +131,11 @@ func FuzzSwitchingHead(f *testing.F) {
 	f.Add([]byte("HTTP/1.1 101 \r\nUpgrade: websocket\r\nContent-Length: 10\r\nTransfer-Encoding: chunked\r\n\r\n"))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(raw)), nil)
-		if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		if err != nil {
+			return
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusSwitchingProtocols {
 			return
 		}
 		head := switchingHead(resp)
@@ -140,6 +144,7 @@ func FuzzSwitchingHead(f *testing.F) {
 		if err != nil {
 			t.Fatalf("client cannot parse the head: %v\n%q", err, head)
 		}
+		defer out.Body.Close()
 		if rest, _ := io.ReadAll(br); len(rest) > 0 || out.StatusCode != http.StatusSwitchingProtocols {
 			t.Fatalf("status %d, bytes after the head: %q", out.StatusCode, rest)
 		}

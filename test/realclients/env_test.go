@@ -180,7 +180,7 @@ func run(t *testing.T, timeout time.Duration, stdin string, env []string, name s
 	case err = <-waited:
 	case <-time.After(timeout):
 		kill()
-		_ = <-waited // killed: the timeout is the error
+		<-waited //nolint:errcheck // killed: the timeout is the error
 		err = errors.New(name + " did not finish within " + timeout.String())
 	}
 	kill()

@@ -183,7 +183,7 @@ func TestSIGTERMDrainsAndExitsZero(t *testing.T) {
 	defer cancel()
 	var clients []*websocket.Conn
 	for range childClients {
-		c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPClient: &http.Client{ //nolint:bodyclose // coder/websocket closes the handshake response
+		c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPClient: &http.Client{
 			Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}})
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(c.Write(ctx, websocket.MessageText, []byte("ping"))).To(Succeed())
