@@ -78,6 +78,13 @@ func (r Run) UsageError(err error) int {
 	return ExitUsage
 }
 
+// Fail prints err to stderr as "wss-operator NAME: err" and returns 1: a
+// subcommand that could not start or stopped on an error.
+func (r Run) Fail(err error) int {
+	fmt.Fprintf(r.Stderr, "wss-operator %s: %v\n", r.Name, err)
+	return 1
+}
+
 // CheckOutput validates the value of --output.
 func CheckOutput(format string) error {
 	if format != "text" && format != "json" {

@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	"github.com/wss-operator/wss-operator/controllers"
+	"github.com/wss-operator/wss-operator/internal/cmd/cliutil"
 	"github.com/wss-operator/wss-operator/internal/version"
 )
 
@@ -49,6 +50,7 @@ type Options struct {
 
 // Run parses flags and runs the manager until ctx is cancelled.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	run := cliutil.Run{Name: "manager", Stdout: stdout, Stderr: stderr}
 	var o Options
 	fs := pflag.NewFlagSet("manager", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -79,12 +81,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
 		}
-		fmt.Fprintf(stderr, "wss-operator manager: %v\n", err)
-		return 2
+		return run.UsageError(err)
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "wss-operator manager: unexpected argument %q\n", fs.Arg(0))
-		return 2
+		return run.UsageError(fmt.Errorf("unexpected argument %q", fs.Arg(0)))
 	}
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts), zap.WriteTo(stderr)))
@@ -93,35 +93,29 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	cfg, err := ctrl.GetConfig()
 	if err != nil {
-		fmt.Fprintf(stderr, "wss-operator manager: no cluster configuration (in-cluster, $KUBECONFIG or ~/.kube/config): %v\n", err)
-		return 1
+		return run.Fail(fmt.Errorf("no cluster configuration (in-cluster, $KUBECONFIG or ~/.kube/config): %w", err))
 	}
 	switch corev1.PullPolicy(o.SidecarImagePullPolicy) {
 	case "", corev1.PullAlways, corev1.PullIfNotPresent, corev1.PullNever:
 	default:
-		fmt.Fprintf(stderr, "wss-operator manager: --sidecar-image-pull-policy must be Always, IfNotPresent or Never, got %q\n", o.SidecarImagePullPolicy)
-		return 2
+		return run.UsageError(fmt.Errorf("--sidecar-image-pull-policy must be Always, IfNotPresent or Never, got %q", o.SidecarImagePullPolicy))
 	}
 	if o.SidecarImage == "" {
-		fmt.Fprintln(stderr, "wss-operator manager: --sidecar-image (or $WSS_SIDECAR_IMAGE) is required: the image injected as the sidecar")
-		return 2
+		return run.UsageError(errors.New("--sidecar-image (or $WSS_SIDECAR_IMAGE) is required: the image injected as the sidecar"))
 	}
 	mgr, err := NewManager(cfg, o)
 	if err != nil {
-		fmt.Fprintf(stderr, "wss-operator manager: %v\n", err)
-		return 1
+		return run.Fail(err)
 	}
 	if _, err := controllers.Setup(ctx, mgr, controllers.Options{
 		SidecarImage: o.SidecarImage, SidecarImagePullPolicy: corev1.PullPolicy(o.SidecarImagePullPolicy),
 		ClusterDomain: o.ClusterDomain, ProbeConcurrency: o.ProbeConcurrency, MaxConcurrentReconciles: o.MaxConcurrentReconciles,
 		Dial: o.ProbeConnectTo.Dial(nil), Resolver: o.ProbeConnectTo.Resolver(nil),
 	}); err != nil {
-		fmt.Fprintf(stderr, "wss-operator manager: %v\n", err)
-		return 1
+		return run.Fail(err)
 	}
 	if err := mgr.Start(ctx); err != nil {
-		fmt.Fprintf(stderr, "wss-operator manager: %v\n", err)
-		return 1
+		return run.Fail(err)
 	}
 	return 0
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/go-logr/logr/funcr"
 	"github.com/spf13/pflag"
 
+	"github.com/wss-operator/wss-operator/internal/cmd/cliutil"
 	"github.com/wss-operator/wss-operator/internal/proxy"
 )
 
@@ -72,6 +73,7 @@ Example, in front of any ws:// server on port 8080:
 // cancels it on SIGTERM/SIGINT), drains, and returns 0; 1 when it cannot
 // start (the message names the file or address); 2 on a usage error.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	run := cliutil.Run{Name: "proxy", Stdout: stdout, Stderr: stderr}
 	var o options
 	fs := newFlagSet(&o)
 	if err := fs.Parse(args); err != nil {
@@ -79,32 +81,25 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			usage(stdout, fs)
 			return 0
 		}
-		return usageError(stderr, err)
+		return run.UsageError(err)
 	}
 	if fs.NArg() > 0 {
-		return usageError(stderr, fmt.Errorf("unexpected argument %q: proxy takes flags only", fs.Arg(0)))
+		return run.UsageError(fmt.Errorf("unexpected argument %q: proxy takes flags only", fs.Arg(0)))
 	}
 	cfg, verbosity, err := o.config()
 	if err != nil {
-		return usageError(stderr, err)
+		return run.UsageError(err)
 	}
 	cfg.Logger = funcr.NewJSON(func(obj string) { fmt.Fprintln(stderr, obj) },
 		funcr.Options{LogTimestamp: true, Verbosity: verbosity}).WithName("proxy")
 	p, err := proxy.New(cfg)
 	if err != nil {
-		fmt.Fprintf(stderr, "wss-operator proxy: %v\n", err)
-		return 1
+		return run.Fail(err)
 	}
 	if err := p.Run(ctx); err != nil {
-		fmt.Fprintf(stderr, "wss-operator proxy: %v\n", err)
-		return 1
+		return run.Fail(err)
 	}
 	return 0
-}
-
-func usageError(stderr io.Writer, err error) int {
-	fmt.Fprintf(stderr, "wss-operator proxy: %v\nRun 'wss-operator proxy --help' for usage.\n", err)
-	return 2
 }
 
 // config turns flags into a proxy.Config; errors name the flag.
