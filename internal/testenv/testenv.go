@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -188,4 +189,23 @@ func (e *Env) UserConfig(name string, groups ...string) (*rest.Config, error) {
 		return nil, fmt.Errorf("testenv: adding user %s: %w", name, err)
 	}
 	return u.Config(), nil
+}
+
+// StartForTest starts the control plane for one test, with a context that
+// ends after timeout; the control plane stops when the test ends (a failure
+// to start or stop fails the test).
+func StartForTest(t testing.TB, timeout time.Duration, opts Options) (context.Context, *Env) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	env, err := Start(ctx, opts)
+	if err != nil {
+		t.Fatalf("starting the test control plane: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := env.Stop(); err != nil {
+			t.Errorf("stopping the test control plane: %v", err)
+		}
+	})
+	return ctx, env
 }

@@ -1,7 +1,6 @@
 package testenv_test
 
 import (
-	"context"
 	"crypto/x509"
 	"encoding/pem"
 	"path/filepath"
@@ -25,16 +24,11 @@ import (
 // and checks the leaf Secret verifies against the CA.
 func TestCertManagerIssuesThroughCAChain(t *testing.T) {
 	g := NewWithT(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-
-	env, err := testenv.Start(ctx, testenv.Options{CertManager: true})
-	g.Expect(err).NotTo(HaveOccurred())
-	defer func() { g.Expect(env.Stop()).To(Succeed()) }()
+	ctx, env := testenv.StartForTest(t, 3*time.Minute, testenv.Options{CertManager: true})
 
 	const ns = "issuance"
 	g.Expect(env.EnsureNamespace(ctx, ns)).To(Succeed())
-	_, err = testenv.ApplyFile(ctx, env.Client, filepath.Join(env.Root, "config", "samples", "certificate-issuers.yaml"), ns)
+	_, err := testenv.ApplyFile(ctx, env.Client, filepath.Join(env.Root, "config", "samples", "certificate-issuers.yaml"), ns)
 	g.Expect(err).NotTo(HaveOccurred())
 
 	leaf := &cmv1.Certificate{

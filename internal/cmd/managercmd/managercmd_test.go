@@ -18,11 +18,7 @@ import (
 // server and checks its probes and metrics endpoints answer.
 func TestManagerServesHealthAndMetrics(t *testing.T) {
 	g := NewWithT(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	env, err := testenv.Start(ctx, testenv.Options{})
-	g.Expect(err).NotTo(HaveOccurred())
-	defer func() { g.Expect(env.Stop()).To(Succeed()) }()
+	ctx, env := testenv.StartForTest(t, 2*time.Minute, testenv.Options{})
 
 	probeAddr, metricsAddr := wstest.FreeAddr(t).String(), wstest.FreeAddr(t).String()
 	mgr, err := managercmd.NewManager(env.Config, managercmd.Options{
