@@ -67,6 +67,20 @@ func (d *demo) detail(format string, args ...any) {
 
 func (d *demo) defer_(f func()) { d.cleanup = append(d.cleanup, f) }
 
+// background runs run until the demo shuts down, then cancels its context,
+// waits for it, and reports its error (name says what it was).
+func (d *demo) background(ctx context.Context, name string, run func(context.Context) error) {
+	ctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx) }()
+	d.defer_(func() {
+		stop()
+		if err := <-done; err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		}
+	})
+}
+
 func (d *demo) shutdown() {
 	for i := len(d.cleanup) - 1; i >= 0; i-- {
 		d.cleanup[i]()
@@ -107,15 +121,7 @@ func (d *demo) run(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	mgrCtx, stopMgr := context.WithCancel(ctx)
-	mgrDone := make(chan error, 1)
-	go func() { mgrDone <- mgr.Start(mgrCtx) }()
-	d.defer_(func() {
-		stopMgr()
-		if err := <-mgrDone; err != nil {
-			fmt.Fprintln(os.Stderr, "manager:", err)
-		}
-	})
+	d.background(ctx, "manager", mgr.Start)
 	d.say("wss-operator controller running (version %s)", version.Version)
 
 	if err := d.healthyEndpoint(ctx); err != nil {

@@ -137,15 +137,7 @@ func (d *demo) startPod(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("starting the sidecar: %w", err)
 	}
-	pxCtx, stopPx := context.WithCancel(context.Background())
-	pxDone := make(chan error, 1)
-	go func() { pxDone <- px.Run(pxCtx) }()
-	d.defer_(func() {
-		stopPx()
-		if err := <-pxDone; err != nil {
-			fmt.Fprintln(os.Stderr, "sidecar:", err)
-		}
-	})
+	d.background(context.Background(), "sidecar", px.Run)
 	d.proxyAddr = px.Addr().String()
 
 	const podIP = "127.0.2.1"
