@@ -1,7 +1,6 @@
 package controllers_test
 
 import (
-	"context"
 	"crypto/tls"
 	"strings"
 	"testing"
@@ -20,9 +19,7 @@ import (
 // status.compatibility says which client generations get in, and a
 // profile change that locks one out raises a Warning.
 func TestRealClientsInStatus(t *testing.T) {
-	t.Parallel()
-	g := NewWithT(t)
-	ctx := context.Background()
+	g, ctx := parallelCase(t)
 	ns := echoEndpoint(t, g)
 	px, backend := makeHealthy(t, g, ns, "echo")
 

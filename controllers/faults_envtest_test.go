@@ -175,9 +175,7 @@ func TestTransientFaultsChangeNothing(t *testing.T) {
 // ours, and a user's own native sidecar named wss-proxy, stall the endpoint
 // before anything touches the workload.
 func TestStallsNeverWriteTheWorkload(t *testing.T) {
-	t.Parallel()
-	g := NewWithT(t)
-	ctx := context.Background()
+	g, ctx := parallelCase(t)
 	// stalls creates the endpoint "echo" in ns, waits until it stalls on a
 	// SidecarConflict and shows, for a few seconds, that nothing writes the
 	// namespace's Deployments.
@@ -213,9 +211,7 @@ func TestStallsNeverWriteTheWorkload(t *testing.T) {
 // Deployment. Two endpoints created at once end with one owner and one
 // rollout.
 func TestTwoEndpointsOneWorkload(t *testing.T) {
-	t.Parallel()
-	g := NewWithT(t)
-	ctx := context.Background()
+	g, ctx := parallelCase(t)
 	ns := echoEndpoint(t, g)
 	expectCondition(t, g, ns, "echo", wssv1.ConditionSidecarReady, metav1.ConditionFalse, wssv1.ReasonRolloutInProgress)
 
@@ -262,9 +258,7 @@ func TestTwoEndpointsOneWorkload(t *testing.T) {
 // restores A exactly as the API server stored it before; deleting the
 // endpoint restores B.
 func TestWorkloadRefMoves(t *testing.T) {
-	t.Parallel()
-	g := NewWithT(t)
-	ctx := context.Background()
+	g, ctx := parallelCase(t)
 	ns := echoWithSecret(t, g)
 	applyUserDeployment(g, ctx, ns, "echo-v2")
 	original := getDeployment(g, ctx, ns, "echo")

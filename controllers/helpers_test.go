@@ -38,6 +38,13 @@ const (
 var nsCounter atomic.Int32
 
 // newNamespace creates a namespace for one test.
+// parallelCase starts an envtest case that runs in parallel with the others
+// (each in its own namespace): its Gomega and context.
+func parallelCase(t *testing.T) (*WithT, context.Context) {
+	t.Parallel()
+	return NewWithT(t), context.Background()
+}
+
 func newNamespace(t *testing.T, g Gomega) string {
 	t.Helper()
 	name := fmt.Sprintf("t%d-%s", nsCounter.Add(1), strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name())))

@@ -1,7 +1,6 @@
 package controllers_test
 
 import (
-	"context"
 	"crypto/tls"
 	"net/http"
 	"net/http/httptest"
@@ -25,9 +24,7 @@ import (
 // ConnectionRefused — each on Ready within the failure threshold. Nothing
 // is created or injected, and SidecarReady/ServiceReady are not shown.
 func TestMonitorOnlyEndpoint(t *testing.T) {
-	t.Parallel()
-	g := NewWithT(t)
-	ctx := context.Background()
+	g, ctx := parallelCase(t)
 	ns := newNamespace(t, g)
 
 	root, intermediate := intermediateCA()

@@ -17,9 +17,7 @@ import (
 // read and checked before anything is rolled out: missing, then holding a
 // leaf instead of a CA, then fixed.
 func TestClientCASecret(t *testing.T) {
-	t.Parallel()
-	g := NewWithT(t)
-	ctx := context.Background()
+	g, ctx := parallelCase(t)
 	ns := echoWithSecret(t, g)
 	createEndpoint(g, endpoint(ns, "echo", wssv1.TLS{SecretName: "mine", ClientAuth: &wssv1.ClientAuth{Mode: wssv1.ClientAuthRequire, CASecretName: "clients"}}))
 
@@ -50,9 +48,7 @@ func TestClientCASecret(t *testing.T) {
 // no longer describes it but says it is gone; the injection stays (running
 // sidecars keep the certificate they loaded).
 func TestSecretDeleted(t *testing.T) {
-	t.Parallel()
-	g := NewWithT(t)
-	ctx := context.Background()
+	g, ctx := parallelCase(t)
 	ns := echoEndpoint(t, g)
 	got := expectCondition(t, g, ns, "echo", wssv1.ConditionCertificateReady, metav1.ConditionTrue, wssv1.ReasonSucceeded)
 	sha := got.Status.Certificate.SHA256

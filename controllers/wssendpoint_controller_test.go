@@ -153,9 +153,7 @@ func TestUserSecretWithMismatchedKey(t *testing.T) {
 // TestLeafOnlyChain: a leaf issued by an intermediate, without the
 // intermediate in tls.crt, is ChainIncomplete.
 func TestLeafOnlyChain(t *testing.T) {
-	t.Parallel()
-	g := NewWithT(t)
-	ctx := context.Background()
+	g, ctx := parallelCase(t)
 	ns := echoNamespace(t, g)
 	root, intermediate := intermediateCA()
 	leaf := intermediate.Issue(certtest.Options{Hosts: echoHosts(ns)})
@@ -172,9 +170,7 @@ func TestLeafOnlyChain(t *testing.T) {
 // TestWorkloadMissingThenAppears: WorkloadNotFound until the Deployment
 // exists, then the sidecar is injected.
 func TestWorkloadMissingThenAppears(t *testing.T) {
-	t.Parallel()
-	g := NewWithT(t)
-	ctx := context.Background()
+	g, ctx := parallelCase(t)
 	ns := newNamespace(t, g)
 	createValidTLSSecret(g, ctx, ns, "mine")
 
@@ -206,9 +202,7 @@ func TestIssuerMissing(t *testing.T) {
 // TestSidecarConflict: a user container on the sidecar's TLS port is
 // reported (Stalled) rather than fought.
 func TestSidecarConflict(t *testing.T) {
-	t.Parallel()
-	g := NewWithT(t)
-	ctx := context.Background()
+	g, ctx := parallelCase(t)
 	ns := echoWithSecret(t, g)
 	ep := endpoint(ns, "echo", wssv1.TLS{SecretName: "mine", Port: 8080 + 1})
 	ep.Spec.Backend.Port = 9000 // the user's container declares 8080; our TLS port 8081 is free

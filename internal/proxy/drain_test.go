@@ -19,14 +19,12 @@ import (
 func stopAndWait(t *testing.T, p *testProxy) time.Duration {
 	t.Helper()
 	start := time.Now()
-	p.cancel()
-	select {
-	case err := <-p.done:
-		if err != nil {
-			t.Fatalf("Run returned %v", err)
-		}
-	case <-time.After(60 * time.Second):
+	returned, err := p.stop(60 * time.Second)
+	switch {
+	case !returned:
 		t.Fatal("Run did not return")
+	case err != nil:
+		t.Fatalf("Run returned %v", err)
 	}
 	p.done <- nil // for the cleanup in startProxy
 	return time.Since(start)

@@ -163,6 +163,18 @@ type testProxy struct {
 }
 
 // startProxy runs a proxy on loopback ports until the test ends.
+// stop cancels the proxy's context and waits up to d for Run to return:
+// whether it returned, and its error.
+func (p *testProxy) stop(d time.Duration) (returned bool, err error) {
+	p.cancel()
+	select {
+	case err := <-p.done:
+		return true, err
+	case <-time.After(d):
+		return false, nil
+	}
+}
+
 func startProxy(t testing.TB, cfg Config) *testProxy {
 	t.Helper()
 	logs := &logBuffer{}
@@ -180,14 +192,11 @@ func startProxy(t testing.TB, cfg Config) *testProxy {
 	tp := &testProxy{Proxy: p, reg: cfg.Registry, logs: logs, cancel: cancel, done: make(chan error, 1)}
 	go func() { tp.done <- p.Run(ctx) }()
 	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-tp.done:
-			if err != nil {
-				t.Logf("proxy stopped: %v", err)
-			}
-		case <-time.After(30 * time.Second):
+		switch returned, err := tp.stop(30 * time.Second); {
+		case !returned:
 			t.Error("proxy did not stop")
+		case err != nil:
+			t.Logf("proxy stopped: %v", err)
 		}
 	})
 	return tp
