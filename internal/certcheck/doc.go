@@ -8,7 +8,7 @@
 // checks a client CA bundle.
 //
 // Each problem is a Finding named by a fixed reason string from
-// api/v1alpha1 (the inspect vocabulary of design.md) with a message that says
+// api/v1alpha1 (the inspect reasons of README.md) with a message that says
 // what is wrong and in which file or Secret key; Fix gives the one-line
 // remedy for a reason, from api/v1alpha1's remedy table. The `wss-operator
 // inspect` subcommand prints a Report, and the controller calls Check on a

@@ -12,7 +12,7 @@ import (
 	"github.com/wss-operator/wss-operator/internal/probe"
 )
 
-// TestJSONShape pins the `probe --output json` contract of design.md: the
+// TestJSONShape pins the `probe --output json` contract (docs/probe.md "Output"): the
 // exact field names at every level, and their JSON types.
 func TestJSONShape(t *testing.T) {
 	t.Parallel()

@@ -19,7 +19,7 @@ const (
 	DirectionBackendToClient = "backend_to_client"
 )
 
-// Metric names (the contract in design.md, plus one extra counter for the
+// Metric names (the contract in README.md "Metrics", plus one extra counter for the
 // connection cap).
 const (
 	MetricConnectionsActive   = "wss_proxy_connections_active"

@@ -66,7 +66,7 @@ func TestHelpDocumentsEveryFlag(t *testing.T) {
 		g.Expect(len(f.Usage)).To(BeNumerically(">", 20), f.Name)
 	})
 	for _, contract := range []string{"listen", "backend", "cert-dir", "client-auth", "min-tls", "cipher-suites", "curves", "admin-listen", "drain-timeout", "tls-profile"} {
-		g.Expect(help).To(ContainSubstring("--"+contract+" "), "design.md flag %s", contract)
+		g.Expect(help).To(ContainSubstring("--"+contract+" "), "contract flag %s (README, proxy flags)", contract)
 	}
 	g.Expect(n).To(BeNumerically(">=", 16))
 }
