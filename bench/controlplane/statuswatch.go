@@ -20,8 +20,9 @@ import (
 // changed ("Ready:reason" when only the message changed, it is
 // "Ready:message"), and each other status field. It says where the status
 // writes come from.
-// traceWrites ($CPBENCH_TRACE_WRITES=1) prints what each write on the way
-// to Ready changed, for the endpoints whose name ends in "0".
+// traceWrites ($CPBENCH_TRACE_WRITES=1) prints what each write changed, on
+// the way to Ready and after it ("handshake": with status.handshake before
+// and after), for the endpoints whose name ends in "0".
 var traceWrites = os.Getenv("CPBENCH_TRACE_WRITES") != ""
 
 type statusChanges struct {
@@ -48,6 +49,12 @@ func (s *statusChanges) handler() toolscache.ResourceEventHandler {
 			// Already Ready: a write of the steady state (probe results),
 			// not one on its way to Ready.
 			s.afterReady++
+			if traceWrites && strings.HasSuffix(n.Name, "0") {
+				fmt.Fprintf(os.Stderr, "cpbench trace: %s/%s write after Ready: %v\n", n.Namespace, n.Name, keys)
+				if os.Getenv("CPBENCH_TRACE_WRITES") == "handshake" {
+					fmt.Fprintf(os.Stderr, "  before %+v\n  after  %+v\n", o.Status.Handshake, n.Status.Handshake)
+				}
+			}
 			for _, k := range keys {
 				s.counts["after Ready: "+k]++
 			}
