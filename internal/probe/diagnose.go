@@ -119,15 +119,26 @@ func (p *attempt) refine(phase string, err error, f *failure) *failure {
 		if isReset(err) {
 			how = "reset"
 		}
+		// One reason whether the kernel sent FIN or RST: that depends only on
+		// whether the server had read the whole ClientHello when it gave up
+		// (OpenSSL-based servers such as PHP do either, run to run).
+		f.reason = wssv1.ReasonConnectionReset
 		f.message = "after the ClientHello was sent, the server " + how + " the connection without sending a single byte: it could not complete a TLS handshake at all (typically it cannot load its certificate or key: they do not match, the certificate file does not start with the leaf, or the key is encrypted without a passphrase); check the server's error log (" + err.Error() + ")"
 		f.advice = silentServerAdvice
-	case phase == PhaseUpgrade && closed && generic && p.t.secure && p.st.requestSent && p.st.httpRead == 0:
+	case phase == PhaseUpgrade && closed && generic && p.t.secure && p.st.httpRead == 0:
+		// The request written or not: a terminator that finds its backend
+		// down may drop the connection before the request is even written
+		// (the write then fails with a reset), run to run.
 		how := "closed"
 		if isReset(err) {
 			how = "reset"
 		}
+		sent := "the upgrade request was sent, then"
+		if !p.st.requestSent {
+			sent = "while the upgrade request was being sent"
+		}
 		return &failure{reason: wssv1.ReasonBackendUnavailable, phase: PhaseUpgrade, advice: terminatorAdvice,
-			message: "TLS completed and the upgrade request was sent, then the server " + how + " the connection before any HTTP byte: the TLS terminator (stunnel, HAProxy mode tcp, a TCP load balancer) could not reach its backend (" + err.Error() + ")"}
+			message: "TLS completed and " + sent + " the server " + how + " the connection before any HTTP byte: the TLS terminator (stunnel, HAProxy mode tcp, a TCP load balancer) could not reach its backend (" + err.Error() + ")"}
 	case phase == PhaseUpgrade && closed && generic && !p.t.secure && p.st.httpRead == 0:
 		if o := p.followUp(nil); o.ok() || o.spoke && isTLSAnswer(o.err) {
 			f.message = "the server closed the connection on the plain HTTP upgrade request without answering, and a TLS ClientHello on a second connection got a TLS answer: this port speaks TLS, probe it with wss:// (" + err.Error() + ")"

@@ -50,6 +50,17 @@ func (f *fixtures) classScenarios() []scenario {
 				g.Expect(r.Advice()).To(ContainSubstring("error log"))
 				g.Expect(r.Advice()).NotTo(ContainSubstring("firewall"))
 			}},
+		{name: "closed (FIN) after reading the ClientHello, not a byte sent: the same reason as a reset", reason: wssv1.ReasonConnectionReset, phase: probe.PhaseTLS,
+			setup: func(t *testing.T) probeCase {
+				return wssCase(startRaw(t, func(c net.Conn) {
+					_, _ = c.Read(make([]byte, 4096))
+					_ = c.Close()
+				}), f.root.cert)
+			},
+			message: []string{"closed the connection without sending a single byte"},
+			check: func(g Gomega, r *probe.Result) {
+				g.Expect(r.Advice()).To(ContainSubstring("error log"))
+			}},
 		{name: "TLS terminator with its backend down: EOF after the request", reason: wssv1.ReasonBackendUnavailable, phase: probe.PhaseUpgrade,
 			setup: func(t *testing.T) probeCase {
 				return wssCase(tlsThen(t, serverTLS(f.leaf(t)), func(c *tls.Conn) {
