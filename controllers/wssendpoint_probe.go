@@ -43,11 +43,20 @@ func (r *WSSEndpointReconciler) reconcileProbe(ctx context.Context, s *scope) er
 		s.f.probe = p
 		return nil
 	}
-	target, err := r.probeTarget(ctx, s)
+	target, unready, err := r.probeTarget(ctx, s)
 	if err != nil {
 		return err
 	}
 	p.url, p.compatKey = target.URL, target.CompatKey
+	if _, probed := r.Prober.Latest(key); !probed && len(target.Pods) == 0 && unready > 0 {
+		// Rolled out, but the cache has not seen the pods Ready yet: the
+		// first probe waits for them (their update wakes the endpoint), so
+		// its result already covers every pod and is not rewritten a round
+		// later.
+		p.pending = firstProbeMessage(p.url)
+		s.f.probe = p
+		return nil
+	}
 	if first := r.Prober.Upsert(target); first != nil {
 		// The first probe of a rolled-out endpoint: wait for it (at most the
 		// probe's timeout and a second), so Ready is decided in this
@@ -115,15 +124,16 @@ func (r *WSSEndpointReconciler) probeURL(ep *wssv1.WSSEndpoint) string {
 }
 
 // probeTarget builds what the prober dials: the URL with the name the
-// certificate covers, the Service address, and each ready pod's IP.
-func (r *WSSEndpointReconciler) probeTarget(ctx context.Context, s *scope) (probeloop.Target, error) {
+// certificate covers, the Service address, and each ready pod's IP. With
+// perPod it also counts the pods that are neither ready nor terminating.
+func (r *WSSEndpointReconciler) probeTarget(ctx context.Context, s *scope) (t probeloop.Target, unready int, err error) {
 	ep := s.ep
 	hc := ep.Spec.HealthCheck
 	port := servicePort(ep)
 	svcHost := serviceDNSNames(ep, r.clusterDomain())[0]
 
 	rootsID, roots := r.roots.get(s.caBundle)
-	t := probeloop.Target{
+	t = probeloop.Target{
 		Key:                client.ObjectKeyFromObject(ep),
 		URL:                r.probeURL(ep),
 		ServiceAddr:        net.JoinHostPort(svcHost, strconv.Itoa(int(port))),
@@ -140,11 +150,15 @@ func (r *WSSEndpointReconciler) probeTarget(ctx context.Context, s *scope) (prob
 	if hc.PerPod == nil || *hc.PerPod {
 		pods := &corev1.PodList{}
 		if err := r.Client.List(ctx, pods, client.InNamespace(ep.Namespace), client.MatchingLabels{injection.EndpointLabel: ep.Name}); err != nil {
-			return t, fmt.Errorf("listing pods of %s: %w", ep.Name, err)
+			return t, 0, fmt.Errorf("listing pods of %s: %w", ep.Name, err)
 		}
 		tlsPort := strconv.Itoa(int(injection.TLSPort(ep)))
 		for _, p := range pods.Items {
-			if p.Status.PodIP == "" || !p.DeletionTimestamp.IsZero() || !podReady(&p) {
+			if !p.DeletionTimestamp.IsZero() {
+				continue
+			}
+			if p.Status.PodIP == "" || !podReady(&p) {
+				unready++
 				continue
 			}
 			t.Pods = append(t.Pods, probeloop.PodTarget{Name: p.Name, Addr: net.JoinHostPort(p.Status.PodIP, tlsPort),
@@ -152,7 +166,7 @@ func (r *WSSEndpointReconciler) probeTarget(ctx context.Context, s *scope) (prob
 		}
 		sort.Slice(t.Pods, func(i, j int) bool { return t.Pods[i].Name < t.Pods[j].Name })
 	}
-	return t, nil
+	return t, unready, nil
 }
 
 // durationOr is *d, or def when unset (a spec built in Go that never went

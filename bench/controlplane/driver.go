@@ -293,15 +293,17 @@ func (d *driver) kubelet(ctx context.Context, fl *fleet) {
 				go func() {
 					defer wg.Done()
 					for j := range work {
-						if j.rollOut {
-							_ = testenv.RollOutDeployment(ctx, d.env.Client, ns, j.name)
-						}
+						// As in a cluster: the Pod is Ready before the
+						// Deployment reports it available.
 						if j.makePod {
 							if err := testenv.CreatePodFor(ctx, d.env.Client, ns, j.name, j.name+"-0", j.ip); err == nil {
 								mu.Lock()
 								created[j.name] = true
 								mu.Unlock()
 							}
+						}
+						if j.rollOut {
+							_ = testenv.RollOutDeployment(ctx, d.env.Client, ns, j.name)
 						}
 					}
 				}()
