@@ -37,11 +37,15 @@ func (r *WSSEndpointReconciler) reconcileProbe(ctx context.Context, s *scope) er
 		s.f.probe = p
 		return nil
 	}
-	sc, cert := s.f.sidecar, s.f.cert
-	if sc == nil || !sc.rolledOut || s.f.service == nil || cert == nil || cert.report == nil || cert.report.Leaf == nil {
+	// pending: no probe yet, HandshakeHealthy waits for the first one.
+	pending := func() error {
 		p.pending = firstProbeMessage(p.url)
 		s.f.probe = p
 		return nil
+	}
+	sc, cert := s.f.sidecar, s.f.cert
+	if sc == nil || !sc.rolledOut || s.f.service == nil || cert == nil || cert.report == nil || cert.report.Leaf == nil {
+		return pending()
 	}
 	target, unready, err := r.probeTarget(ctx, s)
 	if err != nil {
@@ -53,9 +57,7 @@ func (r *WSSEndpointReconciler) reconcileProbe(ctx context.Context, s *scope) er
 		// first probe waits for them (their update wakes the endpoint), so
 		// its result already covers every pod and is not rewritten a round
 		// later.
-		p.pending = firstProbeMessage(p.url)
-		s.f.probe = p
-		return nil
+		return pending()
 	}
 	if first := r.Prober.Upsert(target); first != nil {
 		// The first probe of a rolled-out endpoint: wait for it (at most the
@@ -120,7 +122,7 @@ func (r *WSSEndpointReconciler) probeURL(ep *wssv1.WSSEndpoint) string {
 	if path == "" {
 		path = backendPath(ep)
 	}
-	return fmt.Sprintf("wss://%s:%d%s", urlHost(ep, r.clusterDomain()), servicePort(ep), path)
+	return serviceURL(ep, r.clusterDomain(), path)
 }
 
 // probeTarget builds what the prober dials: the URL with the name the

@@ -76,7 +76,13 @@ func endpointURL(ep *wssv1.WSSEndpoint, domain string) string {
 	if m := ep.Spec.Monitor; m != nil {
 		return m.URL
 	}
-	return fmt.Sprintf("wss://%s:%d%s", urlHost(ep, domain), servicePort(ep), backendPath(ep))
+	return serviceURL(ep, domain, backendPath(ep))
+}
+
+// serviceURL is the wss:// URL of ep's Service with path: the first host (or
+// the Service's DNS name) and the Service port.
+func serviceURL(ep *wssv1.WSSEndpoint, domain, path string) string {
+	return fmt.Sprintf("wss://%s:%d%s", urlHost(ep, domain), servicePort(ep), path)
 }
 
 // servicePort is spec.service.port, 443 when unset (a spec built in Go that
