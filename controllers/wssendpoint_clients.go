@@ -165,11 +165,9 @@ func aggregate(entries []clientEntry) []wssv1.ClientFailure {
 }
 
 func exampleStatus(e proxy.HandshakeExample) *wssv1.ClientHandshakeExample {
-	suites, groups := e.SharedSuites, e.SharedGroups
-	return &wssv1.ClientHandshakeExample{
-		OfferedVersions: e.OfferedVersions, SharedSuites: &suites, SharedGroups: &groups,
-		SNI: e.SNI, ALPN: e.ALPN, Alert: e.Alert, ClientPrefix: e.ClientPrefix, Message: truncate(e.Message, 512),
-	}
+	ex := e.ClientHandshakeExample
+	ex.Message = truncate(ex.Message, 512)
+	return &ex
 }
 
 // setClientsStatus writes status.clients from the round's failures;

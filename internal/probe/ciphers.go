@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+	"github.com/wss-operator/wss-operator/internal/tlsnames"
 )
 
 // keyAllows says which suites a certificate's key type allows, or "" when
@@ -60,12 +61,12 @@ func (p *attempt) diagnoseNoShared(f *failure) *failure {
 		f.message += "; " + chosen
 		return f
 	}
-	if a, ok := broad.alert(); !ok || (a != alertHandshakeFailure && a != alertInsufficientSecurity) {
+	if a, ok := broad.alert(); !ok || (a != tlsnames.AlertHandshakeFailure && a != tlsnames.AlertInsufficientSecurity) {
 		return f
 	}
 	causes := "likely causes, in order: (1) the server's private key does not belong to its certificate (e.g. an EC key beside an RSA certificate, or a certificate file that starts with an intermediate instead of the leaf: OpenSSL loads such a pair and then answers every ClientHello with handshake_failure), (2) its key type fits none of its configured cipher suites or signature algorithms; check its files with `wss-operator inspect --cert tls.crt --key tls.key`"
 	t13 := p.followUp(func(c *tls.Config) { c.MinVersion = tls.VersionTLS13 })
-	if a, ok := t13.alert(); ok && a == alertHandshakeFailure {
+	if a, ok := t13.alert(); ok && a == tlsnames.AlertHandshakeFailure {
 		return &failure{reason: wssv1.ReasonKeyMismatch, phase: PhaseTLS, advice: keyMismatchHandshakeAdvice,
 			message: "the server answers every ClientHello with handshake_failure: a broad offer (TLS 1.2 and 1.3, every suite, the default groups) and a TLS 1.3-only offer, whose suites do not depend on the key type, both failed, so it cannot use its certificate at all; " + causes}
 	}

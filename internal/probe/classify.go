@@ -16,47 +16,8 @@ import (
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 	"github.com/wss-operator/wss-operator/internal/certinfo"
+	"github.com/wss-operator/wss-operator/internal/tlsnames"
 )
-
-// TLS alert codes (RFC 8446 section 6, RFC 5246 section 7.2) that the
-// classification distinguishes. crypto/tls does not export them.
-const (
-	alertHandshakeFailure       tls.AlertError = 40
-	alertBadCertificate         tls.AlertError = 42
-	alertUnsupportedCertificate tls.AlertError = 43
-	alertCertificateRevoked     tls.AlertError = 44
-	alertCertificateExpired     tls.AlertError = 45
-	alertCertificateUnknown     tls.AlertError = 46
-	alertUnknownCA              tls.AlertError = 48
-	alertAccessDenied           tls.AlertError = 49
-	alertProtocolVersion        tls.AlertError = 70
-	alertInsufficientSecurity   tls.AlertError = 71
-	alertCertificateRequired    tls.AlertError = 116
-)
-
-// alertByText maps the text of every alert to its code. crypto/tls reports
-// an alert received from the peer as &net.OpError{Op: "remote error", Err:
-// alert(code)} with an unexported alert type whose text equals
-// tls.AlertError(code).Error(); this table recovers the code from it.
-var alertByText = func() map[string]tls.AlertError {
-	m := make(map[string]tls.AlertError, 256)
-	for i := range 256 {
-		m[tls.AlertError(i).Error()] = tls.AlertError(i)
-	}
-	return m
-}()
-
-// remoteAlert returns the TLS alert the server sent, if err carries one.
-func remoteAlert(err error) (tls.AlertError, bool) {
-	if a, ok := errors.AsType[tls.AlertError](err); ok {
-		return a, true
-	}
-	if op, ok := errors.AsType[*net.OpError](err); ok && op.Op == "remote error" && op.Err != nil {
-		a, ok := alertByText[op.Err.Error()]
-		return a, ok
-	}
-	return 0, false
-}
 
 // isServerSignatureError reports whether err is crypto/tls's client-side
 // failure to verify the server's handshake signature with the public key of
@@ -113,7 +74,7 @@ func classifyError(phase string, err error, st *tlsState, o Options) (reason, rp
 	case isTimeout(err):
 		return wssv1.ReasonTimeout, phase, err.Error()
 	}
-	if a, ok := remoteAlert(err); ok {
+	if a, ok := tlsnames.RemoteAlert(err); ok {
 		return classifyAlert(phase, a, st, o)
 	}
 	if isServerSignatureError(err) {
@@ -164,19 +125,19 @@ func classifyAlert(phase string, a tls.AlertError, st *tlsState, o Options) (rea
 		return wssv1.ReasonClientCertificateRequired, PhaseTLS, sent + ": it requires a client certificate and none was given (--cert/--key)"
 	}
 	switch a {
-	case alertProtocolVersion:
+	case tlsnames.AlertProtocolVersion:
 		return wssv1.ReasonProtocolVersionMismatch, phase, sent + ": it supports none of the offered TLS versions; " + offered(o)
-	case alertInsufficientSecurity:
+	case tlsnames.AlertInsufficientSecurity:
 		return wssv1.ReasonNoSharedCipher, phase, sent + ": no cipher suite or group is acceptable to it; " + offered(o)
-	case alertCertificateRequired:
+	case tlsnames.AlertCertificateRequired:
 		return clientCert()
-	case alertHandshakeFailure:
+	case tlsnames.AlertHandshakeFailure:
 		if st.certRequested {
 			return clientCert()
 		}
 		return wssv1.ReasonNoSharedCipher, phase, sent + ": no cipher suite or key-exchange group in common; " + offered(o)
-	case alertBadCertificate, alertUnsupportedCertificate, alertCertificateRevoked,
-		alertCertificateExpired, alertCertificateUnknown, alertUnknownCA, alertAccessDenied:
+	case tlsnames.AlertBadCertificate, tlsnames.AlertUnsupportedCertificate, tlsnames.AlertCertificateRevoked,
+		tlsnames.AlertCertificateExpired, tlsnames.AlertCertificateUnknown, tlsnames.AlertUnknownCA, tlsnames.AlertAccessDenied:
 		if st.certRequested {
 			return clientCert()
 		}

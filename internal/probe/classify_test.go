@@ -48,20 +48,6 @@ func TestLocalNegotiationError(t *testing.T) {
 	g.Expect(ok).To(BeFalse())
 }
 
-func TestRemoteAlert(t *testing.T) {
-	g := NewWithT(t)
-	a, ok := remoteAlert(fmt.Errorf("x: %w", tls.AlertError(70)))
-	g.Expect(ok).To(BeTrue())
-	g.Expect(a).To(Equal(alertProtocolVersion))
-	// crypto/tls wraps a received alert like this, with its unexported type
-	// whose text equals tls.AlertError's.
-	a, ok = remoteAlert(&net.OpError{Op: "remote error", Err: errors.New(tls.AlertError(116).Error())})
-	g.Expect(ok).To(BeTrue())
-	g.Expect(a).To(Equal(alertCertificateRequired))
-	_, ok = remoteAlert(&net.OpError{Op: "read", Err: errors.New(tls.AlertError(40).Error())})
-	g.Expect(ok).To(BeFalse())
-}
-
 func TestClassifyError(t *testing.T) {
 	opErr := func(op string, err error) error {
 		return &net.OpError{Op: op, Net: "tcp", Err: &os.SyscallError{Syscall: op, Err: err}}

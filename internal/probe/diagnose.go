@@ -10,6 +10,7 @@ import (
 	"time"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+	"github.com/wss-operator/wss-operator/internal/tlsnames"
 )
 
 // countingConn counts the bytes that crossed a connection, so that a close
@@ -47,7 +48,7 @@ func (o outcome) alert() (tls.AlertError, bool) {
 	if o.err == nil {
 		return 0, false
 	}
-	return remoteAlert(o.err)
+	return tlsnames.RemoteAlert(o.err)
 }
 
 // followUpWait bounds one follow-up handshake.
@@ -154,7 +155,7 @@ func isTLSAnswer(err error) bool {
 	if err == nil {
 		return true
 	}
-	if _, ok := remoteAlert(err); ok {
+	if _, ok := tlsnames.RemoteAlert(err); ok {
 		return true
 	}
 	_, notTLS := errors.AsType[tls.RecordHeaderError](err)

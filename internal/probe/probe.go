@@ -13,6 +13,7 @@ import (
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 	"github.com/wss-operator/wss-operator/internal/certinfo"
+	"github.com/wss-operator/wss-operator/internal/tlsnames"
 )
 
 // DefaultTimeout bounds a whole probe when Options.Timeout is zero.
@@ -416,7 +417,7 @@ func (p *attempt) classify(phase string, err error) *failure {
 		msg = fmt.Sprintf("no answer within %s: timed out in the %s phase (%s)", p.budget, phase, msg)
 	}
 	f := p.refine(phase, err, fail(reason, rphase, msg))
-	if a, ok := remoteAlert(err); ok && f.reason == wssv1.ReasonNoSharedCipher && (a == alertHandshakeFailure || a == alertInsufficientSecurity) {
+	if a, ok := tlsnames.RemoteAlert(err); ok && f.reason == wssv1.ReasonNoSharedCipher && (a == tlsnames.AlertHandshakeFailure || a == tlsnames.AlertInsufficientSecurity) {
 		f = p.diagnoseNoShared(f)
 	}
 	return f

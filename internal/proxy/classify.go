@@ -6,25 +6,11 @@ import (
 	"io"
 	"net"
 	"os"
-	"reflect"
 	"strings"
 	"syscall"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
-)
-
-// TLS alert numbers a client may send during the handshake (RFC 8446 6.2).
-const (
-	alertHandshakeFailure       = 40
-	alertBadCertificate         = 42
-	alertUnsupportedCertificate = 43
-	alertCertificateExpired     = 45
-	alertCertificateUnknown     = 46
-	alertUnknownCA              = 48
-	alertDecryptError           = 51
-	alertProtocolVersion        = 70
-	alertInsufficientSecurity   = 71
-	alertCertificateRequired    = 116
+	"github.com/wss-operator/wss-operator/internal/tlsnames"
 )
 
 // classifyHandshakeError names why a client's TLS handshake with the proxy
@@ -57,7 +43,7 @@ func classifyHandshakeError(err error, gotBytes bool) string {
 		}
 		return wssv1.ReasonConnectionReset
 	}
-	if a, ok := remoteAlert(err); ok {
+	if a, ok := tlsnames.RemoteAlert(err); ok {
 		return reasonForClientAlert(a)
 	}
 	var ne net.Error
@@ -90,39 +76,24 @@ func classifyHandshakeError(err error, gotBytes bool) string {
 	return wssv1.ReasonUnknown
 }
 
-// remoteAlert extracts the alert number from crypto/tls's error for an alert
-// received from the peer: a *net.OpError with Op "remote error" around an
-// unexported uint8 alert type.
-func remoteAlert(err error) (uint8, bool) {
-	var oe *net.OpError
-	if !errors.As(err, &oe) || oe.Op != "remote error" || oe.Err == nil {
-		return 0, false
-	}
-	v := reflect.ValueOf(oe.Err)
-	if v.Kind() != reflect.Uint8 {
-		return 0, false
-	}
-	return uint8(v.Uint()), true
-}
-
 // reasonForClientAlert maps an alert the client sent to a reason. Go clients
 // send bad_certificate for every verification failure (unknown authority,
 // expiry, host name), OpenSSL-based ones mostly unknown_ca; both mean "the
 // client does not accept the certificate", most often because it does not
 // trust its issuer.
-func reasonForClientAlert(a uint8) string {
+func reasonForClientAlert(a tls.AlertError) string {
 	switch a {
-	case alertBadCertificate, alertUnknownCA, alertCertificateUnknown, alertUnsupportedCertificate:
+	case tlsnames.AlertBadCertificate, tlsnames.AlertUnknownCA, tlsnames.AlertCertificateUnknown, tlsnames.AlertUnsupportedCertificate:
 		return wssv1.ReasonUnknownAuthority
-	case alertCertificateExpired:
+	case tlsnames.AlertCertificateExpired:
 		return wssv1.ReasonCertificateExpired
-	case alertProtocolVersion:
+	case tlsnames.AlertProtocolVersion:
 		return wssv1.ReasonProtocolVersionMismatch
-	case alertHandshakeFailure, alertInsufficientSecurity:
+	case tlsnames.AlertHandshakeFailure, tlsnames.AlertInsufficientSecurity:
 		return wssv1.ReasonNoSharedCipher
-	case alertDecryptError:
+	case tlsnames.AlertDecryptError:
 		return wssv1.ReasonKeyMismatch
-	case alertCertificateRequired:
+	case tlsnames.AlertCertificateRequired:
 		return wssv1.ReasonClientCertificateRequired
 	}
 	return wssv1.ReasonUnknown

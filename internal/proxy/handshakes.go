@@ -15,7 +15,10 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/utils/ptr"
+
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+	"github.com/wss-operator/wss-operator/internal/tlsnames"
 )
 
 // HandshakesPath is the admin endpoint that serves a HandshakeReport.
@@ -56,31 +59,14 @@ type HandshakeFailure struct {
 	Examples []HandshakeExample `json:"examples"`
 }
 
-// HandshakeExample is what one failing client offered and what happened.
-// It holds no key material, and the client's address only as a prefix.
+// HandshakeExample is what one failing client offered and what happened:
+// the fields of status.clients' example (one type, so the report and the
+// status cannot drift), and when. It holds no key material, and the
+// client's address only as a prefix.
 type HandshakeExample struct {
 	// Time is when the handshake failed.
 	Time time.Time `json:"time"`
-	// ClientPrefix is the client's /24 (IPv4) or /64 (IPv6) network.
-	ClientPrefix string `json:"clientPrefix,omitempty"`
-	// OfferedVersions are the TLS versions the client offered, oldest first
-	// ("TLS 1.0" ... "TLS 1.3").
-	OfferedVersions []string `json:"offeredVersions"`
-	// SharedSuites is true when one of the client's cipher suites is one
-	// the proxy serves.
-	SharedSuites bool `json:"sharedSuites"`
-	// SharedGroups is true when one of the client's key-exchange groups is
-	// one the proxy serves.
-	SharedGroups bool `json:"sharedGroups"`
-	// SNI is the server name the client asked for ("" when it sent none).
-	SNI string `json:"sni"`
-	// ALPN are the application protocols the client offered.
-	ALPN []string `json:"alpn"`
-	// Alert is the TLS alert the client sent (RFC 8446 name, e.g.
-	// "unknown_ca"), "" when it sent none the proxy could read.
-	Alert string `json:"alert"`
-	// Message says what happened and, where it is clear, what to change.
-	Message string `json:"message"`
+	wssv1.ClientHandshakeExample
 }
 
 // clientHello is what the proxy keeps of a ClientHello while the handshake
@@ -200,19 +186,18 @@ func (p *Proxy) serveHandshakes(w http.ResponseWriter, _ *http.Request) {
 //     that then refuses the certificate, is HostnameMismatch.
 func refineFailure(reason string, err error, h *clientHello, remote net.Addr, now time.Time) (string, HandshakeExample) {
 	chi := h.info
-	ex := HandshakeExample{
-		Time:            now.UTC().Truncate(time.Second),
+	cfg := h.cert.config
+	ex := HandshakeExample{Time: now.UTC().Truncate(time.Second), ClientHandshakeExample: wssv1.ClientHandshakeExample{
 		ClientPrefix:    clientPrefix(remote),
 		OfferedVersions: versionNames(chi.SupportedVersions),
+		SharedSuites:    ptr.To(sharesSuite(chi, cfg)),
+		SharedGroups:    ptr.To(sharesGroup(chi.SupportedCurves, cfg.CurvePreferences)),
 		SNI:             truncate(chi.ServerName, maxSNI),
 		ALPN:            boundedALPN(chi.SupportedProtos),
-	}
-	cfg := h.cert.config
-	ex.SharedSuites = sharesSuite(chi, cfg)
-	ex.SharedGroups = sharesGroup(chi.SupportedCurves, cfg.CurvePreferences)
-	alert, hasAlert := remoteAlert(err)
+	}}
+	alert, hasAlert := tlsnames.RemoteAlert(err)
 	if hasAlert {
-		ex.Alert = alertName(alert)
+		ex.Alert = tlsnames.AlertName(alert)
 	}
 	msg := err.Error()
 	if !hasAlert && undecryptable(err) && slices.Contains(chi.SupportedVersions, tls.VersionTLS13) {
@@ -346,22 +331,3 @@ func truncate(s string, n int) string {
 }
 
 func isRuneStart(b byte) bool { return b&0xc0 != 0x80 }
-
-// alertNames are the RFC 8446 names of the alerts a client may send.
-var alertNames = map[uint8]string{
-	0: "close_notify", 10: "unexpected_message", 20: "bad_record_mac", 21: "decryption_failed",
-	22: "record_overflow", 40: "handshake_failure", 41: "no_certificate", 42: "bad_certificate",
-	43: "unsupported_certificate", 44: "certificate_revoked", 45: "certificate_expired",
-	46: "certificate_unknown", 47: "illegal_parameter", 48: "unknown_ca", 49: "access_denied",
-	50: "decode_error", 51: "decrypt_error", 70: "protocol_version", 71: "insufficient_security",
-	80: "internal_error", 86: "inappropriate_fallback", 90: "user_canceled", 109: "missing_extension",
-	110: "unsupported_extension", 112: "unrecognized_name", 113: "bad_certificate_status_response",
-	115: "unknown_psk_identity", 116: "certificate_required", 120: "no_application_protocol",
-}
-
-func alertName(a uint8) string {
-	if n, ok := alertNames[a]; ok {
-		return n
-	}
-	return fmt.Sprintf("alert(%d)", a)
-}

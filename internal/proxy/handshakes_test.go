@@ -132,8 +132,8 @@ func TestHandshakeFailuresFromGoClients(t *testing.T) {
 
 	suites := failureFor(r, wssv1.ReasonNoSharedCipher)
 	g.Expect(suites).NotTo(BeNil())
-	g.Expect(suites.Example.SharedSuites).To(BeFalse())
-	g.Expect(suites.Example.SharedGroups).To(BeTrue())
+	g.Expect(suites.Example.SharedSuites).To(HaveValue(BeFalse()))
+	g.Expect(suites.Example.SharedGroups).To(HaveValue(BeTrue()))
 	g.Expect(suites.Example.OfferedVersions).To(ContainElement("TLS 1.2"))
 	g.Expect(suites.Example.ALPN).To(Equal([]string{"h2", "http/1.1"}))
 
@@ -141,7 +141,7 @@ func TestHandshakeFailuresFromGoClients(t *testing.T) {
 	g.Expect(host).NotTo(BeNil())
 	g.Expect(host.Example.SNI).To(Equal("chat.example.com"))
 	g.Expect(host.Example.Alert).To(Equal("bad_certificate"))
-	g.Expect(host.Example.SharedSuites).To(BeTrue())
+	g.Expect(host.Example.SharedSuites).To(HaveValue(BeTrue()))
 	g.Expect(host.Example.Message).To(ContainSubstring(`add "chat.example.com" to spec.tls.hosts`))
 
 	ca := failureFor(r, wssv1.ReasonUnknownAuthority)
@@ -165,7 +165,7 @@ func TestHandshakeLogIsBounded(t *testing.T) {
 	g := NewWithT(t)
 	l := newHandshakeLog(time.Now())
 	for i := range 1000 {
-		l.add(wssv1.ReasonTimeout, HandshakeExample{Message: fmt.Sprint(i)})
+		l.add(wssv1.ReasonTimeout, HandshakeExample{ClientHandshakeExample: wssv1.ClientHandshakeExample{Message: fmt.Sprint(i)}})
 	}
 	r := l.report()
 	g.Expect(r.Failures).To(HaveLen(1))
@@ -253,7 +253,7 @@ func TestRefineFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	badMAC := &net.OpError{Op: "local error", Err: errors.New("tls: bad record MAC")}
-	remote := &net.OpError{Op: "remote error", Err: fakeAlert(alertBadCertificate)}
+	remote := receivedAlert(tlsnames.AlertBadCertificate)
 	v13 := []uint16{tls.VersionTLS13, tls.VersionTLS12}
 	v12 := []uint16{tls.VersionTLS12}
 	cases := []struct {

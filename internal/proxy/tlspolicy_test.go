@@ -13,6 +13,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
+	"github.com/wss-operator/wss-operator/internal/tlsnames"
 )
 
 func TestParsePolicy(t *testing.T) {
@@ -27,13 +28,14 @@ func TestParsePolicy(t *testing.T) {
 	g.Expect(err).To(MatchError(ContainSubstring("want none, request or require")))
 }
 
-// fakeAlert has the shape of crypto/tls's unexported alert type.
-type fakeAlert uint8
-
-func (a fakeAlert) Error() string { return fmt.Sprintf("tls: alert(%d)", uint8(a)) }
+// receivedAlert is crypto/tls's error for an alert the client sent: its
+// unexported alert type has tls.AlertError's text.
+func receivedAlert(a tls.AlertError) error {
+	return &net.OpError{Op: "remote error", Err: errors.New(a.Error())}
+}
 
 func TestClassifyHandshakeError(t *testing.T) {
-	remote := func(a uint8) error { return &net.OpError{Op: "remote error", Err: fakeAlert(a)} }
+	remote := receivedAlert
 	cases := []struct {
 		name     string
 		err      error
@@ -41,12 +43,12 @@ func TestClassifyHandshakeError(t *testing.T) {
 		want     string
 	}{
 		{"plain HTTP", tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}, true, wssv1.ReasonNotTLS},
-		{"client: unknown CA", remote(alertUnknownCA), true, wssv1.ReasonUnknownAuthority},
-		{"client: bad certificate", remote(alertBadCertificate), true, wssv1.ReasonUnknownAuthority},
-		{"client: expired", remote(alertCertificateExpired), true, wssv1.ReasonCertificateExpired},
-		{"client: protocol version", remote(alertProtocolVersion), true, wssv1.ReasonProtocolVersionMismatch},
-		{"client: handshake failure", remote(alertHandshakeFailure), true, wssv1.ReasonNoSharedCipher},
-		{"client: decrypt error", remote(alertDecryptError), true, wssv1.ReasonKeyMismatch},
+		{"client: unknown CA", remote(tlsnames.AlertUnknownCA), true, wssv1.ReasonUnknownAuthority},
+		{"client: bad certificate", remote(tlsnames.AlertBadCertificate), true, wssv1.ReasonUnknownAuthority},
+		{"client: expired", remote(tlsnames.AlertCertificateExpired), true, wssv1.ReasonCertificateExpired},
+		{"client: protocol version", remote(tlsnames.AlertProtocolVersion), true, wssv1.ReasonProtocolVersionMismatch},
+		{"client: handshake failure", remote(tlsnames.AlertHandshakeFailure), true, wssv1.ReasonNoSharedCipher},
+		{"client: decrypt error", remote(tlsnames.AlertDecryptError), true, wssv1.ReasonKeyMismatch},
 		{"client: other alert", remote(80), true, wssv1.ReasonUnknown},
 		{"versions", errors.New("tls: client offered only unsupported versions: [302 301]"), true, wssv1.ReasonProtocolVersionMismatch},
 		{"suites", errors.New("tls: no cipher suite supported by both client and server; client offered: [c02b]"), true, wssv1.ReasonNoSharedCipher},
