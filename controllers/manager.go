@@ -12,9 +12,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
-	metricsfilters "sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/wss-operator/wss-operator/internal/metricsauth"
 	wssscheme "github.com/wss-operator/wss-operator/internal/scheme"
 )
 
@@ -70,7 +70,7 @@ func NewManager(cfg *rest.Config, o ManagerOptions) (ctrl.Manager, error) {
 		Client: ClientOptions(),
 	}
 	if o.MetricsSecure {
-		opts.Metrics.FilterProvider = metricsfilters.WithAuthenticationAndAuthorization
+		opts.Metrics.FilterProvider = metricsauth.FilterProvider
 	}
 	if o.Cache != nil {
 		opts.Cache, opts.Client = *o.Cache, client.Options{}
