@@ -297,3 +297,29 @@ func toJSON(g Gomega, v any) string {
 	g.Expect(err).NotTo(HaveOccurred())
 	return string(data)
 }
+
+// TestSecretNotYetInCache: cert-manager calls the Certificate Ready before
+// the manager's metadata cache has seen its Secret (the cache lags behind
+// the API server under load). The controller reads the Secret from the API
+// server instead of calling it missing: the endpoint goes on to Ready, and
+// no status write says the Secret does not exist.
+func TestSecretNotYetInCache(t *testing.T) {
+	g, _ := parallelCase(t)
+	ns := echoWithIssuers(t, g)
+	// The cache answers "not found" for the endpoint's Secret all along.
+	notFound := apierrors.NewNotFound(schema.GroupResource{Resource: "secrets"}, "echo-tls")
+	var last <-chan struct{}
+	for range 500 {
+		last = faults.inject("get", "Secret", ns, notFound)
+	}
+	createEndpoint(g, endpoint(ns, "echo", wssv1.TLS{IssuerRef: issuer("demo-ca")}))
+	makeHealthy(t, g, ns, "echo")
+	g.Expect(last).NotTo(BeClosed(), "the cache still had not seen the Secret when the endpoint turned Ready")
+	writes := faults.statusWritesOf(ns, "echo")
+	g.Expect(writes).NotTo(BeEmpty())
+	for _, w := range writes {
+		for _, c := range w.Conditions {
+			g.Expect(c.Message).NotTo(ContainSubstring("does not exist"), "%s: %s", c.Type, c.Message)
+		}
+	}
+}

@@ -20,8 +20,8 @@ import (
 // CacheOptions are the manager's cache settings. They keep memory flat in
 // big clusters: managedFields are stripped from every cached object; Pods,
 // Services and Certificates are cached only when they carry our endpoint
-// label; Secrets are watched as metadata only and read directly when one
-// changed (see reconcileSecretCheck).
+// label, and Pods only as podFacts; Secrets are watched as metadata only
+// and read directly when one changed (see reconcileSecretCheck).
 func CacheOptions(namespace string) cache.Options {
 	ours := labels.NewSelector()
 	req, err := labels.NewRequirement(injection.EndpointLabel, selection.Exists, nil)
@@ -32,7 +32,7 @@ func CacheOptions(namespace string) cache.Options {
 	opts := cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Pod{}:       {Label: ours},
+			&corev1.Pod{}:       {Label: ours, Transform: podFacts},
 			&corev1.Service{}:   {Label: ours},
 			&cmv1.Certificate{}: {Label: ours},
 		},
@@ -41,6 +41,22 @@ func CacheOptions(namespace string) cache.Options {
 		opts.DefaultNamespaces = map[string]cache.Config{namespace: {}}
 	}
 	return opts
+}
+
+// podFacts is what the controller reads of a Pod (probeTarget and the Pod
+// watch): its metadata, IPs, phase and conditions. The spec and the
+// container statuses, most of a Pod's size, are dropped from the cache, so
+// a Pod read from the manager's client has neither.
+func podFacts(obj any) (any, error) {
+	p, ok := obj.(*corev1.Pod)
+	if !ok { // a tombstone (cache.DeletedFinalStateUnknown) passes as it is
+		return obj, nil
+	}
+	meta := p.ObjectMeta
+	meta.ManagedFields = nil
+	return &corev1.Pod{TypeMeta: p.TypeMeta, ObjectMeta: meta, Status: corev1.PodStatus{
+		Phase: p.Status.Phase, Conditions: p.Status.Conditions, PodIP: p.Status.PodIP, PodIPs: p.Status.PodIPs,
+	}}, nil
 }
 
 // ClientOptions make typed Secret reads bypass the cache, so no informer

@@ -201,7 +201,9 @@ func (r *WSSEndpointReconciler) reconcileSecretCheck(ctx context.Context, s *sco
 	ep := s.ep
 	c := s.pendingCert
 	c.now = r.now()
-	entry, found, err := r.checkSecret(ctx, ep.Namespace, c.secretName, "tls", fmt.Sprint(s.hosts), func(data map[string][]byte) checkEntry {
+	// cert-manager calls the Certificate Ready: its Secret exists.
+	expected := c.issued && c.notReady == ""
+	entry, found, err := r.checkSecret(ctx, ep.Namespace, c.secretName, "tls", fmt.Sprint(s.hosts), expected, func(data map[string][]byte) checkEntry {
 		in := certcheck.Input{
 			Cert: data[corev1.TLSCertKey], Key: data[corev1.TLSPrivateKeyKey],
 			CertName: "Secret " + c.secretName + " tls.crt", KeyName: "Secret " + c.secretName + " tls.key",
@@ -232,7 +234,7 @@ func (r *WSSEndpointReconciler) reconcileSecretCheck(ctx context.Context, s *sco
 	c.report, s.caBundle = &report, entry.ca
 
 	if ca := ep.Spec.TLS.ClientAuth; ca != nil && ca.Mode != "" && ca.Mode != wssv1.ClientAuthNone && ca.CASecretName != "" {
-		caEntry, found, err := r.checkSecret(ctx, ep.Namespace, ca.CASecretName, "client-ca", "", func(data map[string][]byte) checkEntry {
+		caEntry, found, err := r.checkSecret(ctx, ep.Namespace, ca.CASecretName, "client-ca", "", false, func(data map[string][]byte) checkEntry {
 			return checkEntry{report: certcheck.CheckClientCA(data[injection.CAKey], "Secret "+ca.CASecretName+" "+injection.CAKey, c.now)}
 		})
 		if err != nil {
@@ -250,28 +252,33 @@ func (r *WSSEndpointReconciler) reconcileSecretCheck(ctx context.Context, s *sco
 
 // checkSecret returns the inspection of Secret name, read in full only when
 // its metadata (resourceVersion), the inputs (key) or the hour changed;
-// found is false when the Secret does not exist.
-func (r *WSSEndpointReconciler) checkSecret(ctx context.Context, namespace, name, purpose, key string, check func(map[string][]byte) checkEntry) (checkEntry, bool, error) {
+// found is false when the Secret does not exist. expected says that it
+// should exist (cert-manager calls its Certificate Ready): then a Secret
+// the metadata cache has not seen yet is looked up on the API server before
+// it is called missing, so the cache's lag costs no "does not exist" status
+// write.
+func (r *WSSEndpointReconciler) checkSecret(ctx context.Context, namespace, name, purpose, key string, expected bool, check func(map[string][]byte) checkEntry) (checkEntry, bool, error) {
 	meta := &metav1.PartialObjectMetadata{}
 	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
 	metaReader := r.MetadataReader
 	if metaReader == nil {
 		metaReader = r.Client
 	}
-	err := metaReader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, meta)
-	if apierrors.IsNotFound(err) {
-		return checkEntry{}, false, nil
-	}
-	if err != nil {
-		return checkEntry{}, false, fmt.Errorf("reading Secret %s metadata: %w", name, err)
-	}
 	hour := r.now().Unix() / 3600 // re-judge validity at least hourly
-	r.checks.mu.Lock()
-	ck := checkKey{uid: meta.UID, purpose: purpose}
-	cached, ok := r.checks.entries[ck]
-	r.checks.mu.Unlock()
-	if ok && cached.resourceVersion == meta.ResourceVersion && cached.hostsKey == key && cached.hour == hour {
-		return cached, true, nil
+	err := metaReader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, meta)
+	switch {
+	case apierrors.IsNotFound(err) && !expected:
+		return checkEntry{}, false, nil
+	case apierrors.IsNotFound(err): // read below
+	case err != nil:
+		return checkEntry{}, false, fmt.Errorf("reading Secret %s metadata: %w", name, err)
+	default:
+		r.checks.mu.Lock()
+		cached, ok := r.checks.entries[checkKey{uid: meta.UID, purpose: purpose}]
+		r.checks.mu.Unlock()
+		if ok && cached.resourceVersion == meta.ResourceVersion && cached.hostsKey == key && cached.hour == hour {
+			return cached, true, nil
+		}
 	}
 	secret := &corev1.Secret{}
 	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, secret); err != nil {
@@ -280,11 +287,11 @@ func (r *WSSEndpointReconciler) checkSecret(ctx context.Context, namespace, name
 		}
 		return checkEntry{}, false, fmt.Errorf("reading Secret %s: %w", name, err)
 	}
-	cached = check(secret.Data)
+	cached := check(secret.Data)
 	cached.report = compactReport(cached.report)
-	cached.resourceVersion, cached.hostsKey, cached.hour = meta.ResourceVersion, key, hour
+	cached.resourceVersion, cached.hostsKey, cached.hour = secret.ResourceVersion, key, hour
 	r.checks.mu.Lock()
-	r.checks.entries[ck] = cached
+	r.checks.entries[checkKey{uid: secret.UID, purpose: purpose}] = cached
 	r.checks.mu.Unlock()
 	return cached, true, nil
 }

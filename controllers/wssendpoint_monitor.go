@@ -116,7 +116,7 @@ func (r *WSSEndpointReconciler) reconcileMonitor(ctx context.Context, s *scope) 
 // missing (a wait), unusable (a CertificateReady problem; err is nil), or
 // could not be read (err).
 func (r *WSSEndpointReconciler) monitorSecret(ctx context.Context, s *scope, field, name string, check func(map[string][]byte) checkEntry) (checkEntry, bool, error) {
-	entry, found, err := r.checkSecret(ctx, s.ep.Namespace, name, "monitor-"+field, "", check)
+	entry, found, err := r.checkSecret(ctx, s.ep.Namespace, name, "monitor-"+field, "", false, check)
 	switch {
 	case err != nil:
 		return entry, false, err
