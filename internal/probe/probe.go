@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/net/http/httpguts"
+
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 	"github.com/wss-operator/wss-operator/internal/certinfo"
 	"github.com/wss-operator/wss-operator/internal/tlsnames"
@@ -176,7 +178,7 @@ func (o Options) Validate() error {
 		return fmt.Errorf("minimum TLS version %s is above maximum %s", tls.VersionName(o.MinVersion), tls.VersionName(o.MaxVersion))
 	}
 	for _, p := range o.Subprotocols {
-		if !isToken(p) {
+		if !httpguts.ValidHeaderFieldName(p) {
 			return fmt.Errorf("subprotocol %q is not an HTTP token", p)
 		}
 	}
@@ -221,19 +223,6 @@ func parseTarget(raw string) (target, error) {
 		return target{}, fmt.Errorf("URL %q: invalid characters in host or path", raw)
 	}
 	return t, nil
-}
-
-// isToken reports whether s is an RFC 9110 token.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // failure is a classified probe failure; advice, when set, is specific to

@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/net/http/httpguts"
+
 	wssv1 "github.com/wss-operator/wss-operator/api/v1alpha1"
 	"github.com/wss-operator/wss-operator/internal/version"
 	"github.com/wss-operator/wss-operator/internal/wsframe"
@@ -67,7 +69,7 @@ func parseUpgradeResponse(r *bufio.Reader) (*upgradeResponse, error) {
 			return resp, nil
 		}
 		name, value, ok := strings.Cut(line, ":")
-		if !ok || name == "" || !isToken(name) {
+		if !ok || name == "" || !httpguts.ValidHeaderFieldName(name) {
 			return nil, fmt.Errorf("malformed header line %q", truncate(line, 64))
 		}
 		resp.Header.Add(textproto.CanonicalMIMEHeaderKey(name), strings.Trim(value, " \t"))

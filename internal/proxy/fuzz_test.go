@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // FuzzFrameTracker checks the incremental frame-boundary tracker against
@@ -103,7 +105,7 @@ func FuzzUpgradeRequest(f *testing.F) {
 			}
 		}
 		for k, vv := range req.Header {
-			if !strings.HasPrefix(k, "Sec-Websocket-") || !validHeaderName(k) {
+			if !strings.HasPrefix(k, "Sec-Websocket-") || !httpguts.ValidHeaderFieldName(k) {
 				continue
 			}
 			var want []string

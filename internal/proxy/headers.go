@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/wss-operator/wss-operator/internal/certinfo"
 )
 
@@ -91,7 +93,7 @@ func skipHeaders(h http.Header, extra ...string) map[string]bool {
 func writeHeaders(b *bytes.Buffer, h http.Header, skip map[string]bool) {
 	keys := make([]string, 0, len(h))
 	for k := range h {
-		if !skip[textproto.CanonicalMIMEHeaderKey(k)] && validHeaderName(k) {
+		if !skip[textproto.CanonicalMIMEHeaderKey(k)] && httpguts.ValidHeaderFieldName(k) {
 			keys = append(keys, k)
 		}
 	}
@@ -243,20 +245,6 @@ func copyResponseHeaders(dst, src http.Header) {
 			dst.Add(k, v)
 		}
 	}
-}
-
-// validHeaderName reports whether s is an RFC 9110 token.
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // validHeaderValue reports whether s has no control characters but tab.
