@@ -11,11 +11,17 @@
 // stands in for every sidecar, choosing each endpoint's certificate by SNI.
 // Nothing is dialled but loopback.
 //
-// It writes the raw results as JSON (bench/internal/benchresult's
-// ControlPlane); bench/report turns them into BENCHMARKS.md's "Control
-// plane" part (make bench-controlplane runs both).
+// With -reps N it repeats: each repetition runs the floor and the
+// endpoints, each on a fresh API server (etcd, cert-manager, manager),
+// taking turns which goes first, so neither runs with the other's objects
+// in etcd.
 //
-//	go run ./bench/controlplane -n 1000 -out bench/results/controlplane.json
+// It writes the raw results as JSON (bench/internal/benchresult's
+// ControlPlane, every repetition), after each repetition; bench/report
+// turns them into BENCHMARKS.md's "Control plane" part, each figure the
+// median over the repetitions (make bench-controlplane runs both).
+//
+//	go run ./bench/controlplane -n 1000 -reps 3 -out bench/results/controlplane.json
 package main
 
 import (
