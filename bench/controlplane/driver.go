@@ -44,20 +44,94 @@ type driver struct {
 	pods   map[string]string // Deployment -> its Pod's IP (the kubelet loop's own)
 	next   int
 	status statusChanges
+
+	fleet       *fleet
+	child       *exec.Cmd // the manager
+	metricsAddr string
+	obs         *observer
+	managerBin  string
+	cancel      context.CancelFunc
 }
 
-func drive(ctx context.Context, o options) (*benchresult.ControlPlane, error) {
+// memoryRun is one manager whose memory is measured.
+type memoryRun struct{ cache, limit string }
+
+type logFunc func(format string, args ...any)
+
+// drive runs o.reps repetitions of the floor and the endpoints, taking
+// turns which goes first, each on a fresh API server; save is called with
+// the results after each repetition.
+func drive(ctx context.Context, o options, save func(*benchresult.ControlPlane) error) (*benchresult.ControlPlane, error) {
 	start := time.Now()
 	log := func(format string, args ...any) {
 		fmt.Fprintf(os.Stderr, "[%6.1fs] %s\n", since(start), fmt.Sprintf(format, args...))
 	}
 	ctrl.SetLogger(logr.Discard())
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	managerBin, err := buildManager(ctx, root)
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(filepath.Dir(managerBin))
+
+	res := &benchresult.ControlPlane{Machine: machine(), Endpoints: o.n, NoiseSecrets: o.noise, GoMemLimit: o.goMemLimit}
+	for i := 0; i < o.reps; i++ {
+		order := []string{"floor", "endpoints"}
+		if i%2 == 1 {
+			order = []string{"endpoints", "floor"}
+		}
+		if o.noFloor {
+			order = []string{"endpoints"}
+		}
+		rep := benchresult.Repetition{Order: order}
+		for _, part := range order {
+			log("repetition %d of %d: %s", i+1, o.reps, part)
+			d, err := startCluster(ctx, o, managerBin, log)
+			if err != nil {
+				return nil, err
+			}
+			if part == "floor" {
+				err = d.floor(ctx, o, &rep, log)
+			} else {
+				err = d.endpoints(ctx, o, &rep, i, log)
+			}
+			d.stop()
+			if err != nil {
+				return nil, fmt.Errorf("repetition %d, %s: %w", i+1, part, err)
+			}
+		}
+		if rep.Floor != nil && rep.Floor.Seconds > 0 && rep.Ours != nil {
+			log("repetition %d: all Ready ÷ floor = %.2f", i+1, rep.AllReadySeconds/rep.Floor.Seconds)
+		}
+		res.Repetitions = append(res.Repetitions, rep)
+		if err := save(res); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// startCluster starts a fresh control plane (kube-apiserver, etcd,
+// cert-manager's controllers) with the noise Secrets and the CA Issuer,
+// the driver's cache, the stand-in sidecars and kubelet, and the manager
+// (optimized cache, the chart's GOMEMLIMIT): the same for the floor and
+// the endpoints.
+func startCluster(ctx context.Context, o options, managerBin string, log logFunc) (_ *driver, err error) {
+	t0 := time.Now()
 	env, err := testenv.Start(ctx, testenv.Options{CertManager: true})
 	if err != nil {
 		return nil, err
 	}
-	defer func() { _ = env.Stop() }()
-	d := &driver{env: env, pods: map[string]string{}}
+	cctx, cancel := context.WithCancel(ctx)
+	d := &driver{env: env, pods: map[string]string{}, managerBin: managerBin, cancel: cancel}
+	defer func() {
+		if err != nil {
+			d.stop()
+		}
+	}()
 	for _, n := range []string{ns, "noise"} {
 		if err := env.EnsureNamespace(ctx, n); err != nil {
 			return nil, err
@@ -69,7 +143,6 @@ func drive(ctx context.Context, o options) (*benchresult.ControlPlane, error) {
 	if err := d.noise(ctx, o.noise); err != nil {
 		return nil, err
 	}
-	log("control plane up; %d noise Secrets created", o.noise)
 
 	ours, _ := labels.NewRequirement(injection.EndpointLabel, selection.Exists, nil)
 	d.cache, err = cache.New(env.Config, cache.Options{
@@ -79,7 +152,7 @@ func drive(ctx context.Context, o options) (*benchresult.ControlPlane, error) {
 	if err != nil {
 		return nil, err
 	}
-	go func() { _ = d.cache.Start(ctx) }()
+	go func() { _ = d.cache.Start(cctx) }()
 	for _, obj := range []client.Object{&corev1.Secret{}, &appsv1.Deployment{}, &wssv1.WSSEndpoint{}} {
 		if _, err := d.cache.GetInformer(ctx, obj); err != nil {
 			return nil, err
@@ -93,129 +166,142 @@ func drive(ctx context.Context, o options) (*benchresult.ControlPlane, error) {
 		return nil, err
 	}
 	d.cache.WaitForCacheSync(ctx)
-	fl, err := startFleet(ctx, d.cache, ns)
-	if err != nil {
+	if d.fleet, err = startFleet(cctx, d.cache, ns); err != nil {
 		return nil, err
 	}
-	go d.kubelet(ctx, fl)
+	go d.kubelet(cctx, d.fleet)
 
-	managerBin, err := buildManager(ctx, env.Root)
-	if err != nil {
+	if d.child, d.metricsAddr, err = startManagerBin(ctx, managerBin, env, d.fleet.addr, "optimized", o.goMemLimit); err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(filepath.Dir(managerBin))
-	startManager := func(ctx context.Context, env *testenv.Env, fleet, mode, goMemLimit string) (*exec.Cmd, string, error) {
-		return startManagerBin(ctx, managerBin, env, fleet, mode, goMemLimit)
-	}
-	child, metricsAddr, err := startManager(ctx, env, fl.addr, "optimized", o.goMemLimit)
-	if err != nil {
+	if d.obs, err = newObserver(env.Config, d.metricsAddr, d.child.Process.Pid); err != nil {
 		return nil, err
 	}
-	log("manager (optimized cache, GOMEMLIMIT=%s) running as pid %d", o.goMemLimit, child.Process.Pid)
-	obs, err := newObserver(env.Config, metricsAddr, child.Process.Pid)
-	if err != nil {
-		return nil, err
-	}
+	log("fresh control plane up in %.1fs; %d noise Secrets; manager (optimized cache, GOMEMLIMIT=%s) pid %d",
+		since(t0), o.noise, o.goMemLimit, d.child.Process.Pid)
+	return d, nil
+}
 
-	res := &benchresult.ControlPlane{Machine: machine(), Endpoints: o.n, NoiseSecrets: o.noise, GoMemLimit: o.goMemLimit}
+// stop stops the manager, the driver's loops and the control plane.
+func (d *driver) stop() {
+	if d.child != nil {
+		stopProcess(d.child)
+		d.child = nil
+	}
+	d.cancel()
+	if d.fleet != nil {
+		_ = d.fleet.srv.Close()
+	}
+	_ = d.env.Stop()
+}
+
+// floor times the floor (runFloor) into rep.
+func (d *driver) floor(ctx context.Context, o options, rep *benchresult.Repetition, log logFunc) error {
+	w, err := d.runFloor(ctx, o.n, d.obs)
+	if err != nil {
+		return fmt.Errorf("floor: %w", err)
+	}
+	rep.Floor = &w
+	log("floor: %d Certificates (no WSSEndpoints) all Ready after %.1fs", o.n, w.Seconds)
+	return nil
+}
+
+// endpoints measures apply-to-Ready one by one, then o.n endpoints to all
+// Ready, then the manager's memory, into rep (repetition repIndex, from 0).
+func (d *driver) endpoints(ctx context.Context, o options, rep *benchresult.Repetition, repIndex int, log logFunc) error {
 	for i := 0; i < o.latencyN; i++ {
 		name := fmt.Sprintf("lat-%02d", i)
 		t0 := time.Now()
 		if err := d.create(ctx, name); err != nil {
-			return nil, err
+			return err
 		}
 		if err := d.waitReady(ctx, []string{name}, 2*time.Minute); err != nil {
-			return nil, err
+			return err
 		}
-		res.ApplyToReadyMs = append(res.ApplyToReadyMs, float64(time.Since(t0).Microseconds())/1000)
+		rep.ApplyToReadyMs = append(rep.ApplyToReadyMs, float64(time.Since(t0).Microseconds())/1000)
 	}
-	sorted := append([]float64(nil), res.ApplyToReadyMs...)
+	sorted := append([]float64(nil), rep.ApplyToReadyMs...)
 	sort.Float64s(sorted)
-	res.P50Ms, res.P95Ms = percentile(sorted, 0.50), percentile(sorted, 0.95)
-	res.P25Ms, res.P75Ms = percentile(sorted, 0.25), percentile(sorted, 0.75)
+	rep.P50Ms, rep.P95Ms = percentile(sorted, 0.50), percentile(sorted, 0.95)
+	rep.P25Ms, rep.P75Ms = percentile(sorted, 0.25), percentile(sorted, 0.75)
 	if len(sorted) > 0 {
-		res.MinMs, res.MaxMs = sorted[0], sorted[len(sorted)-1]
+		rep.MinMs, rep.MaxMs = sorted[0], sorted[len(sorted)-1]
 	}
-	log("apply-to-Ready over %d: p50 %.0f ms (IQR %.0f–%.0f), p95 %.0f ms", o.latencyN, res.P50Ms, res.P25Ms, res.P75Ms, res.P95Ms)
-
-	if !o.noFloor {
-		w, err := d.runFloor(ctx, o.n, obs)
-		if err != nil {
-			return nil, fmt.Errorf("floor: %w", err)
-		}
-		res.Floor = &w
-		log("floor: %d Certificates (no WSSEndpoints) all Ready after %.1fs", o.n, w.Seconds)
-	}
+	log("apply-to-Ready over %d: p50 %.0f ms (IQR %.0f–%.0f), p95 %.0f ms", o.latencyN, rep.P50Ms, rep.P25Ms, rep.P75Ms, rep.P95Ms)
 
 	names := make([]string, o.n)
 	for i := range names {
 		names[i] = fmt.Sprintf("ep-%04d", i)
 	}
+	obs := d.obs
 	before, err := obs.take()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	changesBefore, writesBefore, afterBefore := d.status.snapshot()
 	t0 := time.Now()
 	if err := parallel(ctx, 16, names, d.create); err != nil {
-		return nil, err
+		return err
 	}
 	log("%d endpoints and Deployments applied in %.1fs", o.n, since(t0))
 	if err := d.waitReady(ctx, names, 15*time.Minute); err != nil {
-		return nil, err
+		return err
 	}
-	res.AllReadySeconds = since(t0)
-	log("all %d Ready after %.1fs", o.n, res.AllReadySeconds)
+	rep.AllReadySeconds = since(t0)
+	log("all %d Ready after %.1fs", o.n, rep.AllReadySeconds)
 	after, err := obs.take()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	// Events leave the broadcaster asynchronously: count them a moment later.
 	time.Sleep(2 * time.Second)
 	late, err := obs.take()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	w := after.since(before)
-	res.EventsByReason, err = d.eventsByReason(ctx, names)
+	rep.EventsByReason, err = d.eventsByReason(ctx, names)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	changes, writes, afterReady := d.status.snapshot()
-	res.StatusChanges, res.StatusWritesSeen, res.StatusWritesAfterReady = diff(changes, changesBefore), writes-writesBefore, afterReady-afterBefore
-	log("status writes seen on the way to Ready %.2f per endpoint, after Ready %.2f; what they changed, all endpoints: %v", res.StatusWritesSeen/float64(o.n),
-		res.StatusWritesAfterReady/float64(o.n), res.StatusChanges)
+	rep.StatusChanges, rep.StatusWritesSeen, rep.StatusWritesAfterReady = diff(changes, changesBefore), writes-writesBefore, afterReady-afterBefore
+	log("status writes seen on the way to Ready %.2f per endpoint, after Ready %.2f; what they changed, all endpoints: %v", rep.StatusWritesSeen/float64(o.n),
+		rep.StatusWritesAfterReady/float64(o.n), rep.StatusChanges)
 	w.ManagerRequests, w.Reconciles = late.since(before).ManagerRequests, late.since(before).Reconciles
-	res.Ours = &w
+	rep.Ours = &w
 	log("ours: status writes %.2f, events %.2f, reconciles %.2f per endpoint; kube-apiserver %.0f%% of the machine",
 		w.ManagerCount("patch", "wssendpoints", "status")/float64(o.n), w.ManagerCount("", "events", "*")/float64(o.n),
 		benchresult.Sum(w.Reconciles)/float64(o.n), 100*w.Share("kube-apiserver"))
 
-	memRuns := []struct{ cache, limit string }{{"optimized", o.goMemLimit}, {"optimized", ""}, {"naive", ""}}
 	if o.noMemory {
-		memRuns = nil
-		stopProcess(child)
+		return nil
 	}
-	for _, m := range memRuns {
-		if m.cache == "optimized" && m.limit == o.goMemLimit && child != nil {
-			// The manager that did the work, measured as it stands.
-		} else {
-			child, metricsAddr, err = startManager(ctx, env, fl.addr, m.cache, m.limit)
-			if err != nil {
-				return nil, err
+	// The manager that did the work, measured as it stands; then, in the
+	// first o.variantReps repetitions, managers started afresh without
+	// GOMEMLIMIT and with naive cache settings.
+	memRuns := []memoryRun{{"optimized", o.goMemLimit}}
+	if o.variantReps < 0 || repIndex < o.variantReps {
+		memRuns = append(memRuns, memoryRun{"optimized", ""}, memoryRun{"naive", ""})
+	}
+	for k, m := range memRuns {
+		if k > 0 {
+			var err error
+			if d.child, d.metricsAddr, err = startManagerBin(ctx, d.managerBin, d.env, d.fleet.addr, m.cache, m.limit); err != nil {
+				return err
 			}
 		}
-		mem, err := settleAndMeasure(ctx, child, metricsAddr, m.cache)
-		stopProcess(child)
-		child = nil
+		mem, err := settleAndMeasure(ctx, d.child, d.metricsAddr, m.cache)
+		stopProcess(d.child)
+		d.child = nil
 		if err != nil {
-			return nil, err
+			return err
 		}
 		mem.GoMemLimit = m.limit
-		res.Memory = append(res.Memory, mem)
+		rep.Memory = append(rep.Memory, mem)
 		log("%s cache, GOMEMLIMIT=%q: RSS %.1f MiB (anon %.1f), heap in use %.1f MiB", m.cache, m.limit, mem.RSSMiB, mem.AnonMiB, mem.HeapMiB)
 	}
-	return res, nil
+	return nil
 }
 
 // create applies one user Deployment and its WSSEndpoint.

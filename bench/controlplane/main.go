@@ -11,11 +11,17 @@
 // stands in for every sidecar, choosing each endpoint's certificate by SNI.
 // Nothing is dialled but loopback.
 //
-// It writes the raw results as JSON (bench/internal/benchresult's
-// ControlPlane); bench/report turns them into BENCHMARKS.md's "Control
-// plane" part (make bench-controlplane runs both).
+// With -reps N it repeats: each repetition runs the floor and the
+// endpoints, each on a fresh API server (etcd, cert-manager, manager),
+// taking turns which goes first, so neither runs with the other's objects
+// in etcd.
 //
-//	go run ./bench/controlplane -n 1000 -out bench/results/controlplane.json
+// It writes the raw results as JSON (bench/internal/benchresult's
+// ControlPlane, every repetition), after each repetition; bench/report
+// turns them into BENCHMARKS.md's "Control plane" part, each figure the
+// median over the repetitions (make bench-controlplane runs both).
+//
+//	go run ./bench/controlplane -n 1000 -reps 3 -out bench/results/controlplane.json
 package main
 
 import (
@@ -39,6 +45,10 @@ type options struct {
 	goMemLimit string
 	noFloor    bool
 	noMemory   bool
+	reps       int
+	// variantReps is in how many repetitions (the first ones) the memory
+	// variants are measured: no GOMEMLIMIT, naive cache (-1: all).
+	variantReps int
 }
 
 func main() {
@@ -50,14 +60,18 @@ func main() {
 	flag.StringVar(&o.goMemLimit, "gomemlimit", chartGoMemLimit, "GOMEMLIMIT of the measured manager (default: what the chart sets for its default memory limit)")
 	flag.BoolVar(&o.noMemory, "no-memory", false, "skip the memory measurements (a quick check of the rest)")
 	flag.BoolVar(&o.noFloor, "no-floor", false, "skip the floor (the same Certificates without WSSEndpoints)")
+	flag.IntVar(&o.reps, "reps", 1, "repetitions: each runs the floor and the endpoints, each on a fresh API server, taking turns which goes first")
+	flag.IntVar(&o.variantReps, "variant-reps", -1, "measure the memory variants (no GOMEMLIMIT, naive cache) in the first this many repetitions only (-1: all); "+
+		"the manager with the chart's GOMEMLIMIT is measured in every one")
 	flag.Parse()
+	if o.reps < 1 {
+		fmt.Fprintln(os.Stderr, "cpbench: -reps must be at least 1")
+		os.Exit(2)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	res, err := drive(ctx, o)
-	if err == nil {
-		err = write(res, o.out)
-	}
+	_, err := drive(ctx, o, func(r *benchresult.ControlPlane) error { return write(r, o.out) })
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cpbench:", err)
 		os.Exit(1)

@@ -18,35 +18,50 @@ const (
 )
 
 // controlPlane is the figures of the "Control plane" part of
-// BENCHMARKS.md (templates/controlplane.md.tmpl): the raw results, and
-// what is computed from them, per endpoint unless said otherwise.
+// BENCHMARKS.md (templates/controlplane.md.tmpl), per endpoint unless said
+// otherwise: each the median over the repetitions with its min and max
+// (stat), or the median alone where a table already shows the spread.
 type controlPlane struct {
 	*benchresult.ControlPlane
 	Goals struct{ FloorRatio, StatusWrites, Events, RSSMiB float64 }
 
-	ApplyN int
-	// FloorRatio is all Ready ÷ floor (0 without a floor); over the goal
-	// it is FloorOverPct over, FloorExtraSec longer than the goal allows.
-	FloorRatio, FloorOverPct, FloorExtraSec float64
-	FloorMet                                bool
+	// Runs are the repetitions; FreshServers that each ran the floor and
+	// the endpoints on a fresh API server (a file from before repetitions
+	// ran both on one, the floor first); FloorFirst and OursFirst count
+	// the turns.
+	Runs, FloorFirst, OursFirst int
+	FreshServers                bool
+	HasFloor, HasOurs           bool
 
-	// With the endpoints' window (Ours): the manager's status writes,
-	// events, reconciles and requests, and shares of the machine's CPU, in
-	// percent.
-	Writes, Events, Reconciles, MgrRequests float64
+	// Apply → Ready one by one: ApplyN per run, each run's percentiles.
+	ApplyN                       int
+	P50, P95, P25, P75, Min, Max stat
+
+	// FloorSec is the floor's time to all Ready, AllReady the endpoints',
+	// FloorRatio their ratio per repetition; over the goal the median is
+	// FloorOverPct over, FloorExtraSec longer than the goal allows.
+	FloorSec, AllReady, FloorRatio stat
+	FloorOverPct, FloorExtraSec    float64
+	FloorMet                       bool
+
+	// With the endpoints: the manager's status writes, events, reconciles
+	// and requests, and shares of the machine's CPU, in percent.
+	Writes, Events, Reconciles, MgrRequests stat
 	EventsMet                               bool
 	EventsOver                              float64
-	OursAPIServer, OursMachine              float64
-	MachineBound                            bool // the machine was over 90% busy
+	OursAPIServer, OursMachine              stat
+	MachineBound                            bool // the machine was over 90% busy (median)
+	CPUs                                    int
 	// WritesSeen are the status writes seen through a watch on the way to
 	// Ready (0 when not watched), After those to endpoints Ready already;
 	// WritesCounted is WritesSeen when watched, else Writes, and the one
 	// held against the goal.
-	WritesSeen, After, WritesCounted float64
+	WritesSeen, After, WritesCounted stat
 	WritesSeenMet, WritesMet         bool
 	WritesOver, WritesOverPct        float64
 	ReconcilesBy, EventsBy           []nameValue
 	AfterChanges                     []nameValue
+	HasStatusChanges                 bool
 	// Of the status writes on the way: those changing only a condition's
 	// message, status.handshake, and status.compatibility.
 	MessageOnly, HandshakeChanges, Compatibility float64
@@ -60,35 +75,35 @@ type controlPlane struct {
 	MgrBy, StatusBy              []nameValue
 	BusiestOurs, BusiestFloor    []nameValue // the API server's busiest resources
 	CPU                          []cpuRow
+	FloorWindow, OursWindow      stat
 	FloorRequests, AllRequests   float64 // per Certificate, per endpoint
 	FloorAPIServer, FloorMachine float64 // percent of the machine's CPUs
 
 	Memory []memoryRow
 	// Limited is the optimized manager with a GOMEMLIMIT, Base without;
-	// WithLimit every manager with one and Naive the RSS with naive cache
-	// settings, to compare with Base.
-	Limited, WithLimit []memoryRow
-	Base               *memoryRow
-	Naive              []float64
+	// WithLimit every manager with one and Naive the naive cache settings,
+	// to compare with Base.
+	Limited, WithLimit, Naive []memoryRow
+	Base                      *memoryRow
 }
 
 type verbRow struct {
 	Verb                 string
-	Manager, All, FloorV float64
+	Manager, All, FloorV stat
 }
 
 type cpuRow struct {
 	Name                                     string
-	FloorShare, FloorSec, OursShare, OursSec float64
+	FloorShare, FloorSec, OursShare, OursSec stat
 }
 
 type memoryRow struct {
-	benchresult.Memory
-	Limit            string // GOMEMLIMIT in MiB, "" for none
-	HasGoal          bool   // the optimized cache is the one with a goal
-	Met              bool
-	FileMiB          float64
-	OverMiB, OverPct float64 // over the goal
+	Cache, GoMemLimit     string
+	Limit                 string // GOMEMLIMIT in MiB, "" for none
+	HasGoal               bool   // the optimized cache is the one with a goal
+	Met                   bool
+	RSS, Anon, Heap, File stat
+	OverMiB, OverPct      float64 // over the goal
 }
 
 // The API server's names for the manager's verbs.
@@ -101,94 +116,248 @@ var cpuProcesses = []struct{ key, name string }{
 	{"driver", "cert-manager's controllers + the stand-ins (one process)"}, {"machine", "machine"},
 }
 
+// controlPlaneFigures computes each figure per repetition and takes the
+// median over the repetitions that have it.
 func controlPlaneFigures(r *benchresult.ControlPlane) controlPlane {
 	n := float64(r.Endpoints)
-	c := controlPlane{ControlPlane: r, ApplyN: len(r.ApplyToReadyMs)}
+	c := controlPlane{ControlPlane: r, Runs: len(r.Repetitions), FreshServers: len(r.Repetitions) > 0}
 	c.Goals.FloorRatio, c.Goals.StatusWrites, c.Goals.Events, c.Goals.RSSMiB = goalFloorRatio, goalStatusWrites, goalEvents, goalRSSMiB
-	if f := r.Floor; f != nil && f.Seconds > 0 {
-		c.FloorRatio = r.AllReadySeconds / f.Seconds
-		c.FloorMet = c.FloorRatio <= goalFloorRatio
-		c.FloorOverPct, c.FloorExtraSec = 100*(c.FloorRatio/goalFloorRatio-1), r.AllReadySeconds-goalFloorRatio*f.Seconds
+	var floors, ours, both []*benchresult.Repetition
+	for i := range r.Repetitions {
+		rep := &r.Repetitions[i]
+		if len(rep.Order) == 0 {
+			c.FreshServers = false
+		} else if rep.Order[0] == "floor" {
+			c.FloorFirst++
+		} else {
+			c.OursFirst++
+		}
+		if rep.Floor != nil && rep.Floor.Seconds > 0 {
+			floors = append(floors, rep)
+		}
+		if rep.Ours != nil {
+			ours = append(ours, rep)
+		}
+		if rep.Floor != nil && rep.Floor.Seconds > 0 && rep.Ours != nil {
+			both = append(both, rep)
+		}
 	}
-	if o := r.Ours; o != nil {
-		c.Writes, c.Events = o.ManagerCount("patch", "wssendpoints", "status")/n, o.ManagerCount("", "events", "*")/n
-		c.EventsMet, c.EventsOver = c.Events <= goalEvents, c.Events-goalEvents
-		c.Reconciles, c.MgrRequests = benchresult.Sum(o.Reconciles)/n, benchresult.Sum(o.ManagerRequests)/n
-		c.OursAPIServer, c.OursMachine = 100*o.Share("kube-apiserver"), 100*o.Share("machine")
-		c.MachineBound = o.Share("machine") > 0.9
-		c.ReconcilesBy, c.EventsBy = perEndpoint(o.Reconciles, n), perEndpoint(r.EventsByReason, n)
-		c.WritesSeen, c.After, c.WritesCounted = r.StatusWritesSeen/n, r.StatusWritesAfterReady/n, c.Writes
-		if c.WritesSeen > 0 {
+	c.HasFloor, c.HasOurs = len(floors) > 0, len(ours) > 0
+
+	var applied []*benchresult.Repetition
+	for i := range r.Repetitions {
+		if rep := &r.Repetitions[i]; len(rep.ApplyToReadyMs) > 0 {
+			applied = append(applied, rep)
+			c.ApplyN = max(c.ApplyN, len(rep.ApplyToReadyMs))
+		}
+	}
+	c.P50, c.P95 = over(applied, func(x *rep) float64 { return x.P50Ms }), over(applied, func(x *rep) float64 { return x.P95Ms })
+	c.P25, c.P75 = over(applied, func(x *rep) float64 { return x.P25Ms }), over(applied, func(x *rep) float64 { return x.P75Ms })
+	c.Min, c.Max = over(applied, func(x *rep) float64 { return x.MinMs }), over(applied, func(x *rep) float64 { return x.MaxMs })
+
+	c.FloorSec = over(floors, func(x *rep) float64 { return x.Floor.Seconds })
+	c.AllReady = over(ours, func(x *rep) float64 { return x.AllReadySeconds })
+	c.FloorRatio = over(both, func(x *rep) float64 { return x.AllReadySeconds / x.Floor.Seconds })
+	if c.FloorRatio.N > 0 {
+		c.FloorMet = c.FloorRatio.Med <= goalFloorRatio
+		c.FloorOverPct, c.FloorExtraSec = 100*(c.FloorRatio.Med/goalFloorRatio-1), c.AllReady.Med-goalFloorRatio*c.FloorSec.Med
+	}
+
+	if c.HasOurs {
+		perN := func(f func(*rep) float64) stat { return over(ours, func(x *rep) float64 { return f(x) / n }) }
+		c.Writes = perN(func(x *rep) float64 { return x.Ours.ManagerCount("patch", "wssendpoints", "status") })
+		c.Events = perN(func(x *rep) float64 { return x.Ours.ManagerCount("", "events", "*") })
+		c.EventsMet, c.EventsOver = c.Events.Med <= goalEvents, c.Events.Med-goalEvents
+		c.Reconciles = perN(func(x *rep) float64 { return benchresult.Sum(x.Ours.Reconciles) })
+		c.MgrRequests = perN(func(x *rep) float64 { return benchresult.Sum(x.Ours.ManagerRequests) })
+		c.OursAPIServer = over(ours, func(x *rep) float64 { return 100 * x.Ours.Share("kube-apiserver") })
+		c.OursMachine = over(ours, func(x *rep) float64 { return 100 * x.Ours.Share("machine") })
+		c.MachineBound = c.OursMachine.Med > 90
+		c.CPUs = ours[0].Ours.CPUs
+		c.ReconcilesBy = perEndpoint(medianMap(ours, func(x *rep) map[string]float64 { return x.Ours.Reconciles }), n)
+		c.EventsBy = perEndpoint(medianMap(ours, func(x *rep) map[string]float64 { return x.EventsByReason }), n)
+		c.WritesSeen = perN(func(x *rep) float64 { return x.StatusWritesSeen })
+		c.After = perN(func(x *rep) float64 { return x.StatusWritesAfterReady })
+		c.WritesCounted = c.Writes
+		if c.WritesSeen.Med > 0 {
 			c.WritesCounted = c.WritesSeen
 		}
-		c.WritesSeenMet, c.WritesMet = c.WritesSeen <= goalStatusWrites, c.WritesCounted <= goalStatusWrites
-		c.WritesOver, c.WritesOverPct = c.WritesCounted-goalStatusWrites, 100*(c.WritesCounted/goalStatusWrites-1)
-		c.AfterChanges = perEndpoint(prefixed(r.StatusChanges, "after Ready: ", true), n)
-		c.MessageOnly = r.StatusChanges["(writes that change only condition messages)"] / n
-		c.HandshakeChanges, c.Compatibility = r.StatusChanges["status.handshake"]/n, r.StatusChanges["status.compatibility"]/n
-		if gets := o.ManagerCount("get", "secrets", ""); benchresult.Sum(o.Reconciles) > 0 && gets/benchresult.Sum(o.Reconciles) > 0.8 {
-			c.SecretGets, c.SecretGetsSaved = gets/n, gets/n-1
+		c.WritesSeenMet, c.WritesMet = c.WritesSeen.Med <= goalStatusWrites, c.WritesCounted.Med <= goalStatusWrites
+		c.WritesOver, c.WritesOverPct = c.WritesCounted.Med-goalStatusWrites, 100*(c.WritesCounted.Med/goalStatusWrites-1)
+		changes := medianMap(ours, func(x *rep) map[string]float64 { return x.StatusChanges })
+		c.HasStatusChanges = len(changes) > 0
+		c.AfterChanges = perEndpoint(prefixed(changes, "after Ready: ", true), n)
+		c.StatusBy = perEndpoint(prefixed(changes, "after Ready: ", false), n)
+		c.MessageOnly = changes["(writes that change only condition messages)"] / n
+		c.HandshakeChanges, c.Compatibility = changes["status.handshake"]/n, changes["status.compatibility"]/n
+		gets := perN(func(x *rep) float64 { return x.Ours.ManagerCount("get", "secrets", "") }).Med
+		if c.Reconciles.Med > 0 && gets/c.Reconciles.Med > 0.8 {
+			c.SecretGets, c.SecretGetsSaved = gets, gets-1
 		}
+		c.MgrBy = perEndpoint(medianMap(ours, func(x *rep) map[string]float64 { return x.Ours.ManagerRequests }), n)
 	}
-	if o, f := r.Ours, r.Floor; o != nil && f != nil {
-		c.verbs(o, f, n)
-		c.MgrBy = perEndpoint(o.ManagerRequests, n)
-		c.StatusBy = perEndpoint(prefixed(r.StatusChanges, "after Ready: ", false), n)
-		c.BusiestOurs, c.BusiestFloor = top(o.APIByResource, n, 8), top(f.APIByResource, n, 8)
+	if len(both) > 0 {
+		c.verbs(both, n)
+		c.BusiestOurs = top(medianMap(both, func(x *rep) map[string]float64 { return x.Ours.APIByResource }), n, 8)
+		c.BusiestFloor = top(medianMap(both, func(x *rep) map[string]float64 { return x.Floor.APIByResource }), n, 8)
 		for _, p := range cpuProcesses {
-			c.CPU = append(c.CPU, cpuRow{p.name, 100 * f.Share(p.key), f.CPUSeconds[p.key], 100 * o.Share(p.key), o.CPUSeconds[p.key]})
+			c.CPU = append(c.CPU, cpuRow{p.name,
+				over(both, func(x *rep) float64 { return 100 * x.Floor.Share(p.key) }), over(both, func(x *rep) float64 { return x.Floor.CPUSeconds[p.key] }),
+				over(both, func(x *rep) float64 { return 100 * x.Ours.Share(p.key) }), over(both, func(x *rep) float64 { return x.Ours.CPUSeconds[p.key] })})
 		}
-		c.FloorRequests, c.AllRequests = benchresult.Sum(f.APIByVerb)/n, benchresult.Sum(o.APIByVerb)/n
-		c.FloorAPIServer, c.FloorMachine = 100*f.Share("kube-apiserver"), 100*f.Share("machine")
+		c.FloorWindow = over(both, func(x *rep) float64 { return x.Floor.Seconds })
+		c.OursWindow = over(both, func(x *rep) float64 { return x.Ours.Seconds })
+		c.FloorRequests = over(both, func(x *rep) float64 { return benchresult.Sum(x.Floor.APIByVerb) / n }).Med
+		c.AllRequests = over(both, func(x *rep) float64 { return benchresult.Sum(x.Ours.APIByVerb) / n }).Med
+		c.FloorAPIServer = over(both, func(x *rep) float64 { return 100 * x.Floor.Share("kube-apiserver") }).Med
+		c.FloorMachine = over(both, func(x *rep) float64 { return 100 * x.Floor.Share("machine") }).Med
 	}
-	for _, m := range r.Memory {
-		row := memoryRow{Memory: m, HasGoal: m.Cache == "optimized", Met: m.RSSMiB <= goalRSSMiB, FileMiB: m.RSSMiB - m.AnonMiB,
-			OverMiB: m.RSSMiB - goalRSSMiB, OverPct: 100 * (m.RSSMiB/goalRSSMiB - 1)}
-		if m.GoMemLimit != "" {
-			row.Limit = humanBytes(m.GoMemLimit)
-		}
-		c.Memory = append(c.Memory, row)
-		switch {
-		case m.Cache == "optimized" && m.GoMemLimit != "":
-			c.Limited = append(c.Limited, row)
-		case m.Cache == "optimized":
-			c.Base = &row
-		}
-		if m.GoMemLimit != "" {
-			c.WithLimit = append(c.WithLimit, row)
-		}
-		if m.Cache == "naive" {
-			c.Naive = append(c.Naive, m.RSSMiB)
-		}
-	}
-	slices.SortFunc(c.WithLimit, func(a, b memoryRow) int {
-		return cmp.Or(strings.Compare(a.Limit, b.Limit), cmp.Compare(a.RSSMiB, b.RSSMiB))
-	})
-	slices.Sort(c.Naive)
+	c.memory(r.Repetitions)
 	return c
+}
+
+type rep = benchresult.Repetition
+
+// stat is one figure over the repetitions: the median of its values, their
+// min and max, and how many there are.
+type stat struct {
+	Med, Lo, Hi float64
+	N           int
+}
+
+func statOf(v []float64) stat {
+	if len(v) == 0 {
+		return stat{}
+	}
+	return stat{Med: medianOf(v), Lo: slices.Min(v), Hi: slices.Max(v), N: len(v)}
+}
+
+// over is f over the repetitions.
+func over(reps []*rep, f func(*rep) float64) stat {
+	v := make([]float64, len(reps))
+	for i, x := range reps {
+		v[i] = f(x)
+	}
+	return statOf(v)
+}
+
+// Show is the figure as the tables give it: "144.1 s (138.0–151.2, 3
+// runs)"; of one run, "144.1 s (1 run)".
+func (s stat) Show(decimals int, unit string) string {
+	if s.N == 1 {
+		return fmt.Sprintf("%.*f%s (1 run)", decimals, s.Med, unit)
+	}
+	return fmt.Sprintf("%.*f%s (%.*f–%.*f, %d runs)", decimals, s.Med, unit, decimals, s.Lo, decimals, s.Hi, s.N)
+}
+
+// Cell is the figure in a table whose heading gives the number of runs:
+// "1.2 (1.1–1.3)", "30% (27–33%)"; of one run, "1.2".
+func (s stat) Cell(decimals int, unit string) string {
+	if s.N <= 1 {
+		return fmt.Sprintf("%.*f%s", decimals, s.Med, unit)
+	}
+	return fmt.Sprintf("%.*f%s (%.*f–%.*f%s)", decimals, s.Med, unit, decimals, s.Lo, decimals, s.Hi, unit)
+}
+
+// medianMap is, for every key of f's maps, the median of its values over
+// the repetitions (0 where a repetition lacks it), leaving out zeros.
+func medianMap(reps []*rep, f func(*rep) map[string]float64) map[string]float64 {
+	out := map[string]float64{}
+	for _, x := range reps {
+		for k := range f(x) {
+			out[k] = 0
+		}
+	}
+	for k := range out {
+		out[k] = over(reps, func(x *rep) float64 { return f(x)[k] }).Med
+		if out[k] == 0 {
+			delete(out, k)
+		}
+	}
+	return out
 }
 
 // verbs is the API server's work by verb: the manager's own requests, and
 // every client's with the endpoints and in the floor.
-func (c *controlPlane) verbs(o, f *benchresult.Window, n float64) {
-	mgrByVerb := map[string]float64{}
-	for k, v := range o.ManagerRequests {
-		verb, _, _ := benchresult.SplitKey(k)
-		if a, ok := apiVerb[verb]; ok {
-			verb = a
+func (c *controlPlane) verbs(reps []*rep, n float64) {
+	mgrByVerb := func(x *rep) map[string]float64 {
+		out := map[string]float64{}
+		for k, v := range x.Ours.ManagerRequests {
+			verb, _, _ := benchresult.SplitKey(k)
+			if a, ok := apiVerb[verb]; ok {
+				verb = a
+			}
+			out[strings.ToUpper(verb)] += v
 		}
-		mgrByVerb[strings.ToUpper(verb)] += v
+		return out
 	}
+	mgr := medianMap(reps, mgrByVerb)
+	oursAll := medianMap(reps, func(x *rep) map[string]float64 { return x.Ours.APIByVerb })
+	floorAll := medianMap(reps, func(x *rep) map[string]float64 { return x.Floor.APIByVerb })
 	all := map[string]float64{}
-	for _, m := range []map[string]float64{mgrByVerb, o.APIByVerb, f.APIByVerb} {
+	for _, m := range []map[string]float64{mgr, oursAll, floorAll} {
 		for k := range m {
-			all[k] = o.APIByVerb[k] + mgrByVerb[k]
+			all[k] = oursAll[k] + mgr[k]
 		}
 	}
+	perN := func(f func(*rep) float64) stat { return over(reps, func(x *rep) float64 { return f(x) / n }) }
 	for _, v := range topKeys(all) {
-		c.Verbs = append(c.Verbs, verbRow{v, mgrByVerb[v] / n, o.APIByVerb[v] / n, f.APIByVerb[v] / n})
+		c.Verbs = append(c.Verbs, verbRow{v, perN(func(x *rep) float64 { return mgrByVerb(x)[v] }),
+			perN(func(x *rep) float64 { return x.Ours.APIByVerb[v] }), perN(func(x *rep) float64 { return x.Floor.APIByVerb[v] })})
 	}
-	c.VerbTotal = verbRow{"total", benchresult.Sum(mgrByVerb) / n, benchresult.Sum(o.APIByVerb) / n, benchresult.Sum(f.APIByVerb) / n}
+	c.VerbTotal = verbRow{"total", perN(func(x *rep) float64 { return benchresult.Sum(mgrByVerb(x)) }),
+		perN(func(x *rep) float64 { return benchresult.Sum(x.Ours.APIByVerb) }), perN(func(x *rep) float64 { return benchresult.Sum(x.Floor.APIByVerb) })}
+}
+
+// memory is the manager's memory by cache setting and GOMEMLIMIT, in the
+// order first measured, each over the repetitions that measured it.
+func (c *controlPlane) memory(reps []rep) {
+	type key struct{ cache, limit string }
+	var keys []key
+	byKey := map[key][]benchresult.Memory{}
+	for _, x := range reps {
+		for _, m := range x.Memory {
+			k := key{m.Cache, m.GoMemLimit}
+			if byKey[k] == nil {
+				keys = append(keys, k)
+			}
+			byKey[k] = append(byKey[k], m)
+		}
+	}
+	for _, k := range keys {
+		ms := byKey[k]
+		of := func(f func(benchresult.Memory) float64) stat {
+			v := make([]float64, len(ms))
+			for i, m := range ms {
+				v[i] = f(m)
+			}
+			return statOf(v)
+		}
+		row := memoryRow{Cache: k.cache, GoMemLimit: k.limit, HasGoal: k.cache == "optimized",
+			RSS: of(func(m benchresult.Memory) float64 { return m.RSSMiB }), Anon: of(func(m benchresult.Memory) float64 { return m.AnonMiB }),
+			Heap: of(func(m benchresult.Memory) float64 { return m.HeapMiB }), File: of(func(m benchresult.Memory) float64 { return m.RSSMiB - m.AnonMiB })}
+		row.Met, row.OverMiB, row.OverPct = row.RSS.Med <= goalRSSMiB, row.RSS.Med-goalRSSMiB, 100*(row.RSS.Med/goalRSSMiB-1)
+		if k.limit != "" {
+			row.Limit = humanBytes(k.limit)
+		}
+		c.Memory = append(c.Memory, row)
+		switch {
+		case k.cache == "optimized" && k.limit != "":
+			c.Limited = append(c.Limited, row)
+		case k.cache == "optimized":
+			c.Base = &row
+		}
+		if k.limit != "" {
+			c.WithLimit = append(c.WithLimit, row)
+		}
+		if k.cache == "naive" {
+			c.Naive = append(c.Naive, row)
+		}
+	}
+	slices.SortFunc(c.WithLimit, func(a, b memoryRow) int {
+		return cmp.Or(strings.Compare(a.Limit, b.Limit), cmp.Compare(a.RSS.Med, b.RSS.Med))
+	})
+	slices.SortFunc(c.Naive, func(a, b memoryRow) int { return cmp.Compare(a.RSS.Med, b.RSS.Med) })
 }
 
 // perEndpoint is m's entries per endpoint, largest first, leaving out

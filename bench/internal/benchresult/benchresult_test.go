@@ -1,6 +1,7 @@
 package benchresult
 
 import (
+	"encoding/json"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -33,4 +34,28 @@ func TestSplitKey(t *testing.T) {
 		v, r, s := SplitKey(k)
 		g.Expect([3]string{v, r, s}).To(Equal(want), k)
 	}
+}
+
+func TestControlPlaneReadsOldFiles(t *testing.T) {
+	g := NewWithT(t)
+	var old ControlPlane
+	g.Expect(json.Unmarshal([]byte(`{"endpoints": 1000, "goMemLimit": "1", "allReadySeconds": 144.1, "applyToReadyP50Ms": 465,
+		"floor": {"seconds": 50.3}, "memory": [{"cache": "naive", "rssMiB": 254}]}`), &old)).To(Succeed())
+	g.Expect(old.Endpoints).To(Equal(1000))
+	g.Expect(old.GoMemLimit).To(Equal("1"))
+	g.Expect(old.Repetitions).To(HaveLen(1))
+	r := old.Repetitions[0]
+	g.Expect(r.AllReadySeconds).To(Equal(144.1))
+	g.Expect(r.P50Ms).To(Equal(465.0))
+	g.Expect(r.Floor.Seconds).To(Equal(50.3))
+	g.Expect(r.Memory).To(Equal([]Memory{{Cache: "naive", RSSMiB: 254}}))
+	g.Expect(r.Order).To(BeEmpty())
+
+	b, err := json.Marshal(ControlPlane{Endpoints: 5, Repetitions: []Repetition{{Order: []string{"endpoints", "floor"}, AllReadySeconds: 2}, {AllReadySeconds: 3}}})
+	g.Expect(err).NotTo(HaveOccurred())
+	var again ControlPlane
+	g.Expect(json.Unmarshal(b, &again)).To(Succeed())
+	g.Expect(again.Repetitions).To(HaveLen(2))
+	g.Expect(again.Repetitions[0].Order).To(Equal([]string{"endpoints", "floor"}))
+	g.Expect(again.Repetitions[1].AllReadySeconds).To(Equal(3.0))
 }

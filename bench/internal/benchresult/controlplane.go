@@ -1,23 +1,43 @@
 package benchresult
 
-import "strings"
+import (
+	"encoding/json"
+	"strings"
+)
 
-// ControlPlane is what the control-plane benchmark measured.
+// ControlPlane is what the control-plane benchmark measured: repetitions
+// of the floor and the endpoints.
 type ControlPlane struct {
-	Machine           map[string]string `json:"machine"` // cpu, cpus, memory, go
-	Endpoints         int               `json:"endpoints"`
-	NoiseSecrets      int               `json:"noiseSecrets"`
-	ApplyToReadyMs    []float64         `json:"applyToReadyMs"`
-	P50Ms             float64           `json:"applyToReadyP50Ms"`
-	P95Ms             float64           `json:"applyToReadyP95Ms"`
-	P25Ms             float64           `json:"applyToReadyP25Ms"`
-	P75Ms             float64           `json:"applyToReadyP75Ms"`
-	MinMs             float64           `json:"applyToReadyMinMs"`
-	MaxMs             float64           `json:"applyToReadyMaxMs"`
-	AllReadySeconds   float64           `json:"allReadySeconds"`
-	CertsIssuedSecond float64           `json:"certificatesIssuedSeconds"`
-	Memory            []Memory          `json:"memory"`
-	GoMemLimit        string            `json:"goMemLimit"`
+	Machine      map[string]string `json:"machine"` // cpu, cpus, memory, go
+	Endpoints    int               `json:"endpoints"`
+	NoiseSecrets int               `json:"noiseSecrets"`
+	GoMemLimit   string            `json:"goMemLimit"`
+	// Repetitions are the runs in the order they ran. A file from before
+	// repetitions (its one run's fields at the top level) reads as one.
+	Repetitions []Repetition `json:"repetitions"`
+}
+
+// Repetition is one run of the floor and of the endpoints, each on a fresh
+// API server (its own etcd, cert-manager and manager): neither runs with
+// the other's objects in etcd.
+type Repetition struct {
+	// Order is which ran first: "floor", "endpoints" (or the reverse);
+	// empty in a file from before repetitions, where the floor ran first on
+	// the same API server.
+	Order          []string  `json:"order,omitempty"`
+	ApplyToReadyMs []float64 `json:"applyToReadyMs"`
+	P50Ms          float64   `json:"applyToReadyP50Ms"`
+	P95Ms          float64   `json:"applyToReadyP95Ms"`
+	P25Ms          float64   `json:"applyToReadyP25Ms"`
+	P75Ms          float64   `json:"applyToReadyP75Ms"`
+	MinMs          float64   `json:"applyToReadyMinMs"`
+	MaxMs          float64   `json:"applyToReadyMaxMs"`
+	// AllReadySeconds is the time from applying the endpoints to all
+	// Ready.
+	AllReadySeconds float64 `json:"allReadySeconds"`
+	// Memory is the manager's after the endpoints are Ready, by cache
+	// setting and GOMEMLIMIT.
+	Memory []Memory `json:"memory"`
 	// Floor is the same Certificates applied without WSSEndpoints: the
 	// time cert-manager alone needs on this API server.
 	Floor *Window `json:"floor,omitempty"`
@@ -33,6 +53,24 @@ type ControlPlane struct {
 	StatusWritesAfterReady float64 `json:"statusWritesAfterReady,omitempty"`
 	// EventsByReason counts the events on the endpoints by type/reason.
 	EventsByReason map[string]float64 `json:"eventsByReason,omitempty"`
+}
+
+// UnmarshalJSON reads a file with repetitions, or one from before them as
+// a single repetition.
+func (c *ControlPlane) UnmarshalJSON(data []byte) error {
+	type plain ControlPlane
+	if err := json.Unmarshal(data, (*plain)(c)); err != nil {
+		return err
+	}
+	if c.Repetitions != nil {
+		return nil
+	}
+	var r Repetition
+	if err := json.Unmarshal(data, &r); err != nil {
+		return err
+	}
+	c.Repetitions = []Repetition{r}
+	return nil
 }
 
 // Memory is the manager's memory with one cache setting and GOMEMLIMIT.
