@@ -2,13 +2,13 @@ package tlsnames
 
 import (
 	"crypto/tls"
-	"os"
-	"path/filepath"
+	"fmt"
 	"sort"
 	"testing"
 
 	. "github.com/onsi/gomega"
-	"sigs.k8s.io/yaml"
+
+	"github.com/wss-operator/wss-operator/internal/testenv"
 )
 
 func TestParse(t *testing.T) {
@@ -55,31 +55,15 @@ func TestParse(t *testing.T) {
 // validation) equal to what the sidecar accepts.
 func TestCRDEnumsMatch(t *testing.T) {
 	g := NewWithT(t)
-	data, err := os.ReadFile(filepath.Join("..", "..", "config", "crd", "bases", "wss.operator.dev_wssendpoints.yaml"))
-	g.Expect(err).NotTo(HaveOccurred())
-	var crd struct {
-		Spec struct {
-			Versions []struct {
-				Schema struct {
-					OpenAPIV3Schema struct {
-						Properties map[string]struct {
-							Properties map[string]struct {
-								Properties map[string]struct {
-									Items struct {
-										Enum []string `json:"enum"`
-									} `json:"items"`
-								} `json:"properties"`
-							} `json:"properties"`
-						} `json:"properties"`
-					} `json:"openAPIV3Schema"`
-				} `json:"schema"`
-			} `json:"versions"`
-		} `json:"spec"`
+	enum := func(field string) []string {
+		var out []string
+		for _, v := range testenv.JSONValues(t, testenv.WSSEndpointSchema(t, "spec", "tls", field).Items.Schema.Enum...) {
+			out = append(out, fmt.Sprint(v))
+		}
+		return out
 	}
-	g.Expect(yaml.Unmarshal(data, &crd)).To(Succeed())
-	tlsProps := crd.Spec.Versions[0].Schema.OpenAPIV3Schema.Properties["spec"].Properties["tls"].Properties
-	suites := append([]string(nil), tlsProps["cipherSuites"].Items.Enum...)
+	suites := enum("cipherSuites")
 	sort.Strings(suites)
 	g.Expect(suites).To(Equal(CipherSuiteNames()), "api/v1alpha1 CipherSuite enum vs Go's configurable TLS 1.2 suites")
-	g.Expect(tlsProps["curves"].Items.Enum).To(ConsistOf(CurveNames()), "api/v1alpha1 Curve enum vs the sidecar's --curves")
+	g.Expect(enum("curves")).To(ConsistOf(CurveNames()), "api/v1alpha1 Curve enum vs the sidecar's --curves")
 }
