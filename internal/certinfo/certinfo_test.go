@@ -2,6 +2,7 @@ package certinfo_test
 
 import (
 	"crypto/x509"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -25,6 +26,9 @@ func TestFacts(t *testing.T) {
 	g.Expect(f.SHA256).To(Equal(certinfo.Fingerprint(leaf.Cert)))
 	g.Expect(f.DNSNames).To(Equal([]string{"a.example.com"}))
 	g.Expect(certinfo.Of(root.Cert).DNSNames).To(BeEmpty())
+	js, err := json.Marshal(certinfo.Of(root.Cert))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(string(js)).To(ContainSubstring(`"dnsNames":[]`), "a certificate without DNS names is [] in the JSON contract, not null")
 	g.Expect(certinfo.OfChain([]*x509.Certificate{leaf.Cert, root.Cert})).To(Equal([]certinfo.Facts{f, certinfo.Of(root.Cert)}))
 }
 

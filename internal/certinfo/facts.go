@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
+	"slices"
 	"time"
 )
 
@@ -27,9 +28,9 @@ type Facts struct {
 
 // Of returns the facts of c.
 func Of(c *x509.Certificate) Facts {
-	dns := c.DNSNames
+	dns := slices.Clone(c.DNSNames)
 	if dns == nil {
-		dns = []string{}
+		dns = []string{} // JSON [], not null
 	}
 	return Facts{
 		Subject:   c.Subject.String(),
@@ -37,7 +38,7 @@ func Of(c *x509.Certificate) Facts {
 		NotBefore: c.NotBefore.UTC().Format(time.RFC3339),
 		NotAfter:  c.NotAfter.UTC().Format(time.RFC3339),
 		SHA256:    Fingerprint(c),
-		DNSNames:  append([]string(nil), dns...),
+		DNSNames:  dns,
 	}
 }
 
