@@ -86,6 +86,7 @@ type WSSEndpointReconciler struct {
 
 	checks  *checkCache
 	applied appliedVersions
+	own     ownWrites
 	roots   rootPools
 	clients clientHistories
 }
@@ -144,14 +145,21 @@ func (r *WSSEndpointReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !ep.DeletionTimestamp.IsZero() {
+		r.own.forget(ep.UID)
 		return r.reconcileDelete(ctx, ep)
 	}
+	if r.own.stale(ep.UID, ep.ResourceVersion, r.now()) {
+		// The cache has not seen our last write yet (see ownWrites).
+		return ctrl.Result{RequeueAfter: ownWriteRetry}, nil
+	}
 	if !controllerutil.ContainsFinalizer(ep, Finalizer) {
+		from := ep.ResourceVersion
 		patch := client.MergeFrom(ep.DeepCopy())
 		controllerutil.AddFinalizer(ep, Finalizer)
 		if err := r.Client.Patch(ctx, ep, patch); err != nil {
 			return ctrl.Result{}, fmt.Errorf("adding finalizer: %w", err)
 		}
+		r.own.wrote(ep.UID, from, ep.ResourceVersion, r.now())
 	}
 
 	s := &scope{ep: ep, before: ep.DeepCopy()}
@@ -238,6 +246,7 @@ func (r *WSSEndpointReconciler) patchStatus(ctx context.Context, s *scope) error
 		s.ep.Status = s.before.Status
 		return fmt.Errorf("patching status: %w", err)
 	}
+	r.own.wrote(s.ep.UID, s.before.ResourceVersion, s.ep.ResourceVersion, r.now())
 	r.recordTransitions(s.before, s.ep)
 	return nil
 }
