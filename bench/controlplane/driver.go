@@ -79,23 +79,21 @@ func drive(ctx context.Context, o options, save func(*benchresult.ControlPlane) 
 
 	res := &benchresult.ControlPlane{Machine: machine(), Endpoints: o.n, NoiseSecrets: o.noise, GoMemLimit: o.goMemLimit}
 	for i := 0; i < o.reps; i++ {
-		order := []string{"floor", "endpoints"}
-		if i%2 == 1 {
-			order = []string{"endpoints", "floor"}
-		}
-		if o.noFloor {
-			order = []string{"endpoints"}
-		}
-		rep := benchresult.Repetition{Order: order}
-		for _, part := range order {
-			log("repetition %d of %d: %s", i+1, o.reps, part)
-			d, err := startCluster(ctx, o, managerBin, log)
+		rep := benchresult.Repetition{Order: partOrder(i, o)}
+		for _, part := range rep.Order {
+			log("repetition %d of %d: %s", i+1, o.reps, partName(part))
+			// The floor + rollouts runs no manager: what it measures is
+			// work that needs none.
+			d, err := startCluster(ctx, o, managerBin, part != "ceiling", log)
 			if err != nil {
 				return nil, err
 			}
-			if part == "floor" {
+			switch part {
+			case "floor":
 				err = d.floor(ctx, o, &rep, log)
-			} else {
+			case "ceiling":
+				err = d.ceiling(ctx, o, &rep, log)
+			default:
 				err = d.endpoints(ctx, o, &rep, i, log)
 			}
 			d.stop()
@@ -106,6 +104,12 @@ func drive(ctx context.Context, o options, save func(*benchresult.ControlPlane) 
 		if rep.Floor != nil && rep.Floor.Seconds > 0 && rep.Ours != nil {
 			log("repetition %d: all Ready ÷ floor = %.2f", i+1, rep.AllReadySeconds/rep.Floor.Seconds)
 		}
+		if rep.Floor != nil && rep.Floor.Seconds > 0 && rep.Ceiling != nil && rep.Ceiling.Seconds > 0 {
+			log("repetition %d: floor + rollouts ÷ floor = %.2f", i+1, rep.Ceiling.Seconds/rep.Floor.Seconds)
+			if rep.Ours != nil {
+				log("repetition %d: all Ready ÷ floor + rollouts = %.2f", i+1, rep.AllReadySeconds/rep.Ceiling.Seconds)
+			}
+		}
 		res.Repetitions = append(res.Repetitions, rep)
 		if err := save(res); err != nil {
 			return nil, err
@@ -114,12 +118,39 @@ func drive(ctx context.Context, o options, save func(*benchresult.ControlPlane) 
 	return res, nil
 }
 
+// partOrder is the order of repetition i's parts: the floor, the floor +
+// rollouts ("ceiling") and the endpoints, reversed in every other
+// repetition, so the floor and the endpoints take turns going first as
+// they did before the ceiling; -no-floor and -no-ceiling leave theirs out.
+func partOrder(i int, o options) []string {
+	all := []string{"floor", "ceiling", "endpoints"}
+	if i%2 == 1 {
+		all = []string{"endpoints", "ceiling", "floor"}
+	}
+	var order []string
+	for _, p := range all {
+		if (p == "floor" && o.noFloor) || (p == "ceiling" && o.noCeiling) {
+			continue
+		}
+		order = append(order, p)
+	}
+	return order
+}
+
+// partName is how the log names a part.
+func partName(part string) string {
+	if part == "ceiling" {
+		return "floor + rollouts"
+	}
+	return part
+}
+
 // startCluster starts a fresh control plane (kube-apiserver, etcd,
 // cert-manager's controllers) with the noise Secrets and the CA Issuer,
-// the driver's cache, the stand-in sidecars and kubelet, and the manager
-// (optimized cache, the chart's GOMEMLIMIT): the same for the floor and
-// the endpoints.
-func startCluster(ctx context.Context, o options, managerBin string, log logFunc) (_ *driver, err error) {
+// the driver's cache, the stand-in sidecars and kubelet, and, with
+// withManager, the manager (optimized cache, the chart's GOMEMLIMIT): the
+// same for every part.
+func startCluster(ctx context.Context, o options, managerBin string, withManager bool, log logFunc) (_ *driver, err error) {
 	t0 := time.Now()
 	env, err := testenv.Start(ctx, testenv.Options{CertManager: true})
 	if err != nil {
@@ -171,6 +202,13 @@ func startCluster(ctx context.Context, o options, managerBin string, log logFunc
 	}
 	go d.kubelet(cctx, d.fleet)
 
+	if !withManager {
+		if d.obs, err = newObserver(env.Config, "", 0); err != nil {
+			return nil, err
+		}
+		log("fresh control plane up in %.1fs; %d noise Secrets; no manager", since(t0), o.noise)
+		return d, nil
+	}
 	if d.child, d.metricsAddr, err = startManagerBin(ctx, managerBin, env, d.fleet.addr, "optimized", o.goMemLimit); err != nil {
 		return nil, err
 	}
@@ -307,7 +345,19 @@ func (d *driver) endpoints(ctx context.Context, o options, rep *benchresult.Repe
 // create applies one user Deployment and its WSSEndpoint.
 func (d *driver) create(ctx context.Context, name string) error {
 	c := d.env.Client
-	dep := &appsv1.Deployment{
+	if err := c.Create(ctx, userDeployment(name)); err != nil {
+		return fmt.Errorf("creating Deployment %s: %w", name, err)
+	}
+	if err := c.Create(ctx, benchEndpoint(name)); err != nil {
+		return fmt.Errorf("WSSEndpoint %s: %w", name, err)
+	}
+	return nil
+}
+
+// userDeployment is the user's Deployment for endpoint name, before the
+// injection.
+func userDeployment(name string) *appsv1.Deployment {
+	return &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 		Spec: appsv1.DeploymentSpec{
 			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},
@@ -320,10 +370,12 @@ func (d *driver) create(ctx context.Context, name string) error {
 			},
 		},
 	}
-	if err := c.Create(ctx, dep); err != nil {
-		return fmt.Errorf("creating Deployment %s: %w", name, err)
-	}
-	ep := &wssv1.WSSEndpoint{
+}
+
+// benchEndpoint is the WSSEndpoint for name, as applied (before the API
+// server's defaults).
+func benchEndpoint(name string) *wssv1.WSSEndpoint {
+	return &wssv1.WSSEndpoint{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 		Spec: wssv1.WSSEndpointSpec{
 			WorkloadRef: wssv1.WorkloadReference{Kind: wssv1.WorkloadDeployment, Name: name},
@@ -331,10 +383,6 @@ func (d *driver) create(ctx context.Context, name string) error {
 			TLS:         wssv1.TLS{IssuerRef: &wssv1.IssuerReference{Name: "demo-ca", Kind: "Issuer", Group: "cert-manager.io"}},
 		},
 	}
-	if err := c.Create(ctx, ep); err != nil {
-		return fmt.Errorf("WSSEndpoint %s: %w", name, err)
-	}
-	return nil
 }
 
 // kubelet plays the Deployment controller and the kubelet: a Deployment

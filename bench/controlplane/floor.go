@@ -146,7 +146,10 @@ func newObserver(cfg *rest.Config, managerMetrics string, managerPid int) (*obse
 	if err != nil {
 		return nil, err
 	}
-	o := &observer{apiserver: hc, apiURL: strings.TrimRight(cfg.Host, "/") + "/metrics", managerURL: "http://" + managerMetrics + "/metrics", pids: map[string]int{}}
+	o := &observer{apiserver: hc, apiURL: strings.TrimRight(cfg.Host, "/") + "/metrics", pids: map[string]int{}}
+	if managerMetrics != "" { // none in the floor + rollouts
+		o.managerURL = "http://" + managerMetrics + "/metrics"
+	}
 	for _, name := range []string{"kube-apiserver", "etcd"} {
 		pid, err := childByName(name)
 		if err != nil {
@@ -154,7 +157,9 @@ func newObserver(cfg *rest.Config, managerMetrics string, managerPid int) (*obse
 		}
 		o.pids[name] = pid
 	}
-	o.pids["manager"] = managerPid
+	if managerPid != 0 {
+		o.pids["manager"] = managerPid
+	}
 	o.pids["driver"] = os.Getpid()
 	return o, nil
 }
@@ -172,9 +177,12 @@ type snapshot struct {
 
 func (o *observer) take() (snapshot, error) {
 	s := snapshot{at: time.Now(), cpu: map[string]float64{}}
-	mgr, err := scrape(http.DefaultClient, o.managerURL, "cpbench_manager_requests_total", "controller_runtime_reconcile_total")
-	if err != nil {
-		return s, err
+	var mgr []sample
+	if o.managerURL != "" {
+		var err error
+		if mgr, err = scrape(http.DefaultClient, o.managerURL, "cpbench_manager_requests_total", "controller_runtime_reconcile_total"); err != nil {
+			return s, err
+		}
 	}
 	s.mgrRequests = sumBy(mgr, "cpbench_manager_requests_total", nil, "verb", "resource", "subresource")
 	s.reconciles = sumBy(mgr, "controller_runtime_reconcile_total", func(l map[string]string) bool { return l["controller"] == "wssendpoint" }, "result")

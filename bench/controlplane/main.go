@@ -11,10 +11,17 @@
 // stands in for every sidecar, choosing each endpoint's certificate by SNI.
 // Nothing is dialled but loopback.
 //
-// With -reps N it repeats: each repetition runs the floor and the
-// endpoints, each on a fresh API server (etcd, cert-manager, manager),
-// taking turns which goes first, so neither runs with the other's objects
-// in etcd.
+// With -reps N it repeats: each repetition runs the floor, the floor +
+// rollouts and the endpoints, each on a fresh API server (etcd,
+// cert-manager, and for the endpoints the manager), in the reverse order
+// every other time, so none runs with another's objects in etcd.
+//
+// The floor + rollouts (ceiling.go) is the best any sidecar-injecting
+// operator could do on this path: with no manager running, the benchmark
+// applies at once, per endpoint, the user's Deployment, the floor's
+// Certificate, the Service the controller would apply and the sidecar
+// injection it would apply to the Deployment, and times them to every
+// Certificate Ready and every Deployment rolled out (-no-ceiling skips it).
 //
 // It writes the raw results as JSON (bench/internal/benchresult's
 // ControlPlane, every repetition), after each repetition; bench/report
@@ -44,6 +51,7 @@ type options struct {
 	out        string
 	goMemLimit string
 	noFloor    bool
+	noCeiling  bool
 	noMemory   bool
 	reps       int
 	// variantReps is in how many repetitions (the first ones) the memory
@@ -60,7 +68,8 @@ func main() {
 	flag.StringVar(&o.goMemLimit, "gomemlimit", chartGoMemLimit, "GOMEMLIMIT of the measured manager (default: what the chart sets for its default memory limit)")
 	flag.BoolVar(&o.noMemory, "no-memory", false, "skip the memory measurements (a quick check of the rest)")
 	flag.BoolVar(&o.noFloor, "no-floor", false, "skip the floor (the same Certificates without WSSEndpoints)")
-	flag.IntVar(&o.reps, "reps", 1, "repetitions: each runs the floor and the endpoints, each on a fresh API server, taking turns which goes first")
+	flag.BoolVar(&o.noCeiling, "no-ceiling", false, "skip the floor + rollouts (the same Certificates, Services and sidecar rollouts applied directly, no manager)")
+	flag.IntVar(&o.reps, "reps", 1, "repetitions: each runs the floor, the floor + rollouts and the endpoints, each on a fresh API server, taking turns which goes first")
 	flag.IntVar(&o.variantReps, "variant-reps", -1, "measure the memory variants (no GOMEMLIMIT, naive cache) in the first this many repetitions only (-1: all); "+
 		"the manager with the chart's GOMEMLIMIT is measured in every one")
 	flag.Parse()

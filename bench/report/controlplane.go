@@ -44,6 +44,18 @@ type controlPlane struct {
 	FloorOverPct, FloorExtraSec    float64
 	FloorMet                       bool
 
+	// CeilingSec is the floor + rollouts' time to all done (the same
+	// Certificates, Services and sidecar rollouts applied directly, no
+	// operator), CeilingRatio its ratio to the floor per repetition (the
+	// best any sidecar-injecting operator could do on this path), and
+	// OursOverCeiling the endpoints' time over it per repetition (our
+	// controller's own cost). CeilingOut is a ceiling above the floor
+	// goal, CeilingOverPct by how much.
+	HasCeiling                                bool
+	CeilingSec, CeilingRatio, OursOverCeiling stat
+	CeilingOut                                bool
+	CeilingOverPct                            float64
+
 	// With the endpoints: the manager's status writes, events, reconciles
 	// and requests, and shares of the machine's CPU, in percent.
 	Writes, Events, Reconciles, MgrRequests stat
@@ -122,15 +134,24 @@ func controlPlaneFigures(r *benchresult.ControlPlane) controlPlane {
 	n := float64(r.Endpoints)
 	c := controlPlane{ControlPlane: r, Runs: len(r.Repetitions), FreshServers: len(r.Repetitions) > 0}
 	c.Goals.FloorRatio, c.Goals.StatusWrites, c.Goals.Events, c.Goals.RSSMiB = goalFloorRatio, goalStatusWrites, goalEvents, goalRSSMiB
-	var floors, ours, both []*benchresult.Repetition
+	var floors, ours, both, ceilings, ceilingFloor, ceilingOurs []*benchresult.Repetition
 	for i := range r.Repetitions {
 		rep := &r.Repetitions[i]
 		if len(rep.Order) == 0 {
 			c.FreshServers = false
-		} else if rep.Order[0] == "floor" {
+		} else if f, e := slices.Index(rep.Order, "floor"), slices.Index(rep.Order, "endpoints"); f >= 0 && (e < 0 || f < e) {
 			c.FloorFirst++
 		} else {
 			c.OursFirst++
+		}
+		if rep.Ceiling != nil && rep.Ceiling.Seconds > 0 {
+			ceilings = append(ceilings, rep)
+			if rep.Floor != nil && rep.Floor.Seconds > 0 {
+				ceilingFloor = append(ceilingFloor, rep)
+			}
+			if rep.Ours != nil {
+				ceilingOurs = append(ceilingOurs, rep)
+			}
 		}
 		if rep.Floor != nil && rep.Floor.Seconds > 0 {
 			floors = append(floors, rep)
@@ -161,6 +182,14 @@ func controlPlaneFigures(r *benchresult.ControlPlane) controlPlane {
 	if c.FloorRatio.N > 0 {
 		c.FloorMet = c.FloorRatio.Med <= goalFloorRatio
 		c.FloorOverPct, c.FloorExtraSec = 100*(c.FloorRatio.Med/goalFloorRatio-1), c.AllReady.Med-goalFloorRatio*c.FloorSec.Med
+	}
+	c.HasCeiling = len(ceilings) > 0
+	c.CeilingSec = over(ceilings, func(x *rep) float64 { return x.Ceiling.Seconds })
+	c.CeilingRatio = over(ceilingFloor, func(x *rep) float64 { return x.Ceiling.Seconds / x.Floor.Seconds })
+	c.OursOverCeiling = over(ceilingOurs, func(x *rep) float64 { return x.AllReadySeconds / x.Ceiling.Seconds })
+	if c.CeilingRatio.N > 0 {
+		c.CeilingOut = c.CeilingRatio.Med > goalFloorRatio
+		c.CeilingOverPct = 100 * (c.CeilingRatio.Med/goalFloorRatio - 1)
 	}
 
 	if c.HasOurs {

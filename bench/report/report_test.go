@@ -288,6 +288,7 @@ func TestRenderControlPlane(t *testing.T) {
 		g.Expect(out).To(ContainSubstring(want))
 	}
 	g.Expect(out).NotTo(ContainSubstring("runs)"))
+	g.Expect(out).NotTo(ContainSubstring("floor + rollouts"), "a file from before the ceiling has none")
 }
 
 // TestRenderControlPlaneReps renders three repetitions: each figure the
@@ -327,6 +328,49 @@ func TestRenderControlPlaneReps(t *testing.T) {
 		g.Expect(out).To(ContainSubstring(want))
 	}
 	g.Expect(out).NotTo(ContainSubstring("The floor runs first"))
+}
+
+// TestRenderControlPlaneCeiling renders three repetitions with the floor +
+// rollouts: its row, its ratio to the floor and ours to it (medians of the
+// per-repetition ratios), and the prose naming the measured ceiling.
+func TestRenderControlPlaneCeiling(t *testing.T) {
+	g := NewWithT(t)
+	c := controlPlaneRepsFixture()
+	// Floors 100, 90, 110; ours 250, 270, 200.
+	for i, sec := range []float64{200, 171, 242} {
+		r := &c.Repetitions[i]
+		r.Ceiling = &benchresult.Window{Seconds: sec, CPUs: 2}
+		if r.Order[0] == "floor" {
+			r.Order = []string{"floor", "ceiling", "endpoints"}
+		} else {
+			r.Order = []string{"endpoints", "ceiling", "floor"}
+		}
+	}
+	out := render("controlplane", controlPlaneFigures(c))
+	for _, want := range []string{
+		"3 repetitions: each runs the floor, the floor + rollouts and the endpoints, each on a fresh API server " +
+			"(its own etcd, cert-manager and manager; the floor + rollouts runs no manager), taking turns which goes first " +
+			"(the floor first in 2, the endpoints first in 1), so none runs with another's objects in etcd.\n",
+		"| floor: the same 10 Certificates without WSSEndpoints, all Ready | 100.0 s (90.0–110.0, 3 runs) | — |\n" +
+			"| floor + rollouts (the same Certificates, Services and sidecar rollouts applied directly, no operator) | 200.0 s (171.0–242.0, 3 runs) | — |\n" +
+			"| 10 endpoints all Ready | 250.0 s (200.0–270.0, 3 runs) | — |\n" +
+			"| all Ready ÷ floor, per repetition | 2.50× (1.82–3.00, 3 runs) | ≤ 1.25× **missed** |\n" +
+			// 200/100, 171/90, 242/110; 250/200, 270/171, 200/242.
+			"| floor + rollouts ÷ floor, per repetition: the best any sidecar-injecting operator could do on this path | 2.00× (1.90–2.20, 3 runs) | — |\n" +
+			"| all Ready ÷ floor + rollouts, per repetition: our controller's own cost | 1.25× (0.83–1.58, 3 runs) | — |\n",
+		"It takes 200.0 s,\n  2.00× the floor: **the goal of 1.25× is out of reach on this path**; the measured ceiling is\n" +
+			"  2.00×, 60% over the goal before any operator's own work. Our controller takes 1.25× the floor + rollouts:",
+	} {
+		g.Expect(out).To(ContainSubstring(want))
+	}
+
+	// A ceiling within the goal says so.
+	c = controlPlaneFixture()
+	c.Repetitions[0].Ceiling = &benchresult.Window{Seconds: 110, CPUs: 2}
+	out = render("controlplane", controlPlaneFigures(c))
+	g.Expect(out).To(ContainSubstring("| floor + rollouts ÷ floor, per repetition: the best any sidecar-injecting operator could do on this path | 1.10× (1 run) | — |\n"))
+	g.Expect(out).To(ContainSubstring("1.10× the floor: within the goal of 1.25×, so the\n  path itself leaves room for the goal."))
+	g.Expect(out).NotTo(ContainSubstring("out of reach"))
 }
 
 func TestStat(t *testing.T) {

@@ -50,6 +50,7 @@ func TestControlPlaneReadsOldFiles(t *testing.T) {
 	g.Expect(r.Floor.Seconds).To(Equal(50.3))
 	g.Expect(r.Memory).To(Equal([]Memory{{Cache: "naive", RSSMiB: 254}}))
 	g.Expect(r.Order).To(BeEmpty())
+	g.Expect(r.Ceiling).To(BeNil(), "a file from before the floor + rollouts has none")
 
 	b, err := json.Marshal(ControlPlane{Endpoints: 5, Repetitions: []Repetition{{Order: []string{"endpoints", "floor"}, AllReadySeconds: 2}, {AllReadySeconds: 3}}})
 	g.Expect(err).NotTo(HaveOccurred())
@@ -58,4 +59,11 @@ func TestControlPlaneReadsOldFiles(t *testing.T) {
 	g.Expect(again.Repetitions).To(HaveLen(2))
 	g.Expect(again.Repetitions[0].Order).To(Equal([]string{"endpoints", "floor"}))
 	g.Expect(again.Repetitions[1].AllReadySeconds).To(Equal(3.0))
+
+	b, err = json.Marshal(ControlPlane{Repetitions: []Repetition{{Order: []string{"floor", "ceiling", "endpoints"}, Ceiling: &Window{Seconds: 7}}}})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(string(b)).To(ContainSubstring(`"ceiling":{"seconds":7,`))
+	var ceiling ControlPlane
+	g.Expect(json.Unmarshal(b, &ceiling)).To(Succeed())
+	g.Expect(ceiling.Repetitions[0].Ceiling.Seconds).To(Equal(7.0))
 }

@@ -6,7 +6,7 @@ import (
 )
 
 // ControlPlane is what the control-plane benchmark measured: repetitions
-// of the floor and the endpoints.
+// of the floor, the floor + rollouts and the endpoints.
 type ControlPlane struct {
 	Machine      map[string]string `json:"machine"` // cpu, cpus, memory, go
 	Endpoints    int               `json:"endpoints"`
@@ -17,13 +17,14 @@ type ControlPlane struct {
 	Repetitions []Repetition `json:"repetitions"`
 }
 
-// Repetition is one run of the floor and of the endpoints, each on a fresh
-// API server (its own etcd, cert-manager and manager): neither runs with
-// the other's objects in etcd.
+// Repetition is one run of the floor, the floor + rollouts and the
+// endpoints, each on a fresh API server (its own etcd, cert-manager and,
+// for the endpoints, manager): none runs with another's objects in etcd.
 type Repetition struct {
-	// Order is which ran first: "floor", "endpoints" (or the reverse);
-	// empty in a file from before repetitions, where the floor ran first on
-	// the same API server.
+	// Order is the order the parts ran in: "floor", "ceiling" (the floor +
+	// rollouts), "endpoints", or the reverse; a file from before the
+	// ceiling has no "ceiling", one from before repetitions no Order (the
+	// floor ran first on the same API server).
 	Order          []string  `json:"order,omitempty"`
 	ApplyToReadyMs []float64 `json:"applyToReadyMs"`
 	P50Ms          float64   `json:"applyToReadyP50Ms"`
@@ -41,6 +42,13 @@ type Repetition struct {
 	// Floor is the same Certificates applied without WSSEndpoints: the
 	// time cert-manager alone needs on this API server.
 	Floor *Window `json:"floor,omitempty"`
+	// Ceiling is the floor + rollouts: the same Certificates, a Service
+	// per endpoint and the sidecar's injection into each user Deployment,
+	// applied directly by the benchmark with no manager running, to every
+	// Certificate Ready and every Deployment rolled out. What any operator
+	// injecting a sidecar on this path must cause; nil in files from
+	// before it, and with -no-ceiling.
+	Ceiling *Window `json:"ceiling,omitempty"`
 	// Ours is the window from applying the endpoints to all Ready.
 	Ours *Window `json:"ours,omitempty"`
 	// StatusChanges counts what changed in the status writes the driver's
