@@ -64,6 +64,13 @@ func (s *statusChanges) handler() toolscache.ResourceEventHandler {
 		if traceWrites && strings.HasSuffix(n.Name, "0") {
 			fmt.Fprintf(os.Stderr, "cpbench trace: %s/%s write: %v\n", n.Namespace, n.Name, keys)
 		}
+		if oc := o.Status.Certificate; oc != nil && oc.SHA256 != "" && !reflect.DeepEqual(oc, n.Status.Certificate) {
+			// status.certificate is written once, with the issued leaf; a
+			// second change on the way to Ready is logged, old and new.
+			oj, _ := json.Marshal(oc)
+			nj, _ := json.Marshal(n.Status.Certificate)
+			fmt.Fprintf(os.Stderr, "cpbench: %s/%s status.certificate changed again on the way to Ready: %s → %s\n", n.Namespace, n.Name, oj, nj)
+		}
 		onlyMessages := true
 		for _, k := range keys {
 			s.counts[k]++
