@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 )
 
 // fanoutFig is the fan-out figure at one connection count.
@@ -18,6 +19,9 @@ type fanoutFig struct {
 	GraceSec float64
 	Bounds   []bound
 	Verdict  *fanVerdict
+	// Behind lists the targets that did not keep up (fanKeptUp) and why;
+	// the verdict compares only those that did.
+	Behind string
 	// Invalid are the runs that counted more pushes delivered than the
 	// backend can have sent: the figure draws no verdict then.
 	Invalid []invalidRun
@@ -141,7 +145,9 @@ func (d dp) fanout(n int) fanoutFig {
 	for i := range f.Bounds {
 		f.Bounds[i].Fixed = true
 	}
-	if best := fanBest(cpu); best != "" && cpu["proxy"] > 0 && len(f.Invalid) == 0 {
+	kept, behind := d.fanComparable(n, cpu)
+	f.Behind = behindText(behind)
+	if best := fanBest(kept); best != "" && kept["proxy"] > 0 && len(f.Invalid) == 0 {
 		f.Verdict = &fanVerdict{Conns: n, Best: names[best], Ours: cpu["proxy"], BestV: cpu[best], Ratio: cpu["proxy"] / cpu[best],
 			OursP99: p99s["proxy"], BestP99: p99s[best]}
 	}
@@ -150,3 +156,64 @@ func (d dp) fanout(n int) fanoutFig {
 
 // fanBest is the peer other than ours with the least CPU per message.
 func fanBest(cpu map[string]float64) string { return bestOther(cpu, false) }
+
+// keptUpP99Intervals is how many push intervals a delivery p99 may take
+// before a target counts as falling behind: its queues grow instead of
+// draining, and its CPU per message drops because it writes backlogs in
+// bulk. Such CPU figures are not at equal p99 with a target that keeps up.
+const keptUpP99Intervals = 10
+
+// fanKeptUp says why target did not keep up with the fan-out at n ("" when
+// it did): in some repetition it opened fewer connections, delivered less
+// than 99% of the pushes, or its median delivery p99 exceeded
+// keptUpP99Intervals push intervals.
+func (d dp) fanKeptUp(n int, target string) string {
+	rs := d.runs(fmt.Sprintf("fanout-%d", n), target)
+	if len(rs) == 0 {
+		return "not measured"
+	}
+	var why []string
+	opened := n
+	for _, x := range rs {
+		if f := x.Fanout; f != nil && f.Opened < opened {
+			opened = f.Opened
+		}
+	}
+	if opened < n {
+		why = append(why, fmt.Sprintf("opened %s of %s connections", num(float64(opened), 0), num(float64(n), 0)))
+	}
+	if del := median(rs, fanDelivered); del < 0.99 {
+		why = append(why, "delivered "+pct(del))
+	}
+	if limit := keptUpP99Intervals * d.r.params.FanoutIntervalMs; limit > 0 {
+		if v := median(rs, p99); v > limit {
+			why = append(why, fmt.Sprintf("delivery p99 %s ms, over %d push intervals", num(v, 0), keptUpP99Intervals))
+		}
+	}
+	return strings.Join(why, ", ")
+}
+
+// fanComparable is the CPU per message of the targets that kept up, and
+// why each of the others did not.
+func (d dp) fanComparable(n int, cpu map[string]float64) (map[string]float64, map[string]string) {
+	ok, behind := map[string]float64{}, map[string]string{}
+	for t, v := range cpu {
+		if why := d.fanKeptUp(n, t); why != "" {
+			behind[t] = why
+			continue
+		}
+		ok[t] = v
+	}
+	return ok, behind
+}
+
+// behindText lists the targets that fell behind, in the table's order.
+func behindText(behind map[string]string) string {
+	var parts []string
+	for _, t := range targets {
+		if why, ok := behind[t]; ok {
+			parts = append(parts, names[t]+": "+why)
+		}
+	}
+	return strings.Join(parts, "; ")
+}

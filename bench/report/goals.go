@@ -43,6 +43,9 @@ type goalRow struct {
 	// whether the figure is invalid.
 	OursP99, OtherP99 float64
 	P99Equal, Invalid bool
+	// NotComparable says why no verdict is drawn: ours, or every peer,
+	// fell behind (fanKeptUp).
+	NotComparable string
 }
 
 func newGoalRow(goal, ours, other float64, otherName string, higher bool) *goalRow {
@@ -125,11 +128,28 @@ func (d dp) goals() goals {
 
 	for _, n := range d.r.params.FanoutCounts {
 		cpu, p99s := d.fanValues(n)
-		best := fanBest(cpu)
-		if cpu["proxy"] == 0 || best == "" {
+		kept, behind := d.fanComparable(n, cpu)
+		if cpu["proxy"] == 0 || fanBest(cpu) == "" {
 			continue
 		}
 		fig := fmt.Sprintf("fanout-%d", n)
+		best := fanBest(kept)
+		if why, ok := behind["proxy"]; ok || best == "" {
+			// Not at equal p99: CPU per message of a target whose queues
+			// grow is not comparable with one that keeps up.
+			lowest := fanBest(cpu)
+			r := newGoalRow(goalFanoutCPU, cpu["proxy"], cpu[lowest], names[lowest], false)
+			r.Conns, r.OursP99, r.OtherP99 = n, p99s["proxy"], p99s[lowest]
+			r.Met = false
+			if ok {
+				r.NotComparable = "wss-operator proxy did not keep up (" + why + ")"
+			} else {
+				r.NotComparable = "no other target kept up"
+			}
+			r.Invalid = len(d.fanInvalid(n)) > 0
+			g.Fanout = append(g.Fanout, *r)
+			continue
+		}
 		r := newGoalRow(goalFanoutCPU, cpu["proxy"], cpu[best], names[best], false)
 		noise := max(equalP99Margin, max(spread(d.runs(fig, "proxy"), p99), spread(d.runs(fig, best), p99))/2)
 		r.Conns, r.OursP99, r.OtherP99 = n, p99s["proxy"], p99s[best]
