@@ -70,10 +70,13 @@ type controlPlane struct {
 	// held against the goal.
 	WritesSeen, After, WritesCounted stat
 	WritesSeenMet, WritesMet         bool
-	WritesOver, WritesOverPct        float64
-	ReconcilesBy, EventsBy           []nameValue
-	AfterChanges                     []nameValue
-	HasStatusChanges                 bool
+	// CertAgain is per endpoint how often status.certificate changed
+	// beyond its two writes on the way (a new leaf).
+	CertAgain                 float64
+	WritesOver, WritesOverPct float64
+	ReconcilesBy, EventsBy    []nameValue
+	AfterChanges              []nameValue
+	HasStatusChanges          bool
 	// Of the status writes on the way: those changing only a condition's
 	// message, status.handshake, and status.compatibility.
 	MessageOnly, HandshakeChanges, Compatibility float64
@@ -219,6 +222,9 @@ func controlPlaneFigures(r *benchresult.ControlPlane) controlPlane {
 		c.StatusBy = perEndpoint(prefixed(changes, "after Ready: ", false), n)
 		c.MessageOnly = changes["(writes that change only condition messages)"] / n
 		c.HandshakeChanges, c.Compatibility = changes["status.handshake"]/n, changes["status.compatibility"]/n
+		// status.certificate changes twice on the way: the Secret's name
+		// while cert-manager issues, then the leaf. More is a new leaf.
+		c.CertAgain = max(0, changes["status.certificate"]/n-2)
 		gets := perN(func(x *rep) float64 { return x.Ours.ManagerCount("get", "secrets", "") }).Med
 		if c.Reconciles.Med > 0 && gets/c.Reconciles.Med > 0.8 {
 			c.SecretGets, c.SecretGetsSaved = gets, gets-1
