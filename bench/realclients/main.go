@@ -82,7 +82,7 @@ func run(ctx context.Context, o options) error {
 	defer func() { _ = os.RemoveAll(tmp) }()
 
 	res := &benchresult.RealClients{Reps: o.reps, Workloads: workloads(o), Machine: machine(),
-		Compression: "off: the backend declines permessage-deflate (Chromium offers it, Node's ws is told not to)"}
+		Compression: "off (Chromium offers it and the backend declines it; Node's ws does not offer it)"}
 	baseBuild, err := buildBase(goCmd, o.base)
 	if err != nil {
 		return err
