@@ -166,7 +166,7 @@ demo: envtest ## Run the operator, cert-manager and the real sidecar on a local 
 	KUBEBUILDER_ASSETS="$$(hack/envtest-bins.sh)" $(GO) run -ldflags "$(LDFLAGS)" ./demo
 
 .PHONY: bench
-bench: bench-datapath bench-controlplane ## Both benchmarks below: raw results into bench/results/, rendered into BENCHMARKS.md (~40 min).
+bench: bench-datapath bench-controlplane bench-realclients ## The benchmarks below: raw results into bench/results/, rendered into BENCHMARKS.md (~45 min).
 
 .PHONY: bench-datapath
 bench-datapath: build ## Data path on loopback: the sidecar vs nginx, HAProxy, Caddy, hitch, stunnel; fan-out (apt-get installs missing ones; ~35 min).
@@ -178,8 +178,17 @@ bench-controlplane: envtest ## Control plane: apply-to-Ready, 1,000 endpoints Re
 	KUBEBUILDER_ASSETS="$$(hack/envtest-bins.sh)" GO=$(GO) $(GO) run ./bench/controlplane -n 1000 -out bench/results/controlplane.json
 	$(GO) run ./bench/report
 
+# The sidecar that bench-realclients compares this tree's with (a git revision).
+BENCH_BASE ?= 83dfe45^
+
+.PHONY: bench-realclients
+bench-realclients: build test-deps-clients ## Real clients: Node's ws and headless Chromium through the sidecar of BENCH_BASE (default 83dfe45^) and of this tree, taking turns: handshakes and 64 B / 16 KiB echo round trips, base vs head (~4 min).
+	mkdir -p bench/results
+	GO=$(GO) $(GO) run ./bench/realclients -base '$(BENCH_BASE)' -head-bin $(LOCALBIN)/wss-operator -out bench/results/realclients.json
+	$(GO) run ./bench/report
+
 .PHONY: bench-report
-bench-report: ## BENCHMARKS.md's Data path and Control plane parts from the raw results in bench/results/, without running a benchmark.
+bench-report: ## BENCHMARKS.md's Data path, Control plane and Real clients parts from the raw results in bench/results/, without running a benchmark.
 	$(GO) run ./bench/report
 
 # The image as a docker-archive tarball, built without Docker by tools/mkimage
