@@ -18,6 +18,9 @@ type realClients struct {
 	// that failed (left out of the figures).
 	Slower []rcRow
 	Failed int
+	// NodeResumed of NodeHandshakes timed Node handshakes resumed a TLS
+	// session (Chromium's page cannot tell).
+	NodeResumed, NodeHandshakes int
 	// Complete is true when every row has runs of base and head.
 	Complete bool
 	// Loops says what each run timed, as prose; Command reproduces the run.
@@ -139,6 +142,10 @@ func realClientsFigures(rc *benchresult.RealClients) realClients {
 		scale := 1000.0 // µs for round trips
 		if kindOf(rc.Workloads, r.Workload) == "handshake" {
 			scale = 1 // ms
+		}
+		if r.Client == "node" && r.Resumed >= 0 && kindOf(rc.Workloads, r.Workload) == "handshake" {
+			f.NodeResumed += r.Resumed
+			f.NodeHandshakes += r.Count
 		}
 		k := key{r.Client, r.Workload, r.Build}
 		times[k] = append(times[k], r.P50Ms*scale)

@@ -50,6 +50,7 @@ func realClientsResults() *benchresult.RealClients {
 	for rep := range 3 {
 		d := float64(rep) * 0.1 // base and head spread over 0.2 ms
 		add(rep, "node", "base", "handshake", 100, 5+d, 520, 0.1)
+		rc.Runs[len(rc.Runs)-1].Resumed = rep // 0+1+2 resumed of 300
 		add(rep, "node", "head", "handshake", 100, 4.9+d, 510, 0.1)
 		add(rep, "node", "base", "echo-64B", 1000, 0.2, 210, 0.1)
 		add(rep, "node", "head", "echo-64B", 1000, 0.19, 200, 0.1)
@@ -87,6 +88,7 @@ func TestRealClientsFigures(t *testing.T) {
 	g.Expect(f.Rows[4].Verdict.NoData).To(BeTrue(), "no figures: no claim")
 	g.Expect(f.Slower).To(HaveLen(1))
 	g.Expect(f.Complete).To(BeFalse())
+	g.Expect([]int{f.NodeResumed, f.NodeHandshakes}).To(Equal([]int{3, 600}), "the add helper leaves Resumed 0 for the others")
 	g.Expect(f.Loops).To(Equal("100 handshakes, 1,000 round trips of 64 B and 1,000 of 16 KiB (after 10, 100 and 100 untimed)"))
 	g.Expect(f.Command).To(Equal("go run ./bench/realclients -base 83dfe45^ -reps 3 -handshakes 100 -echoes 1000"))
 }
@@ -105,6 +107,7 @@ func TestRealClientsRendering(t *testing.T) {
 		"| Node.js ws | handshake (connect, TLS, upgrade, close) | 5.20 ms | 5.10 ms | 0.98 | 1,000 µs | 1,000 µs | 1.00 |",
 		"Slower: Chromium handshake (connect, TLS, upgrade, close) (20%).",
 		"1 runs failed",
+		"Node resumed 3 of its 600 timed TLS handshakes",
 	} {
 		g.Expect(out).To(ContainSubstring(want))
 	}
