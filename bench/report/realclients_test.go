@@ -97,7 +97,7 @@ func TestRealClientsRendering(t *testing.T) {
 	g := NewWithT(t)
 	out := render("realclients", realClientsFigures(realClientsResults()))
 	for _, want := range []string{
-		"**base** `83dfe45^` (aaaaaaaaaaaa) and **head** (bbbbbbbbbbbb with uncommitted changes)",
+		"**base** `83dfe45^` (aaaaaaaaaaaa) and **head**, this tree at bbbbbbbbbbbb with uncommitted changes.",
 		"Node v20 with ws 8.23.0, Chromium 156",
 		"`go run ./bench/realclients -base 83dfe45^ -reps 3 -handshakes 100 -echoes 1000`",
 		"| Node.js ws | handshake (connect, TLS, upgrade, close) | 5.10 ms (5.00–5.20) | 5.00 ms (4.90–5.10) | 0.98 | not slower |",
