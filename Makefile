@@ -166,23 +166,32 @@ demo: envtest ## Run the operator, cert-manager and the real sidecar on a local 
 	KUBEBUILDER_ASSETS="$$(hack/envtest-bins.sh)" $(GO) run -ldflags "$(LDFLAGS)" ./demo
 
 .PHONY: bench
-bench: bench-datapath bench-controlplane ## Both benchmarks below: raw results into bench/results/, rendered into BENCHMARKS.md (~60 min).
+bench: bench-datapath bench-controlplane bench-realclients ## The benchmarks below: raw results into bench/results/, rendered into BENCHMARKS.md (~80 min).
 
 .PHONY: bench-datapath
-bench-datapath: build ## Data path on loopback: the sidecar vs nginx, HAProxy, Caddy, hitch, stunnel; fan-out (apt-get installs missing ones; ~35 min).
+bench-datapath: build ## Data path on loopback: the sidecar vs nginx, HAProxy, Caddy, hitch, stunnel; fan-out (apt-get installs missing ones; ~45 min).
 	BENCH_BIN=$(LOCALBIN)/wss-operator GO=$(GO) bench/datapath/run.sh
 
 # Repetitions of the control-plane benchmark: each figure is their median.
 CPBENCH_REPS ?= 3
 
 .PHONY: bench-controlplane
-bench-controlplane: envtest ## Control plane, 3 repetitions (floor, floor + rollouts and endpoints on fresh API servers, taking turns): apply-to-Ready, 1,000 endpoints Ready vs the floor (the same Certificates alone) and vs the floor + rollouts (Certificates, Services and sidecar rollouts applied directly), status writes/events/reconciles/API requests per endpoint, CPU, manager RSS (~25 min).
+bench-controlplane: envtest ## Control plane, 3 repetitions (floor, floor + rollouts and endpoints on fresh API servers, taking turns): apply-to-Ready, 1,000 endpoints Ready vs the floor (the same Certificates alone) and vs the floor + rollouts (Certificates, Services and sidecar rollouts applied directly), status writes/events/reconciles/API requests per endpoint, CPU, manager RSS (~30 min).
 	mkdir -p bench/results
 	KUBEBUILDER_ASSETS="$$(hack/envtest-bins.sh)" GO=$(GO) $(GO) run ./bench/controlplane -n 1000 -reps $(CPBENCH_REPS) -out bench/results/controlplane.json
 	$(GO) run ./bench/report
 
+# The sidecar that bench-realclients compares this tree's with (a git revision).
+BENCH_BASE ?= 83dfe45^
+
+.PHONY: bench-realclients
+bench-realclients: build test-deps-clients ## Real clients: Node's ws and headless Chromium through the sidecar of BENCH_BASE (default 83dfe45^) and of this tree, taking turns: handshakes and 64 B / 16 KiB echo round trips, base vs head (~4 min).
+	mkdir -p bench/results
+	GO=$(GO) $(GO) run ./bench/realclients -base '$(BENCH_BASE)' -head-bin $(LOCALBIN)/wss-operator -out bench/results/realclients.json
+	$(GO) run ./bench/report
+
 .PHONY: bench-report
-bench-report: ## BENCHMARKS.md's Data path and Control plane parts from the raw results in bench/results/, without running a benchmark.
+bench-report: ## BENCHMARKS.md's Data path, Control plane and Real clients parts from the raw results in bench/results/, without running a benchmark.
 	$(GO) run ./bench/report
 
 # The image as a docker-archive tarball, built without Docker by tools/mkimage

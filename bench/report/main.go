@@ -32,8 +32,9 @@ func main() {
 }
 
 // execute rewrites out's data-path part from runDir (by default the newest
-// run in resultsDir) and its control-plane part from
-// resultsDir/controlplane.json; a part without results is left as it is.
+// run in resultsDir), its control-plane part from
+// resultsDir/controlplane.json and its real-clients part from
+// resultsDir/realclients.json; a part without results is left as it is.
 func execute(resultsDir, runDir, out string) error {
 	if runDir == "" {
 		var err error
@@ -65,8 +66,17 @@ func execute(resultsDir, runDir, out string) error {
 	case !errors.Is(err, os.ErrNotExist):
 		return err
 	}
+	switch rc, err := loadRealClients(filepath.Join(resultsDir, "realclients.json")); {
+	case err == nil:
+		if doc, err = splice(doc, realClientsPart, render("realclients", realClientsFigures(rc))); err != nil {
+			return fmt.Errorf("%s: %w", out, err)
+		}
+		rendered++
+	case !errors.Is(err, os.ErrNotExist):
+		return err
+	}
 	if rendered == 0 {
-		return fmt.Errorf("%s: no data-path run (<UTC time>/) and no controlplane.json", resultsDir)
+		return fmt.Errorf("%s: no data-path run (<UTC time>/), controlplane.json or realclients.json", resultsDir)
 	}
 	return os.WriteFile(out, []byte(doc), 0o644)
 }
@@ -78,6 +88,7 @@ type part struct{ name, heading string }
 var (
 	dataPathPart     = part{"data-path", "## Data path"}
 	controlPlanePart = part{"control-plane", "## Control plane"}
+	realClientsPart  = part{"real-clients", "## Real clients"}
 )
 
 func (p part) begin() string {

@@ -21,6 +21,8 @@ var prose = template.Must(template.New("").Option("missingkey=error").Funcs(temp
 	"joinAnd": joinAnd,
 	"join":    strings.Join,
 	"row":     mdRow,
+	"rcNum":   rcNum,
+	"short":   short,
 	// sep is what goes before item i of n in "a, b and c".
 	"sep": func(i, n int) string {
 		switch i {

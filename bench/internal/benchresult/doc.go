@@ -7,6 +7,7 @@
 //	  handshakecost.json                HandshakeCost (bench/datapath/handshakecost)
 //	  runs/<figure>/<target>.<rep>.json Run (bench/datapath/loadgen)
 //	bench/results/controlplane.json     ControlPlane (bench/controlplane)
+//	bench/results/realclients.json      RealClients (bench/realclients)
 //
 // One definition serves the writer and the reader, so a field cannot mean
 // one thing to the benchmark and another to the report.
