@@ -122,13 +122,8 @@ workload('wss://' + location.host + '/echo', q.get('kind'), +q.get('count'), +q.
 
 // clientResult is what both clients print after "RESULT ".
 type clientResult struct {
-	Count      int     `json:"count"`
-	TotalMs    float64 `json:"totalMs"`
-	P50Ms      float64 `json:"p50Ms"`
-	P99Ms      float64 `json:"p99Ms"`
-	Resumed    int     `json:"resumed"`
-	Extensions string  `json:"extensions"`
-	Error      string  `json:"error"`
+	benchresult.ClientTiming
+	Error string `json:"error"`
 }
 
 var resultLine = regexp.MustCompile(`RESULT (\{[^<\n]*\})`)

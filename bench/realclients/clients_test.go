@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	. "github.com/onsi/gomega"
+
+	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
 )
 
 func TestParseResult(t *testing.T) {
@@ -12,7 +14,7 @@ func TestParseResult(t *testing.T) {
 	r, err := parseResult(`<html><body><pre id="out">RESULT {&quot;count&quot;:3,&quot;totalMs&quot;:1.5,` +
 		`&quot;p50Ms&quot;:0.5,&quot;p99Ms&quot;:0.6,&quot;resumed&quot;:-1,&quot;extensions&quot;:&quot;&quot;}</pre>`)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(r).To(Equal(clientResult{Count: 3, TotalMs: 1.5, P50Ms: 0.5, P99Ms: 0.6, Resumed: -1}))
+	g.Expect(r).To(Equal(clientResult{ClientTiming: benchresult.ClientTiming{Count: 3, TotalMs: 1.5, P50Ms: 0.5, P99Ms: 0.6, Resumed: -1}}))
 	_, err = parseResult("RESULT {\"error\":\"websocket error\"}\n")
 	g.Expect(err).To(MatchError("websocket error"))
 	_, err = parseResult("node: not found")

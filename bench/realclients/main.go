@@ -175,8 +175,7 @@ func runOne(ctx context.Context, rep int, c client, b benchresult.Build, pin []s
 		cpu0, _ := procstat.CPUSeconds(sc.pid())
 		r, err := c.run(ctx, addr, w)
 		cpu1, _ := procstat.CPUSeconds(sc.pid())
-		cr := benchresult.ClientRun{Rep: rep, Client: c.name(), Build: b.Name, Workload: w.Name, Count: r.Count,
-			TotalMs: r.TotalMs, P50Ms: r.P50Ms, P99Ms: r.P99Ms, Resumed: r.Resumed, Extensions: r.Extensions,
+		cr := benchresult.ClientRun{Rep: rep, Client: c.name(), Build: b.Name, Workload: w.Name, ClientTiming: r.ClientTiming,
 			SidecarCPUSec: cpu1 - cpu0}
 		if err != nil {
 			cr.Error = err.Error()

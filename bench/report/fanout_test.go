@@ -51,11 +51,7 @@ func TestDeliveryCheck(t *testing.T) {
 // that one is marked invalid, with the reason, and draws no verdict.
 func TestFanoutValidity(t *testing.T) {
 	g := NewWithT(t)
-	dir := t.TempDir()
-	write := func(name string, v any) { writeJSON(g, filepath.Join(dir, name), v) }
-	write("params.json", benchresult.Params{Reps: 1, ClientCPU: 0, ServerCPU: 1, FanoutCounts: []int{1000, 9900}, FanoutSize: 64,
-		FanoutIntervalMs: 100, FanoutSenders: 0.01})
-	write("machine.json", benchresult.Machine{CPUModel: "Test CPU", NCPU: 2})
+	dir, write := fanoutResults(g, t.TempDir())
 	write("notes.json", map[string]string{"fanout-9900": "It ran beside another benchmark."})
 	fan := func(target string, cpuMs float64, f benchresult.Fanout) run {
 		f.ServerCPUMsPer1000, f.BroadcastIntervalMs, f.DeliveryGraceSec = cpuMs, 100, 3
@@ -115,11 +111,7 @@ func TestFanoutValidity(t *testing.T) {
 // intervals); a peer whose queues grew is named, not taken as best.
 func TestFanoutKeptUp(t *testing.T) {
 	g := NewWithT(t)
-	dir := t.TempDir()
-	write := func(name string, v any) { writeJSON(g, filepath.Join(dir, name), v) }
-	write("params.json", benchresult.Params{Reps: 1, ClientCPU: 0, ServerCPU: 1, FanoutCounts: []int{1000, 9900}, FanoutSize: 64,
-		FanoutIntervalMs: 100, FanoutSenders: 0.01})
-	write("machine.json", benchresult.Machine{CPUModel: "Test CPU", NCPU: 2})
+	dir, write := fanoutResults(g, t.TempDir())
 	fan := func(target string, cpuMs, p99Ms float64, opened int, delivered float64) run {
 		n := map[bool]int{true: 1000, false: 9900}[opened <= 1000]
 		f := benchresult.Fanout{Conns: n, Opened: opened, Promised: int64(opened) * 50, Delivered: int64(delivered * float64(opened) * 50),
@@ -149,4 +141,15 @@ func TestFanoutKeptUp(t *testing.T) {
 	} {
 		g.Expect(out).To(ContainSubstring(want))
 	}
+}
+
+// fanoutResults starts a results folder in dir with the parameters of a
+// fan-out run at 1,000 and 9,900 connections (64 B every 100 ms, 1% of
+// the clients sending) on a 2-CPU machine; write adds a file to it.
+func fanoutResults(g Gomega, dir string) (string, func(name string, v any)) {
+	write := func(name string, v any) { writeJSON(g, filepath.Join(dir, name), v) }
+	write("params.json", benchresult.Params{Reps: 1, ClientCPU: 0, ServerCPU: 1, FanoutCounts: []int{1000, 9900}, FanoutSize: 64,
+		FanoutIntervalMs: 100, FanoutSenders: 0.01})
+	write("machine.json", benchresult.Machine{CPUModel: "Test CPU", NCPU: 2})
+	return dir, write
 }

@@ -45,7 +45,7 @@ func realClientsResults() *benchresult.RealClients {
 	}
 	add := func(rep int, client, build, workload string, count int, p50Ms, totalMs, cpu float64) {
 		rc.Runs = append(rc.Runs, benchresult.ClientRun{Rep: rep, Client: client, Build: build, Workload: workload,
-			Count: count, P50Ms: p50Ms, TotalMs: totalMs, SidecarCPUSec: cpu})
+			ClientTiming: benchresult.ClientTiming{Count: count, P50Ms: p50Ms, TotalMs: totalMs}, SidecarCPUSec: cpu})
 	}
 	for rep := range 3 {
 		d := float64(rep) * 0.1 // base and head spread over 0.2 ms

@@ -44,14 +44,10 @@ type Workload struct {
 	Warmup int    `json:"warmup"`
 }
 
-// ClientRun is one workload run by one client against one build, with a
-// fresh sidecar process for every client and build in a repetition.
-type ClientRun struct {
-	Rep      int    `json:"rep"`
-	Client   string `json:"client"` // node or chromium
-	Build    string `json:"build"`  // base or head
-	Workload string `json:"workload"`
-	Count    int    `json:"count"`
+// ClientTiming is what a client measured of one workload, as the Node
+// script and the Chromium page print it after "RESULT ".
+type ClientTiming struct {
+	Count int `json:"count"`
 	// TotalMs is the wall time of the Count timed iterations, as the
 	// client measured it (process.hrtime, performance.now).
 	TotalMs float64 `json:"totalMs"`
@@ -65,6 +61,16 @@ type ClientRun struct {
 	Resumed int `json:"resumed"`
 	// Extensions is what the client's WebSocket negotiated.
 	Extensions string `json:"extensions"`
+}
+
+// ClientRun is one workload run by one client against one build, with a
+// fresh sidecar process for every client and build in a repetition.
+type ClientRun struct {
+	Rep      int    `json:"rep"`
+	Client   string `json:"client"` // node or chromium
+	Build    string `json:"build"`  // base or head
+	Workload string `json:"workload"`
+	ClientTiming
 	// SidecarCPUSec is the sidecar's CPU time (user+system, 10 ms ticks)
 	// over the client process, warm-up and page load included.
 	SidecarCPUSec float64 `json:"sidecarCpuSeconds"`
