@@ -1,22 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
+	"github.com/wss-operator/wss-operator/internal/realclient"
 )
 
 // timingJS is the timed loops, the same for Node and the page: now() is
@@ -126,30 +121,17 @@ type clientResult struct {
 	Error string `json:"error"`
 }
 
-var resultLine = regexp.MustCompile(`RESULT (\{[^<\n]*\})`)
-
-// parseResult finds the RESULT line in a client's output (Chromium's DOM
-// escapes the JSON's quotes).
+// parseResult decodes a client's RESULT line; a client's own error is an
+// error.
 func parseResult(out string) (clientResult, error) {
-	m := resultLine.FindStringSubmatch(out)
-	if m == nil {
-		return clientResult{}, fmt.Errorf("no RESULT in the output: %s", tail(out, 600))
-	}
 	var r clientResult
-	if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &r); err != nil {
-		return clientResult{}, fmt.Errorf("RESULT %s: %w", m[1], err)
+	if err := realclient.ParseResult(out, &r); err != nil {
+		return clientResult{}, err
 	}
 	if r.Error != "" {
 		return r, errors.New(r.Error)
 	}
 	return r, nil
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return "…" + s[len(s)-n:]
-	}
-	return s
 }
 
 // client runs one workload through a sidecar at addr and returns what it
@@ -167,11 +149,11 @@ type nodeClient struct {
 func (nodeClient) name() string { return "node" }
 
 func (c nodeClient) run(ctx context.Context, addr string, w benchresult.Workload) (clientResult, error) {
-	out, err := runProcess(ctx, 2*time.Minute, []string{"NODE_PATH=" + c.modules}, c.pin, c.node, c.script,
+	out, err := realclient.Process{Timeout: 2 * time.Minute, Env: []string{"NODE_PATH=" + c.modules}, Pin: c.pin}.Run(ctx, c.node, c.script,
 		"wss://"+addr+"/echo", c.caFile, w.Kind, strconv.Itoa(w.Count), strconv.Itoa(w.Warmup), strconv.Itoa(w.Size))
 	r, perr := parseResult(out)
 	if err != nil && perr == nil {
-		perr = fmt.Errorf("%w: %s", err, tail(out, 600))
+		perr = fmt.Errorf("%w: %s", err, realclient.Tail(out, 600))
 	}
 	return r, perr
 }
@@ -193,44 +175,11 @@ func (c chromiumClient) run(ctx context.Context, addr string, w benchresult.Work
 		return clientResult{}, err
 	}
 	defer func() { _ = os.RemoveAll(profile) }()
-	out, err := runProcess(ctx, 3*time.Minute, nil, c.pin, c.chromium,
-		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--disable-dev-shm-usage", "--user-data-dir="+filepath.Join(profile, "profile"),
-		"--ignore-certificate-errors-spki-list="+c.spki,
-		"--dump-dom", "https://"+addr+"/bench?"+q.Encode())
+	out, err := realclient.Process{Timeout: 3 * time.Minute, Pin: c.pin}.Run(ctx, c.chromium,
+		realclient.ChromiumArgs(filepath.Join(profile, "profile"), c.spki, "https://"+addr+"/bench?"+q.Encode())...)
 	r, perr := parseResult(out)
 	if err != nil && perr == nil {
-		perr = fmt.Errorf("%w: %s", err, tail(out, 600))
+		perr = fmt.Errorf("%w: %s", err, realclient.Tail(out, 600))
 	}
 	return r, perr
-}
-
-// runProcess runs a client in its own process group, prefixed with pin
-// (taskset), for at most timeout, and returns its output. The whole
-// group is killed afterwards so that no helper (Chromium's zygote and
-// renderers) outlives it.
-func runProcess(ctx context.Context, timeout time.Duration, env, pin []string, name string, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	argv := append(append(append([]string{}, pin...), name), args...)
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Env = append(os.Environ(), env...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.WaitDelay = 3 * time.Second
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	if err := cmd.Start(); err != nil {
-		return "", err
-	}
-	err := cmd.Wait()
-	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	if errors.Is(err, exec.ErrWaitDelay) {
-		err = nil
-	}
-	if ctx.Err() != nil {
-		err = fmt.Errorf("%s did not finish within %s", filepath.Base(name), timeout)
-	}
-	return out.String(), err
 }

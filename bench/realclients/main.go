@@ -18,6 +18,7 @@ import (
 
 	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
 	"github.com/wss-operator/wss-operator/bench/internal/procstat"
+	"github.com/wss-operator/wss-operator/internal/realclient"
 )
 
 // defaultBase is the last sidecar before its frame tracker used
@@ -201,7 +202,7 @@ func newClients(names []string, tmp string, p *pki, pin []string) ([]client, err
 			if err != nil {
 				return nil, fmt.Errorf("node not installed: %s", hint)
 			}
-			modules := filepath.Join(npmDir(), "node_modules")
+			modules := filepath.Join(realclient.NPMDir(), "node_modules")
 			if _, err := os.Stat(filepath.Join(modules, "ws", "package.json")); err != nil {
 				return nil, fmt.Errorf("npm package ws not in %s: %s", modules, hint)
 			}
@@ -224,16 +225,6 @@ func newClients(names []string, tmp string, p *pki, pin []string) ([]client, err
 		return nil, errors.New("-clients: none")
 	}
 	return cs, nil
-}
-
-// npmDir is where `make test-deps-clients` installs ws (WSS_NPM_DIR
-// overrides it), as test/realclients finds it.
-func npmDir() string {
-	if d := os.Getenv("WSS_NPM_DIR"); d != "" {
-		return d
-	}
-	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".cache", "wss-operator", "npm")
 }
 
 func write(path string, res *benchresult.RealClients) error {

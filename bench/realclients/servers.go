@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +22,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/wss-operator/wss-operator/internal/certtest"
+	"github.com/wss-operator/wss-operator/internal/realclient"
 	"github.com/wss-operator/wss-operator/internal/wstest"
 )
 
@@ -156,8 +155,7 @@ func newPKI(dir string) (*pki, error) {
 	if err := os.WriteFile(p.caFile, ca.CertPEM, 0o600); err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(leaf.Cert.RawSubjectPublicKeyInfo)
-	p.spki = base64.StdEncoding.EncodeToString(sum[:])
+	p.spki = realclient.SPKIHash(leaf.Cert)
 	return p, nil
 }
 
@@ -236,7 +234,7 @@ func startSidecar(ctx context.Context, bin string, pin []string, p *pki, backend
 	}
 	if err := waitHTTP(ctx, proc, "http://"+admin+"/readyz"); err != nil {
 		proc.stop()
-		return nil, "", fmt.Errorf("sidecar %s: %w: %s", bin, err, tail(logs.String(), 2000))
+		return nil, "", fmt.Errorf("sidecar %s: %w: %s", bin, err, realclient.Tail(logs.String(), 2000))
 	}
 	return proc, listen, nil
 }

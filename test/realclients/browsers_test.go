@@ -1,14 +1,14 @@
 package realclients
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
-	"regexp"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
+
+	"github.com/wss-operator/wss-operator/internal/realclient"
 )
 
 // echoPage is served by the backend at / (through the sidecar): it opens
@@ -42,21 +42,10 @@ type clientResult struct {
 	Error        string `json:"error"`
 }
 
-var resultLine = regexp.MustCompile(`RESULT (\{[^<\n]*\})`)
-
 func parseResult(g Gomega, out string) clientResult {
-	m := resultLine.FindStringSubmatch(out)
-	g.Expect(m).To(HaveLen(2), "no RESULT in output:\n%s", out)
 	var r clientResult
-	g.Expect(json.Unmarshal([]byte(unescapeHTML(m[1])), &r)).To(Succeed(), m[1])
+	g.Expect(realclient.ParseResult(out, &r)).To(Succeed())
 	return r
-}
-
-// unescapeHTML undoes what --dump-dom escapes in text nodes.
-func unescapeHTML(s string) string {
-	return regexp.MustCompile(`&(quot|amp|lt|gt);`).ReplaceAllStringFunc(s, func(e string) string {
-		return map[string]string{"&quot;": `"`, "&amp;": "&", "&lt;": "<", "&gt;": ">"}[e]
-	})
 }
 
 // TestChromiumThroughSidecar loads a page through the sidecar in headless
@@ -70,11 +59,7 @@ func TestChromiumThroughSidecar(t *testing.T) {
 	be := startBackend(t, echoPage)
 	sc := startSidecar(t, p, be.addr, "")
 	out, err := run(t, 90*time.Second, "", nil, chromium,
-		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--disable-dev-shm-usage", "--user-data-dir="+filepath.Join(t.TempDir(), "profile"),
-		"--ignore-certificate-errors-spki-list="+p.spkiHash(),
-		"--dump-dom", "https://"+sc.tlsAddr+"/")
+		realclient.ChromiumArgs(filepath.Join(t.TempDir(), "profile"), realclient.SPKIHash(p.leaf), "https://"+sc.tlsAddr+"/")...)
 	g.Expect(err).NotTo(HaveOccurred(), out)
 	r := parseResult(g, out)
 	g.Expect(r.Error).To(BeEmpty())
@@ -100,21 +85,11 @@ ws.on('close', () => process.exit(0));
 ws.on('error', (e) => { console.log('RESULT ' + JSON.stringify({error: e.message})); process.exit(1); });
 `
 
-// npmDir is where `make test-deps-clients` installs ws (WSS_NPM_DIR
-// overrides it).
-func npmDir() string {
-	if d := os.Getenv("WSS_NPM_DIR"); d != "" {
-		return d
-	}
-	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".cache", "wss-operator", "npm")
-}
-
 // TestNodeWSThroughSidecar runs Node's ws client through the sidecar,
 // trusting our CA through NODE_EXTRA_CA_CERTS.
 func TestNodeWSThroughSidecar(t *testing.T) {
 	node := needTool(t, "node")
-	modules := filepath.Join(npmDir(), "node_modules")
+	modules := filepath.Join(realclient.NPMDir(), "node_modules")
 	if _, err := os.Stat(filepath.Join(modules, "ws", "package.json")); err != nil {
 		t.Skipf("npm package ws not in %s: %s", modules, depsHint)
 	}

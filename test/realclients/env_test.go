@@ -1,19 +1,14 @@
 package realclients
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/base64"
-	"errors"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,6 +17,7 @@ import (
 
 	"github.com/wss-operator/wss-operator/internal/certtest"
 	"github.com/wss-operator/wss-operator/internal/proxy"
+	"github.com/wss-operator/wss-operator/internal/realclient"
 	"github.com/wss-operator/wss-operator/internal/wstest"
 )
 
@@ -65,13 +61,6 @@ func newPKI(t *testing.T) *pki {
 		}
 	}
 	return p
-}
-
-// spkiHash is the base64 SHA-256 of the leaf's public key, as Chromium's
-// --ignore-certificate-errors-spki-list wants it.
-func (p *pki) spkiHash() string {
-	sum := sha256.Sum256(p.leaf.RawSubjectPublicKeyInfo)
-	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
 // backend is the plain ws:// server behind the sidecar: / serves the
@@ -152,40 +141,9 @@ func (s *sidecar) handshakes(t *testing.T) proxy.HandshakeReport {
 	return r
 }
 
-// run starts a client process in its own process group with stdin,
-// waits at most timeout, and returns its combined output. The whole group
-// is killed (by the group id, which is the child's pid) when it overruns,
-// and again after it exits, so that no helper process (Chromium's zygote
-// and renderers) outlives the test.
+// run runs a client with stdin in its own process group for at most
+// timeout (see realclient.Process) and returns its combined output.
 func run(t *testing.T, timeout time.Duration, stdin string, env []string, name string, args ...string) (string, error) {
 	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Stdin = strings.NewReader(stdin)
-	cmd.Env = append(os.Environ(), env...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	// Helpers that keep the output pipe open do not hold Wait up.
-	cmd.WaitDelay = 3 * time.Second
-	if err := cmd.Start(); err != nil {
-		return "", err
-	}
-	pgid := cmd.Process.Pid
-	kill := func() { _ = syscall.Kill(-pgid, syscall.SIGKILL) }
-	t.Cleanup(kill)
-	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
-	var err error
-	select {
-	case err = <-waited:
-	case <-time.After(timeout):
-		kill()
-		<-waited //nolint:errcheck // killed: the timeout is the error
-		err = errors.New(name + " did not finish within " + timeout.String())
-	}
-	kill()
-	if errors.Is(err, exec.ErrWaitDelay) {
-		err = nil
-	}
-	return out.String(), err
+	return realclient.Process{Timeout: timeout, Env: env, Stdin: strings.NewReader(stdin)}.Run(t.Context(), name, args...)
 }
