@@ -142,11 +142,10 @@ func serviceFor(ep *wssv1.WSSEndpoint, name string) (*corev1ac.ServiceApplyConfi
 // sidecar and has rolled it out, the way the controller judges it:
 // observed its generation, every replica updated and available, none old.
 func (d *driver) waitRollouts(ctx context.Context, names []string, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for {
+	return waitAll(ctx, names, limit, "Deployments not rolled out", func() (map[string]bool, error) {
 		list := &appsv1.DeploymentList{}
 		if err := d.cache.List(ctx, list); err != nil {
-			return err
+			return nil, err
 		}
 		done := map[string]bool{}
 		for i := range list.Items {
@@ -161,22 +160,6 @@ func (d *driver) waitRollouts(ctx context.Context, names []string, limit time.Du
 				done[dep.Name] = true
 			}
 		}
-		missing := 0
-		for _, n := range names {
-			if !done[n] {
-				missing++
-			}
-		}
-		if missing == 0 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%d of %d Deployments not rolled out after %s", missing, len(names), limit)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+		return done, nil
+	})
 }

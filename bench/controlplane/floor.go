@@ -98,11 +98,10 @@ func (d *driver) runFloor(ctx context.Context, n int, obs *observer) (benchresul
 // waitCertificates polls the cache until every named Certificate is Ready
 // at its generation (the controller's own test).
 func waitCertificates(ctx context.Context, c cache.Cache, names []string, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for {
+	return waitAll(ctx, names, limit, "Certificates not Ready", func() (map[string]bool, error) {
 		list := &cmv1.CertificateList{}
 		if err := c.List(ctx, list); err != nil {
-			return err
+			return nil, err
 		}
 		ready := map[string]bool{}
 		for i := range list.Items {
@@ -113,9 +112,23 @@ func waitCertificates(ctx context.Context, c cache.Cache, names []string, limit 
 				ready[crt.Name] = true
 			}
 		}
+		return ready, nil
+	})
+}
+
+// waitAll polls done every 50 ms until it names every one of names, for at
+// most limit; the error counts those still missing ("N of M <what> after
+// limit").
+func waitAll(ctx context.Context, names []string, limit time.Duration, what string, done func() (map[string]bool, error)) error {
+	deadline := time.Now().Add(limit)
+	for {
+		got, err := done()
+		if err != nil {
+			return err
+		}
 		missing := 0
 		for _, n := range names {
-			if !ready[n] {
+			if !got[n] {
 				missing++
 			}
 		}
@@ -123,7 +136,7 @@ func waitCertificates(ctx context.Context, c cache.Cache, names []string, limit 
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%d of %d Certificates not Ready after %s", missing, len(names), limit)
+			return fmt.Errorf("%d of %d %s after %s", missing, len(names), what, limit)
 		}
 		select {
 		case <-ctx.Done():
