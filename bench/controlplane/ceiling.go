@@ -142,10 +142,10 @@ func serviceFor(ep *wssv1.WSSEndpoint, name string) (*corev1ac.ServiceApplyConfi
 // sidecar and has rolled it out, the way the controller judges it:
 // observed its generation, every replica updated and available, none old.
 func (d *driver) waitRollouts(ctx context.Context, names []string, limit time.Duration) error {
-	return waitAll(ctx, names, limit, "Deployments not rolled out", func() (map[string]bool, error) {
+	return waitAll(ctx, names, limit, "Deployments not rolled out", func() (map[string]bool, string, error) {
 		list := &appsv1.DeploymentList{}
 		if err := d.cache.List(ctx, list); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		done := map[string]bool{}
 		for i := range list.Items {
@@ -160,6 +160,6 @@ func (d *driver) waitRollouts(ctx context.Context, names []string, limit time.Du
 				done[dep.Name] = true
 			}
 		}
-		return done, nil
+		return done, "", nil
 	})
 }

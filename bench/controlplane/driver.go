@@ -456,45 +456,29 @@ func (d *driver) kubelet(ctx context.Context, fl *fleet) {
 	}
 }
 
-// waitReady polls the cache until every named endpoint is Ready.
+// waitReady polls the cache until every named endpoint is Ready; the
+// error counts those that are not by their Ready reason.
 func (d *driver) waitReady(ctx context.Context, names []string, limit time.Duration) error {
-	want := map[string]bool{}
-	for _, n := range names {
-		want[n] = true
-	}
-	deadline := time.Now().Add(limit)
-	for {
+	return waitAll(ctx, names, limit, "endpoints not Ready", func() (map[string]bool, string, error) {
 		list := &wssv1.WSSEndpointList{}
 		if err := d.cache.List(ctx, list); err != nil {
-			return err
+			return nil, "", err
 		}
-		ready, notReady := 0, map[string]int{}
+		ready, notReady := map[string]bool{}, map[string]int{}
 		for i := range list.Items {
 			ep := &list.Items[i]
-			if !want[ep.Name] {
-				continue
-			}
 			c := meta.FindStatusCondition(ep.Status.Conditions, wssv1.ConditionReady)
-			if c != nil && c.Status == metav1.ConditionTrue {
-				ready++
-			} else if c != nil {
+			switch {
+			case c != nil && c.Status == metav1.ConditionTrue:
+				ready[ep.Name] = true
+			case c != nil:
 				notReady[c.Reason]++
-			} else {
+			default:
 				notReady["<none>"]++
 			}
 		}
-		if ready == len(names) {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%d of %d endpoints Ready after %s; not ready by reason: %v", ready, len(names), limit, notReady)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+		return ready, fmt.Sprintf("not ready by reason: %v", notReady), nil
+	})
 }
 
 func (d *driver) noise(ctx context.Context, n int) error {

@@ -98,10 +98,10 @@ func (d *driver) runFloor(ctx context.Context, n int, obs *observer) (benchresul
 // waitCertificates polls the cache until every named Certificate is Ready
 // at its generation (the controller's own test).
 func waitCertificates(ctx context.Context, c cache.Cache, names []string, limit time.Duration) error {
-	return waitAll(ctx, names, limit, "Certificates not Ready", func() (map[string]bool, error) {
+	return waitAll(ctx, names, limit, "Certificates not Ready", func() (map[string]bool, string, error) {
 		list := &cmv1.CertificateList{}
 		if err := c.List(ctx, list); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		ready := map[string]bool{}
 		for i := range list.Items {
@@ -112,17 +112,17 @@ func waitCertificates(ctx context.Context, c cache.Cache, names []string, limit 
 				ready[crt.Name] = true
 			}
 		}
-		return ready, nil
+		return ready, "", nil
 	})
 }
 
 // waitAll polls done every 50 ms until it names every one of names, for at
 // most limit; the error counts those still missing ("N of M <what> after
-// limit").
-func waitAll(ctx context.Context, names []string, limit time.Duration, what string, done func() (map[string]bool, error)) error {
+// limit") and adds done's detail.
+func waitAll(ctx context.Context, names []string, limit time.Duration, what string, done func() (map[string]bool, string, error)) error {
 	deadline := time.Now().Add(limit)
 	for {
-		got, err := done()
+		got, detail, err := done()
 		if err != nil {
 			return err
 		}
@@ -136,7 +136,10 @@ func waitAll(ctx context.Context, names []string, limit time.Duration, what stri
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%d of %d %s after %s", missing, len(names), what, limit)
+			if detail != "" {
+				detail = "; " + detail
+			}
+			return fmt.Errorf("%d of %d %s after %s%s", missing, len(names), what, limit, detail)
 		}
 		select {
 		case <-ctx.Done():
