@@ -25,49 +25,51 @@ const ownWriteRetry = 250 * time.Millisecond
 // endpoint. Such a reconcile returns at once and comes back shortly.
 type ownWrites struct {
 	mu sync.Mutex
-	m  map[types.UID]ownWrite
+	m  map[types.NamespacedName]ownWrite
 }
 
 type ownWrite struct {
+	uid      types.UID // an endpoint re-created under the same name is another
 	replaced string
 	at       time.Time
 }
 
-// wrote records a write of uid that moved it from resourceVersion from to
-// to. A write the API server found to change nothing (the same version) is
-// no reason to wait.
-func (w *ownWrites) wrote(uid types.UID, from, to string, now time.Time) {
+// wrote records a write of endpoint key (uid) that moved it from
+// resourceVersion from to to. A write the API server found to change
+// nothing (the same version) is no reason to wait.
+func (w *ownWrites) wrote(key types.NamespacedName, uid types.UID, from, to string, now time.Time) {
 	if from == "" || from == to {
 		return
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.m == nil {
-		w.m = map[types.UID]ownWrite{}
+		w.m = map[types.NamespacedName]ownWrite{}
 	}
-	w.m[uid] = ownWrite{replaced: from, at: now}
+	w.m[key] = ownWrite{uid: uid, replaced: from, at: now}
 }
 
-// stale reports whether resourceVersion rv of uid, as read from the cache,
-// is one our last write replaced (within ownWriteWindow). Any other version
-// ends the wait: the cache has caught up, or someone else wrote.
-func (w *ownWrites) stale(uid types.UID, rv string, now time.Time) bool {
+// stale reports whether resourceVersion rv of endpoint key (uid), as read
+// from the cache, is one our last write replaced (within ownWriteWindow).
+// Any other version ends the wait: the cache has caught up, or someone else
+// wrote.
+func (w *ownWrites) stale(key types.NamespacedName, uid types.UID, rv string, now time.Time) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	o, ok := w.m[uid]
+	o, ok := w.m[key]
 	if !ok {
 		return false
 	}
-	if o.replaced == rv && now.Sub(o.at) < ownWriteWindow {
+	if o.uid == uid && o.replaced == rv && now.Sub(o.at) < ownWriteWindow {
 		return true
 	}
-	delete(w.m, uid)
+	delete(w.m, key)
 	return false
 }
 
-// forget drops uid (the endpoint is gone).
-func (w *ownWrites) forget(uid types.UID) {
+// forget drops endpoint key (it is being deleted, or gone).
+func (w *ownWrites) forget(key types.NamespacedName) {
 	w.mu.Lock()
-	delete(w.m, uid)
+	delete(w.m, key)
 	w.mu.Unlock()
 }

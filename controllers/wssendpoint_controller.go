@@ -140,15 +140,16 @@ func (r *WSSEndpointReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		if apierrors.IsNotFound(err) {
 			r.Prober.Forget(req.NamespacedName)
 			r.clients.forget(req.NamespacedName)
+			r.own.forget(req.NamespacedName)
 			forgetMetrics(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !ep.DeletionTimestamp.IsZero() {
-		r.own.forget(ep.UID)
+		r.own.forget(req.NamespacedName)
 		return r.reconcileDelete(ctx, ep)
 	}
-	if r.own.stale(ep.UID, ep.ResourceVersion, r.now()) {
+	if r.own.stale(req.NamespacedName, ep.UID, ep.ResourceVersion, r.now()) {
 		// The cache has not seen our last write yet (see ownWrites).
 		return ctrl.Result{RequeueAfter: ownWriteRetry}, nil
 	}
@@ -159,7 +160,7 @@ func (r *WSSEndpointReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		if err := r.Client.Patch(ctx, ep, patch); err != nil {
 			return ctrl.Result{}, fmt.Errorf("adding finalizer: %w", err)
 		}
-		r.own.wrote(ep.UID, from, ep.ResourceVersion, r.now())
+		r.own.wrote(req.NamespacedName, ep.UID, from, ep.ResourceVersion, r.now())
 	}
 
 	s := &scope{ep: ep, before: ep.DeepCopy()}
@@ -246,7 +247,7 @@ func (r *WSSEndpointReconciler) patchStatus(ctx context.Context, s *scope) error
 		s.ep.Status = s.before.Status
 		return fmt.Errorf("patching status: %w", err)
 	}
-	r.own.wrote(s.ep.UID, s.before.ResourceVersion, s.ep.ResourceVersion, r.now())
+	r.own.wrote(client.ObjectKeyFromObject(s.ep), s.ep.UID, s.before.ResourceVersion, s.ep.ResourceVersion, r.now())
 	r.recordTransitions(s.before, s.ep)
 	return nil
 }
