@@ -663,18 +663,11 @@ func scrapeHeap(addr string) (float64, error) {
 
 func machine() map[string]string {
 	m := map[string]string{"cpus": strconv.Itoa(runtime.NumCPU()), "go": runtime.Version()}
-	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(data), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				m["cpu"] = strings.TrimSpace(v)
-				break
-			}
-		}
+	if model, _ := procstat.CPUInfo(); model != "" {
+		m["cpu"] = model
 	}
-	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
-		if first, _, ok := strings.Cut(string(data), "\n"); ok {
-			m["memory"] = strings.Join(strings.Fields(first)[1:], " ")
-		}
+	if kib := procstat.MemTotalKiB(); kib > 0 {
+		m["memory"] = strconv.FormatInt(kib, 10) + " kB"
 	}
 	return m
 }

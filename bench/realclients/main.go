@@ -241,22 +241,11 @@ func write(path string, res *benchresult.RealClients) error {
 // machine is what this machine is: CPU, memory, kernel and Go.
 func machine() map[string]string {
 	m := map[string]string{"cpus": strconv.Itoa(runtime.NumCPU()), "go": runtime.Version()}
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				m["cpu"] = strings.TrimSpace(v)
-				break
-			}
-		}
+	if model, _ := procstat.CPUInfo(); model != "" {
+		m["cpu"] = model
 	}
-	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
-				if kb, err := strconv.ParseFloat(strings.Fields(v)[0], 64); err == nil {
-					m["memory"] = fmt.Sprintf("%.0f GiB", kb/(1<<20))
-				}
-			}
-		}
+	if kib := procstat.MemTotalKiB(); kib > 0 {
+		m["memory"] = fmt.Sprintf("%.0f GiB", float64(kib)/(1<<20))
 	}
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		m["kernel"] = strings.TrimSpace(string(b))

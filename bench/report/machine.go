@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"os"
 	"os/exec"
 	"runtime"
-	"strconv"
 	"strings"
 
 	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
+	"github.com/wss-operator/wss-operator/bench/internal/procstat"
 )
 
 // collectMachine is what this machine is and runs, for machine.json: CPU,
@@ -17,30 +14,8 @@ import (
 // measures.
 func collectMachine(proxyBin string) benchresult.Machine {
 	m := benchresult.Machine{NCPU: runtime.NumCPU(), Go: runtime.Version()}
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			k, v, ok := strings.Cut(line, ":")
-			if !ok {
-				continue
-			}
-			k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-			switch {
-			case k == "model name" && m.CPUModel == "":
-				m.CPUModel = v
-			case k == "flags" && strings.Contains(" "+v+" ", " hypervisor "):
-				m.Hypervisor = true
-			}
-		}
-	}
-	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
-		sc := bufio.NewScanner(bytes.NewReader(b))
-		for sc.Scan() {
-			if v, ok := strings.CutPrefix(sc.Text(), "MemTotal:"); ok {
-				kb, _ := strconv.ParseFloat(strings.Fields(v)[0], 64)
-				m.MemTotalGiB = kb / (1 << 20)
-			}
-		}
-	}
+	m.CPUModel, m.Hypervisor = procstat.CPUInfo()
+	m.MemTotalGiB = float64(procstat.MemTotalKiB()) / (1 << 20)
 	m.Kernel = firstLine(readFile("/proc/sys/kernel/osrelease"))
 	m.TCPTwReuse = firstLine(readFile("/proc/sys/net/ipv4/tcp_tw_reuse"))
 	for _, line := range strings.Split(readFile("/etc/os-release"), "\n") {

@@ -44,3 +44,10 @@ func TestCPUTimes(t *testing.T) {
 	g.Expect(all.BusySeconds()).To(Equal(float64(all.Busy) / ClockTicks))
 	g.Expect(BusyFractions([]CPUTimes{{10, 100}, {5, 50}, {1, 1}}, []CPUTimes{{60, 200}, {5, 50}})).To(Equal([]float64{0.5, 0}))
 }
+
+func TestMachine(t *testing.T) {
+	g := NewWithT(t)
+	model, _ := CPUInfo()
+	g.Expect(model).NotTo(BeEmpty())
+	g.Expect(MemTotalKiB()).To(BeNumerically(">", 0))
+}
