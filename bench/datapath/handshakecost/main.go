@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wss-operator/wss-operator/bench/datapath/internal/benchtls"
 	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
 )
 
@@ -36,39 +37,19 @@ func main() {
 }
 
 func run(certFile, keyFile, benchtime string) error {
-	if certFile == "" || keyFile == "" {
-		return errors.New("-cert and -key are required")
-	}
 	if err := flag.Set("test.benchtime", benchtime); err != nil {
 		return fmt.Errorf("-benchtime: %w", err)
 	}
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	cert, key, err := benchtls.Load(certFile, keyFile)
 	if err != nil {
-		return fmt.Errorf("loading %s and %s: %w", certFile, keyFile, err)
-	}
-	key, ok := cert.PrivateKey.(*ecdsa.PrivateKey)
-	if !ok {
-		return fmt.Errorf("%s: not an ECDSA key", keyFile)
+		return err
 	}
 	fixed := func() time.Time { return time.Unix(1_700_000_000, 0) }
-	server := &tls.Config{
-		Certificates:     []tls.Certificate{cert},
-		MinVersion:       tls.VersionTLS13,
-		CurvePreferences: []tls.CurveID{tls.X25519},
-		NextProtos:       []string{"http/1.1"},
-		Rand:             zeroSource{},
-		Time:             fixed,
-	}
-	cache := tls.NewLRUClientSessionCache(1)
-	client := &tls.Config{
-		ServerName:         "bench.local",
-		InsecureSkipVerify: true, //nolint:gosec // a recording, not a connection to trust
-		MinVersion:         tls.VersionTLS13,
-		CurvePreferences:   []tls.CurveID{tls.X25519},
-		NextProtos:         []string{"http/1.1"},
-		ClientSessionCache: cache,
-		Time:               fixed,
-	}
+	server := benchtls.Server(cert)
+	server.Rand, server.Time = zeroSource{}, fixed
+	client := benchtls.Client()
+	client.ClientSessionCache = tls.NewLRUClientSessionCache(1)
+	client.Time = fixed
 	out := benchresult.HandshakeCost{Go: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0)}
 	full, cs, err := record(server, client)
 	if err != nil {
