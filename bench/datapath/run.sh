@@ -110,9 +110,11 @@ if ((NCPU < 2)); then
 	log "only $NCPU CPU: running unpinned"
 	PIN_CLIENT=(env)
 	PIN_SERVER=(env)
+	FLOOR_PIN=()
 else
 	PIN_CLIENT=(taskset -c "$CLIENT_CPU")
 	PIN_SERVER=(taskset -c "$SERVER_CPU")
+	FLOOR_PIN=(-server-cpu "$SERVER_CPU") # idlefloor pins its server itself
 fi
 
 # --- descriptors -------------------------------------------------------------
@@ -168,7 +170,7 @@ RES=$ROOT/bench/results/$STAMP
 mkdir -p "$RES/runs" "$WORK/bin" "$WORK/certs" "$WORK/nginx/logs" "$WORK/nginx/tmp" "$WORK/caddy"
 
 log "building the benchmark programs"
-for p in datapath/loadgen datapath/echo datapath/handshakecost report; do
+for p in datapath/loadgen datapath/echo datapath/handshakecost datapath/idlefloor report; do
 	CGO_ENABLED=0 $GO build -trimpath -o "$WORK/bin/${p#datapath/}" "./bench/$p"
 done
 # crypto/tls's own server handshake benchmark, compiled now, run pinned below.
@@ -505,6 +507,15 @@ if has idle; then
 			loadgen "idle-$n" "$t" 1 -mode idle -count "$n" -concurrency 32 -duration 90s -settle 5s \
 				-sources 127.0.0.2-127.0.0.9
 		done
+		# The Go floor: a server that keeps only crypto/tls's and net's
+		# state per connection (bench/datapath/idlefloor), measured alike.
+		out=$RES/runs/idle-$n/gofloor.1
+		if ! "${PIN_CLIENT[@]}" env GOMAXPROCS=1 "$WORK/bin/idlefloor" -cert "$CERT" -key "$WORK/certs/tls.key" -count "$n" \
+			-concurrency 32 -duration 90s -settle 5s "${FLOOR_PIN[@]}" -out "$out.json" 2>"$out.err"; then
+			log "  idle-$n Go floor failed: $(tail -1 "$out.err")"
+			rm -f "$out.json"
+		fi
+		[[ -s $out.err ]] || rm -f "$out.err"
 	done
 fi
 # Fan-out: N connections to the backend's /broadcast; every 100 ms the

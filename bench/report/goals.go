@@ -81,6 +81,11 @@ type idleBehind struct {
 	Conns               int
 	Ours, Direct, BestV float64
 	Best                string
+	// Floor is the Go floor at Conns (0: not measured); FloorAbove says
+	// it is above the goal, which no Go proxy can then meet. Left is the
+	// goal over the floor, Used ours over it.
+	Floor, Left, Used float64
+	FloorAbove        bool
 }
 
 func (d dp) goals() goals {
@@ -170,6 +175,10 @@ func (d dp) goals() goals {
 			if !g.Idle.Met {
 				best := bestOther(vals, false)
 				g.IdleBehind = &idleBehind{Conns: n, Ours: v, Direct: vals["direct"], Best: names[best], BestV: vals[best]}
+				if floor, ok := d.idleFloor(n); ok {
+					g.IdleBehind.Floor, g.IdleBehind.FloorAbove = floor, floor > goalIdleKiB
+					g.IdleBehind.Left, g.IdleBehind.Used = goalIdleKiB-floor, v-floor
+				}
 			}
 		}
 	}

@@ -132,6 +132,9 @@ func TestRenderFixture(t *testing.T) {
 	}
 	write("runs/idle-9900/proxy.1.json", idle(12.4))
 	write("runs/idle-9900/nginx.1.json", idle(42.9))
+	write("runs/idle-9900/gofloor.1.json", idle(9.6))
+	g.Expect(os.MkdirAll(filepath.Join(dir, "runs/idle-2000"), 0o755)).To(Succeed())
+	g.Expect(os.WriteFile(filepath.Join(dir, "runs/idle-2000/gofloor.1.err"), []byte("idlefloor: boom\n"), 0o644)).To(Succeed())
 	fan := func(cpuMs, p99 float64) map[string]any {
 		return map[string]any{"mode": "fanout", "rate": 10100, "latency": map[string]float64{"p50Ms": p99 / 4, "p99Ms": p99, "p999Ms": p99 * 2},
 			"fanout": map[string]any{"conns": 1000, "opened": 1000, "broadcasts": 50000, "echoes": 500, "deliveredFraction": 1.0,
@@ -161,6 +164,9 @@ func TestRenderFixture(t *testing.T) {
 		"**Where we lose:** wss-operator proxy adds +150 µs at p99 over direct, 50 µs more than nginx (+100 µs).",
 		"**wss-operator proxy does the most handshakes per core:**",
 		"| direct ws:// (baseline, no TLS) | not run |",
+		"| **Go floor:** crypto/tls and net alone (`bench/datapath/idlefloor`) | failed: idlefloor: boom |  | 9.6 | — | 128.0 | (own echo process) |",
+		"wss-operator proxy uses 12.4 KiB at 9,900; the Go floor is 9.6 KiB at 9,900. At 9,900: goal 12 KiB, Go floor 9.6 KiB, ours 12.4 KiB (+2.8 KiB over the floor). The goal leaves 2.4 KiB over the floor",
+		"The Go floor (crypto/tls and net alone, `bench/datapath/idlefloor`) is 9.6 KiB: 2.4 KiB of the target is left for the proxy's own state and heap headroom, against the 2.8 KiB it uses.",
 	} {
 		g.Expect(out).To(ContainSubstring(want))
 	}
@@ -431,4 +437,28 @@ func TestExecute(t *testing.T) {
 
 	g.Expect(execute(t.TempDir(), "", out)).To(MatchError(ContainSubstring("no data-path run")))
 	g.Expect(execute(filepath.Join(results, "missing"), "", out)).To(MatchError(ContainSubstring("-results")))
+}
+
+// TestIdleFloorAboveGoal: when the Go floor itself is above the idle
+// target, the report says no Go proxy can meet it.
+func TestIdleFloorAboveGoal(t *testing.T) {
+	g := NewWithT(t)
+	dir := t.TempDir()
+	write := func(name string, v any) { writeJSON(g, filepath.Join(dir, name), v) }
+	write("params.json", benchresult.Params{Reps: 1, IdleCounts: []int{500}, RequestedIdleCounts: []int{500}, Started: "T"})
+	write("machine.json", benchresult.Machine{CPUModel: "Test CPU", NCPU: 2})
+	idle := func(kib float64) map[string]any {
+		return map[string]any{"mode": "idle", "idle": map[string]any{"conns": 500, "opened": 500, "serverPerConnKiB": kib, "serverAfterKiB": 1 << 14}}
+	}
+	write("runs/idle-500/proxy.1.json", idle(16.5))
+	write("runs/idle-500/haproxy.1.json", idle(18.0))
+	write("runs/idle-500/gofloor.1.json", idle(13.0))
+	r, err := loadResults(dir)
+	g.Expect(err).NotTo(HaveOccurred())
+	out := render("datapath", dataPathFigures(r))
+	g.Expect(out).To(ContainSubstring("At 500: goal 12 KiB, Go floor 13.0 KiB, ours 16.5 KiB (+3.5 KiB over the floor). " +
+		"The goal is below the floor: out of reach for any Go proxy on this path."))
+	g.Expect(out).To(ContainSubstring("The Go floor (crypto/tls and net alone, `bench/datapath/idlefloor`) is 13.0 KiB, above the target: " +
+		"no Go proxy on this path can meet it."))
+	g.Expect(out).To(ContainSubstring("| **Go floor:** crypto/tls and net alone (`bench/datapath/idlefloor`) | 13.0 | — | 16.0 | (own echo process) |"))
 }
