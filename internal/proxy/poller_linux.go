@@ -3,6 +3,7 @@
 package proxy
 
 import (
+	"errors"
 	"os"
 	"sync"
 	"syscall"
@@ -18,12 +19,28 @@ import (
 // set); the two do not interfere. Every epoll_ctl runs inside
 // RawConn.Control, which keeps the descriptor from being closed (and its
 // number reused) meanwhile; closing a socket drops its registration.
+//
+// A registration is a slot in a slab, not a map entry: the epoll data of
+// its socket carries the slot's index and generation, so a wake-up finds
+// its pump without hashing, and the slab costs 16 bytes per registration
+// (a freed slot is reused; the generation tells a stale event of the
+// slot's previous owner from one of its own).
 type poller struct {
-	epfd   int
-	mu     sync.Mutex
-	next   uint64
-	wakers map[uint64]func()
+	epfd     int
+	mu       sync.Mutex
+	slots    []slot
+	freeSlot uint32 // head of the free slots, through slot.next; noSlot: none
 }
+
+// slot is one registration: wake starts its pump (nil while the slot is
+// free); gen counts the slot's owners; next links free slots.
+type slot struct {
+	wake func()
+	gen  uint32
+	next uint32
+}
+
+const noSlot = ^uint32(0)
 
 var (
 	pollerOnce sync.Once
@@ -51,7 +68,7 @@ func getPoller() *poller {
 			f.Close()
 			return
 		}
-		thePoller = &poller{epfd: fd, wakers: map[uint64]func(){}}
+		thePoller = &poller{epfd: fd, freeSlot: noSlot}
 		go thePoller.loop(f, raw)
 	})
 	return thePoller
@@ -79,8 +96,8 @@ func (pl *poller) loop(f *os.File, raw syscall.RawConn) {
 		wake = wake[:0]
 		pl.mu.Lock()
 		for _, ev := range events[:n] {
-			if w := pl.wakers[eventID(&ev)]; w != nil {
-				wake = append(wake, w)
+			if i := uint32(ev.Fd); int(i) < len(pl.slots) && pl.slots[i].gen == uint32(ev.Pad) && pl.slots[i].wake != nil {
+				wake = append(wake, pl.slots[i].wake)
 			}
 		}
 		pl.mu.Unlock()
@@ -90,38 +107,49 @@ func (pl *poller) loop(f *os.File, raw syscall.RawConn) {
 	}
 }
 
-func eventID(ev *syscall.EpollEvent) uint64 {
-	return uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32
-}
-
-// parking is one socket's registration.
+// parking is one socket's registration. It is small (48 bytes, one per
+// splice direction of every WebSocket): the epoll event it hands the
+// kernel holds its slot (Fd: the index, Pad: the generation).
 type parking struct {
-	pl     *poller
 	raw    syscall.RawConn
-	id     uint64
-	added  bool
-	op     int
+	ctlFn  func(uintptr) // pk.ctl, allocated once rather than per arm
 	ev     syscall.EpollEvent
-	ctlErr error
-	ctlFn  func(uintptr)
+	added  bool
+	op     int8
+	ctlErr syscall.Errno
 }
 
 // register prepares parking for the socket behind raw; wake runs (on the
 // poller's goroutine, so it must not block) when an armed socket is readable.
 func (pl *poller) register(raw syscall.RawConn, wake func()) *parking {
 	pl.mu.Lock()
-	pl.next++
-	id := pl.next
-	pl.wakers[id] = wake
+	i := pl.freeSlot
+	if i == noSlot {
+		i = uint32(len(pl.slots))
+		pl.slots = append(pl.slots, slot{})
+	} else {
+		pl.freeSlot = pl.slots[i].next
+	}
+	sl := &pl.slots[i]
+	sl.gen++
+	sl.wake, sl.next = wake, noSlot
+	gen := sl.gen
 	pl.mu.Unlock()
-	pk := &parking{pl: pl, raw: raw, id: id}
-	pk.ev.Fd, pk.ev.Pad = int32(uint32(id)), int32(uint32(id>>32))
+	pk := &parking{raw: raw}
+	pk.ev.Fd, pk.ev.Pad = int32(i), int32(gen)
 	pk.ctlFn = pk.ctl
 	return pk
 }
 
 func (pk *parking) ctl(fd uintptr) {
-	pk.ctlErr = syscall.EpollCtl(pk.pl.epfd, pk.op, int(fd), &pk.ev)
+	pk.ctlErr = 0
+	if err := syscall.EpollCtl(thePoller.epfd, int(pk.op), int(fd), &pk.ev); err != nil {
+		pk.ctlErr = syscall.EINVAL // EpollCtl's errors are Errnos; this is never kept
+		var errno syscall.Errno
+		if errors.As(err, &errno) {
+			pk.ctlErr = errno
+		}
+	}
 }
 
 // arm asks for one wake-up once the socket is readable (right away if it is
@@ -135,21 +163,29 @@ func (pk *parking) arm() error {
 	if err := pk.raw.Control(pk.ctlFn); err != nil {
 		return err
 	}
-	if pk.ctlErr != nil {
+	if pk.ctlErr != 0 {
 		return os.NewSyscallError("epoll_ctl", pk.ctlErr)
 	}
 	pk.added = true
 	return nil
 }
 
-// release forgets the registration. When the socket is closed already the
-// kernel has dropped it and Control fails, which is fine.
+// release forgets the registration and frees its slot (once: a second
+// release finds the slot's generation moved on or the slot free). When the
+// socket is closed already the kernel has dropped it and Control fails,
+// which is fine.
 func (pk *parking) release() {
 	if pk.added {
 		pk.op = syscall.EPOLL_CTL_DEL
 		_ = pk.raw.Control(pk.ctlFn)
+		pk.added = false
 	}
-	pk.pl.mu.Lock()
-	delete(pk.pl.wakers, pk.id)
-	pk.pl.mu.Unlock()
+	pl := thePoller
+	i := uint32(pk.ev.Fd)
+	pl.mu.Lock()
+	if sl := &pl.slots[i]; sl.gen == uint32(pk.ev.Pad) && sl.wake != nil {
+		sl.wake, sl.next = nil, pl.freeSlot
+		pl.freeSlot = i
+	}
+	pl.mu.Unlock()
 }

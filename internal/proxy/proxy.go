@@ -53,8 +53,10 @@ type Proxy struct {
 
 	mu    sync.Mutex
 	conns map[*rawConn]struct{}
-	ws    map[*wsConn]struct{}
-	wsWG  sync.WaitGroup // one per WebSocket from beginUpgrade to untrackWS
+	// releaseFn is p.releaseConn, made once for every rawConn to share.
+	releaseFn func(*rawConn)
+	ws        map[*wsConn]struct{}
+	wsWG      sync.WaitGroup // one per WebSocket from beginUpgrade to untrackWS
 	// forced is set (under mu) when the drain timed out and closes everything.
 	forced bool
 	ran    atomic.Bool
@@ -110,6 +112,7 @@ func New(cfg Config) (*Proxy, error) {
 		}
 	}
 	p.stopCtx, p.stop = context.WithCancel(context.Background())
+	p.releaseFn = p.releaseConn
 	p.queue = newConnQueue(p.ln.Addr())
 	p.handler = newHandler(p)
 	p.httpSrv = &http.Server{
@@ -206,7 +209,7 @@ func (p *Proxy) acceptLoop() {
 				continue
 			}
 		}
-		rc := newRawConn(c, p.releaseConn)
+		rc := newRawConn(c, p.releaseFn)
 		if !p.trackConn(rc) {
 			_ = rc.Close()
 			continue
@@ -265,7 +268,7 @@ func (p *Proxy) configForClient(chi *tls.ClientHelloInfo) (*tls.Config, error) {
 }
 
 func (p *Proxy) handshakeFailed(rc *rawConn, err error) {
-	reason := classifyHandshakeError(err, rc.gotBytes.Load())
+	reason := classifyHandshakeError(err, rc.gotBytes())
 	var rhe tls.RecordHeaderError
 	if errors.As(err, &rhe) && rhe.Conn != nil && looksLikeHTTP(rhe.RecordHeader) {
 		// A plain-HTTP client on the TLS port: tell it, as net/http does.
