@@ -495,27 +495,32 @@ fi
 
 # Idle memory: each target and the backend are restarted, so RSS starts from
 # a fresh process rather than from whatever the earlier figures left behind.
+# Like the rates, each point is REPS runs with the targets (and the Go floor)
+# taking turns: RSS growth moves by up to a KiB per connection between runs
+# (when the heap collects, what the scavenger returned).
 if has idle; then
 	for n in "${idle_counts[@]}"; do
 		log "idle-$n"
-		for t in $TARGETS; do
-			[[ $t == direct ]] || stop "$t"
-			stop backend
-			start backend
-			[[ $t == direct ]] || start "$t"
-			sleep 1
-			loadgen "idle-$n" "$t" 1 -mode idle -count "$n" -concurrency 32 -duration 90s -settle 5s \
-				-sources 127.0.0.2-127.0.0.9
+		for rep in $(seq "$REPS"); do
+			for t in $TARGETS; do
+				[[ $t == direct ]] || stop "$t"
+				stop backend
+				start backend
+				[[ $t == direct ]] || start "$t"
+				sleep 1
+				loadgen "idle-$n" "$t" "$rep" -mode idle -count "$n" -concurrency 32 -duration 90s -settle 5s \
+					-sources 127.0.0.2-127.0.0.9
+			done
+			# The Go floor: a server that keeps only crypto/tls's and net's
+			# state per connection (bench/datapath/idlefloor), measured alike.
+			out=$RES/runs/idle-$n/gofloor.$rep
+			if ! "${PIN_CLIENT[@]}" env GOMAXPROCS=1 "$WORK/bin/idlefloor" -cert "$CERT" -key "$WORK/certs/tls.key" -count "$n" \
+				-concurrency 32 -duration 90s -settle 5s "${FLOOR_PIN[@]}" -out "$out.json" 2>"$out.err"; then
+				log "  idle-$n Go floor failed: $(tail -1 "$out.err")"
+				rm -f "$out.json"
+			fi
+			[[ -s $out.err ]] || rm -f "$out.err"
 		done
-		# The Go floor: a server that keeps only crypto/tls's and net's
-		# state per connection (bench/datapath/idlefloor), measured alike.
-		out=$RES/runs/idle-$n/gofloor.1
-		if ! "${PIN_CLIENT[@]}" env GOMAXPROCS=1 "$WORK/bin/idlefloor" -cert "$CERT" -key "$WORK/certs/tls.key" -count "$n" \
-			-concurrency 32 -duration 90s -settle 5s "${FLOOR_PIN[@]}" -out "$out.json" 2>"$out.err"; then
-			log "  idle-$n Go floor failed: $(tail -1 "$out.err")"
-			rm -f "$out.json"
-		fi
-		[[ -s $out.err ]] || rm -f "$out.err"
 	done
 fi
 # Fan-out: N connections to the backend's /broadcast; every 100 ms the

@@ -1,6 +1,10 @@
 package main
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
+)
 
 // idleFig is the idle-memory figure: one column pair per point.
 type idleFig struct {
@@ -22,18 +26,52 @@ type idleFig struct {
 	// above the goal.
 	OursLast, OverFloor, Headroom float64
 	FloorAbove                    bool
+	// Reps is the most runs any cell has.
+	Reps int
 }
 
 // floorTarget is the Go floor's run name in the idle figures: a Go server
 // keeping only crypto/tls's and net's state per connection.
 const floorTarget = "gofloor"
 
-// idleFloor is the Go floor's KiB per connection at n connections.
+// idleFloor is the Go floor's KiB per connection at n connections (the
+// median of its runs).
 func (d dp) idleFloor(n int) (float64, bool) {
-	if rs := d.runs(fmt.Sprintf("idle-%d", n), floorTarget); len(rs) > 0 && rs[0].Idle != nil && rs[0].Idle.Opened > 0 {
-		return rs[0].Idle.ServerPerConnKiB, true
+	rs := idleRuns(d.runs(fmt.Sprintf("idle-%d", n), floorTarget))
+	return median(rs, idleKiB), len(rs) > 0
+}
+
+// The idle figure's metrics.
+var (
+	idleOf     = func(x run) *benchresult.Idle { return x.Idle }
+	idleKiB    = of(idleOf, func(i *benchresult.Idle) float64 { return i.ServerPerConnKiB })
+	idleOpened = of(idleOf, func(i *benchresult.Idle) float64 { return float64(i.Opened) })
+	idleRSSMiB = of(idleOf, func(i *benchresult.Idle) float64 { return float64(i.ServerAfterKiB) / 1024 })
+	idleAuxKiB = of(idleOf, func(i *benchresult.Idle) float64 { return i.AuxPerConnKiB })
+)
+
+// idleRuns are the runs of an idle point that opened connections.
+func idleRuns(rs []run) []run {
+	var out []run
+	for _, r := range rs {
+		if r.Idle != nil && r.Idle.Opened > 0 {
+			out = append(out, r)
+		}
 	}
-	return 0, false
+	return out
+}
+
+// idleCell is a point's KiB per connection: the median, ± half the spread
+// across runs, and how many connections opened when not all did.
+func idleCell(rs []run, n int) string {
+	cell := num(median(rs, idleKiB), 1)
+	if len(rs) > 1 {
+		cell += fmt.Sprintf(" ±%.0f%%", spread(rs, idleKiB)*50)
+	}
+	if o := median(rs, idleOpened); o < float64(n) {
+		cell += fmt.Sprintf(" (%s opened)", num(o, 0))
+	}
+	return cell
 }
 
 type idleLoss struct {
@@ -45,8 +83,8 @@ type idleLoss struct {
 func (d dp) idleValues(n int) map[string]float64 {
 	out := map[string]float64{}
 	for _, t := range targets {
-		if rs := d.runs(fmt.Sprintf("idle-%d", n), t); len(rs) > 0 && rs[0].Idle != nil && rs[0].Idle.Opened > 0 {
-			out[t] = rs[0].Idle.ServerPerConnKiB
+		if rs := idleRuns(d.runs(fmt.Sprintf("idle-%d", n), t)); len(rs) > 0 {
+			out[t] = median(rs, idleKiB)
 		}
 	}
 	return out
@@ -70,23 +108,20 @@ func (d dp) idle() *idleFig {
 		cells := []string{names[t]}
 		for i, n := range counts {
 			fig := fmt.Sprintf("idle-%d", n)
-			v, ok := vals[i][t]
-			if !ok {
+			if _, ok := vals[i][t]; !ok {
 				cells = append(cells, d.missing(fig, t), "")
 				continue
 			}
-			cell := num(v, 1)
-			if rs := d.runs(fig, t); rs[0].Idle.Opened < n {
-				cell += fmt.Sprintf(" (%d opened)", rs[0].Idle.Opened)
-			}
-			cells = append(cells, cell, or(rats[i][t], "—"))
+			rs := idleRuns(d.runs(fig, t))
+			f.Reps = max(f.Reps, len(rs))
+			cells = append(cells, idleCell(rs, n), or(rats[i][t], "—"))
 		}
-		if rs := d.runs(lastFig, t); len(rs) > 0 && rs[0].Idle != nil {
-			cells = append(cells, num(float64(rs[0].Idle.ServerAfterKiB)/1024, 1))
+		if rs := idleRuns(d.runs(lastFig, t)); len(rs) > 0 {
+			cells = append(cells, num(median(rs, idleRSSMiB), 1))
 			if t == "direct" {
 				cells = append(cells, "(is the server)")
 			} else {
-				cells = append(cells, num(rs[0].Idle.AuxPerConnKiB, 1))
+				cells = append(cells, num(median(rs, idleAuxKiB), 1))
 			}
 		}
 		f.Rows = append(f.Rows, row(width, cells...))
@@ -130,24 +165,20 @@ func (d dp) floorRow(width int) []string {
 	seen := false
 	for _, n := range d.r.params.IdleCounts {
 		fig := fmt.Sprintf("idle-%d", n)
-		v, ok := d.idleFloor(n)
+		rs := idleRuns(d.runs(fig, floorTarget))
 		_, failed := d.r.failures[fig][floorTarget]
-		seen = seen || ok || failed
-		if !ok {
+		seen = seen || len(rs) > 0 || failed
+		if len(rs) == 0 {
 			cells = append(cells, d.missing(fig, floorTarget), "")
 			continue
 		}
-		cell := num(v, 1)
-		if rs := d.runs(fig, floorTarget); rs[0].Idle.Opened < n {
-			cell += fmt.Sprintf(" (%d opened)", rs[0].Idle.Opened)
-		}
-		cells = append(cells, cell, "—")
+		cells = append(cells, idleCell(rs, n), "—")
 	}
 	if !seen {
 		return nil
 	}
-	if rs := d.runs(fmt.Sprintf("idle-%d", d.r.params.IdleCounts[len(d.r.params.IdleCounts)-1]), floorTarget); len(rs) > 0 && rs[0].Idle != nil {
-		cells = append(cells, num(float64(rs[0].Idle.ServerAfterKiB)/1024, 1), "(own echo process)")
+	if rs := idleRuns(d.runs(fmt.Sprintf("idle-%d", d.r.params.IdleCounts[len(d.r.params.IdleCounts)-1]), floorTarget)); len(rs) > 0 {
+		cells = append(cells, num(median(rs, idleRSSMiB), 1), "(own echo process)")
 	}
 	return row(width, cells...)
 }
