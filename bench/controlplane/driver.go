@@ -77,7 +77,7 @@ func drive(ctx context.Context, o options, save func(*benchresult.ControlPlane) 
 	}
 	defer os.RemoveAll(filepath.Dir(managerBin))
 
-	res := &benchresult.ControlPlane{Machine: machine(), Endpoints: o.n, NoiseSecrets: o.noise, GoMemLimit: o.goMemLimit}
+	res := &benchresult.ControlPlane{Machine: machine(), Endpoints: o.n, NoiseSecrets: o.noise, GoMemLimit: o.goMemLimit, MaxConcurrentReconciles: o.maxConcurrent}
 	for i := 0; i < o.reps; i++ {
 		rep := benchresult.Repetition{Order: partOrder(i, o)}
 		for _, part := range rep.Order {
@@ -221,7 +221,7 @@ func startCluster(ctx context.Context, o options, managerBin string, withManager
 		log("fresh control plane up in %.1fs; %d noise Secrets; no manager", since(t0), o.noise)
 		return d, nil
 	}
-	if d.child, d.metricsAddr, err = startManagerBin(ctx, managerBin, env, d.fleet.addr, "optimized", o.goMemLimit); err != nil {
+	if d.child, d.metricsAddr, err = startManagerBin(ctx, managerBin, env, d.fleet.addr, "optimized", o.goMemLimit, o.maxConcurrent); err != nil {
 		return nil, err
 	}
 	if d.obs, err = newObserver(env.Config, d.metricsAddr, d.child.Process.Pid); err != nil {
@@ -337,7 +337,7 @@ func (d *driver) endpoints(ctx context.Context, o options, rep *benchresult.Repe
 	for k, m := range memRuns {
 		if k > 0 {
 			var err error
-			if d.child, d.metricsAddr, err = startManagerBin(ctx, d.managerBin, d.env, d.fleet.addr, m.cache, m.limit); err != nil {
+			if d.child, d.metricsAddr, err = startManagerBin(ctx, d.managerBin, d.env, d.fleet.addr, m.cache, m.limit, o.maxConcurrent); err != nil {
 				return err
 			}
 		}
@@ -599,14 +599,15 @@ func buildManager(ctx context.Context, root string) (string, error) {
 }
 
 // startManagerBin starts the manager child process.
-func startManagerBin(ctx context.Context, bin string, env *testenv.Env, fleet, mode, goMemLimit string) (*exec.Cmd, string, error) {
+func startManagerBin(ctx context.Context, bin string, env *testenv.Env, fleet, mode, goMemLimit string, maxConcurrent int) (*exec.Cmd, string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, "", err
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.CommandContext(ctx, bin, "-manager-kubeconfig="+env.KubeconfigPath, "-fleet="+fleet, "-cache="+mode, "-metrics="+addr)
+	cmd := exec.CommandContext(ctx, bin, "-manager-kubeconfig="+env.KubeconfigPath, "-fleet="+fleet, "-cache="+mode, "-metrics="+addr,
+		"-max-concurrent-reconciles="+strconv.Itoa(maxConcurrent))
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "GOMEMLIMIT=") {

@@ -59,8 +59,10 @@ type options struct {
 	noFloor    bool
 	noCeiling  bool
 	noOrdered  bool
-	noMemory   bool
-	reps       int
+	// maxConcurrent is the manager's MaxConcurrentReconciles (0: its default).
+	maxConcurrent int
+	noMemory      bool
+	reps          int
 	// variantReps is in how many repetitions (the first ones) the memory
 	// variants are measured: no GOMEMLIMIT, naive cache (-1: all).
 	variantReps int
@@ -77,6 +79,7 @@ func main() {
 	flag.BoolVar(&o.noFloor, "no-floor", false, "skip the floor (the same Certificates without WSSEndpoints)")
 	flag.BoolVar(&o.noCeiling, "no-ceiling", false, "skip the floor + rollouts (the same Certificates, Services and sidecar rollouts applied directly, no manager)")
 	flag.BoolVar(&o.noOrdered, "no-ordered", false, "skip the ordered ceiling (the same objects applied directly, no manager, in the product's order: inject after issue and inspection, done after rollout and a live probe)")
+	flag.IntVar(&o.maxConcurrent, "max-concurrent-reconciles", 0, "the measured manager's --max-concurrent-reconciles (0: its default, 8)")
 	flag.IntVar(&o.reps, "reps", 1, "repetitions: each runs the floor, the floor + rollouts, the ordered ceiling and the endpoints, each on a fresh API server, taking turns which goes first")
 	flag.IntVar(&o.variantReps, "variant-reps", -1, "measure the memory variants (no GOMEMLIMIT, naive cache) in the first this many repetitions only (-1: all); "+
 		"the manager with the chart's GOMEMLIMIT is measured in every one")

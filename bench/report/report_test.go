@@ -484,4 +484,9 @@ func TestRenderControlPlaneOrdered(t *testing.T) {
 	c.Repetitions[0].Ceiling = &benchresult.Window{Seconds: 110, CPUs: 2}
 	out = render("controlplane", controlPlaneFigures(c))
 	g.Expect(out).To(ContainSubstring("What bounds it is the floor + rollouts, 1.10× the floor (no ordered ceiling was measured)."))
+
+	// A manager with more workers than its default says so in the command.
+	c.MaxConcurrentReconciles = 32
+	out = render("controlplane", controlPlaneFigures(c))
+	g.Expect(out).To(ContainSubstring("(`go run ./bench/controlplane -n 10 -max-concurrent-reconciles 32`)"))
 }

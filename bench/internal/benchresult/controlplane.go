@@ -13,6 +13,8 @@ type ControlPlane struct {
 	Endpoints    int               `json:"endpoints"`
 	NoiseSecrets int               `json:"noiseSecrets"`
 	GoMemLimit   string            `json:"goMemLimit"`
+	// MaxConcurrentReconciles is the manager's, when not its default.
+	MaxConcurrentReconciles int `json:"maxConcurrentReconciles,omitempty"`
 	// Repetitions are the runs in the order they ran. A file from before
 	// repetitions (its one run's fields at the top level) reads as one.
 	Repetitions []Repetition `json:"repetitions"`
