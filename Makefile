@@ -176,7 +176,7 @@ bench-datapath: build ## Data path on loopback: the sidecar vs nginx, HAProxy, C
 CPBENCH_REPS ?= 3
 
 .PHONY: bench-controlplane
-bench-controlplane: envtest ## Control plane, 3 repetitions (floor, floor + rollouts and endpoints on fresh API servers, taking turns): apply-to-Ready, 1,000 endpoints Ready vs the floor (the same Certificates alone) and vs the floor + rollouts (Certificates, Services and sidecar rollouts applied directly), status writes/events/reconciles/API requests per endpoint, CPU, manager RSS (~30 min).
+bench-controlplane: envtest ## Control plane, 3 repetitions (floor, floor + rollouts, ordered ceiling and endpoints on fresh API servers, taking turns): apply-to-Ready, 1,000 endpoints Ready vs the floor (the same Certificates alone), vs the floor + rollouts (Certificates, Services and sidecar rollouts applied directly) and vs the ordered ceiling (the same, in the product's order: inject after issuance and inspection, done after rollout and a probe), status writes/events/reconciles/API requests per endpoint, CPU, manager RSS (~30 min).
 	mkdir -p bench/results
 	KUBEBUILDER_ASSETS="$$(hack/envtest-bins.sh)" GO=$(GO) $(GO) run ./bench/controlplane -n 1000 -reps $(CPBENCH_REPS) -out bench/results/controlplane.json
 	$(GO) run ./bench/report

@@ -34,25 +34,9 @@ const sidecarImage = "ghcr.io/wss-operator/wss-operator:bench"
 // the stand-in sidecar had the certificate). No WSSEndpoint, no status,
 // no events and no TLS probe: those are the controller's own work.
 func (d *driver) ceiling(ctx context.Context, o options, rep *benchresult.Repetition, log logFunc) error {
-	if _, err := d.cache.GetInformer(ctx, &cmv1.Certificate{}); err != nil {
-		return err
-	}
-	d.cache.WaitForCacheSync(ctx)
-	// The CA must be issued before the clock starts, as it is in the
-	// floor and the endpoints.
-	if err := waitCertificates(ctx, d.cache, []string{"demo-ca"}, 2*time.Minute); err != nil {
-		return fmt.Errorf("floor + rollouts CA: %w", err)
-	}
-	// The endpoint as the controller sees it, with the API server's
-	// defaults (a dry run writes nothing), so the injected template is the
-	// controller's to the byte.
-	defaulted := benchEndpoint("ep-0000")
-	if err := d.env.Client.Create(ctx, defaulted, client.DryRunAll); err != nil {
-		return fmt.Errorf("defaulting the WSSEndpoint: %w", err)
-	}
-	names := make([]string, o.n)
-	for i := range names {
-		names[i] = fmt.Sprintf("ep-%04d", i)
+	defaulted, names, err := d.directSetup(ctx, o.n)
+	if err != nil {
+		return fmt.Errorf("floor + rollouts: %w", err)
 	}
 	before, err := d.obs.take()
 	if err != nil {
@@ -81,11 +65,46 @@ func (d *driver) ceiling(ctx context.Context, o options, rep *benchresult.Repeti
 	return nil
 }
 
+// directSetup readies a part that writes the controller's objects itself:
+// the Certificate informer synced, the CA issued (before the clock starts,
+// as in the floor and the endpoints), the endpoint as the controller sees
+// it, with the API server's defaults (a dry run writes nothing, so the
+// injected template is the controller's to the byte), and the n names.
+func (d *driver) directSetup(ctx context.Context, n int) (*wssv1.WSSEndpoint, []string, error) {
+	if _, err := d.cache.GetInformer(ctx, &cmv1.Certificate{}); err != nil {
+		return nil, nil, err
+	}
+	d.cache.WaitForCacheSync(ctx)
+	if err := waitCertificates(ctx, d.cache, []string{"demo-ca"}, 2*time.Minute); err != nil {
+		return nil, nil, fmt.Errorf("CA: %w", err)
+	}
+	defaulted := benchEndpoint("ep-0000")
+	if err := d.env.Client.Create(ctx, defaulted, client.DryRunAll); err != nil {
+		return nil, nil, fmt.Errorf("defaulting the WSSEndpoint: %w", err)
+	}
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("ep-%04d", i)
+	}
+	return defaulted, names, nil
+}
+
 // applyDirectly does for endpoint name what the user and the controller
 // together write: the user's Deployment, then the controller's
 // Certificate, Service and sidecar injection (under the same field
 // managers), from the defaulted endpoint ep.
 func (d *driver) applyDirectly(ctx context.Context, ep *wssv1.WSSEndpoint, name string) error {
+	if err := d.applyChildren(ctx, ep, name); err != nil {
+		return err
+	}
+	return d.inject(ctx, ep, name)
+}
+
+// applyChildren writes what exists before the certificate is issued: the
+// user's Deployment, and the controller's Certificate and Service (its
+// first reconcile applies both; the Service step runs while the
+// certificate is issuing).
+func (d *driver) applyChildren(ctx context.Context, ep *wssv1.WSSEndpoint, name string) error {
 	c := d.env.Client
 	if err := c.Create(ctx, userDeployment(name)); err != nil {
 		return fmt.Errorf("creating Deployment %s: %w", name, err)
@@ -100,6 +119,13 @@ func (d *driver) applyDirectly(ctx context.Context, ep *wssv1.WSSEndpoint, name 
 	if err := c.Apply(ctx, svc, client.FieldOwner(controllers.FieldManager), client.ForceOwnership); err != nil {
 		return fmt.Errorf("applying Service %s: %w", name, err)
 	}
+	return nil
+}
+
+// inject applies the controller's sidecar injection into endpoint name's
+// Deployment, from the defaulted endpoint ep.
+func (d *driver) inject(ctx context.Context, ep *wssv1.WSSEndpoint, name string) error {
+	c := d.env.Client
 	ep = ep.DeepCopy()
 	ep.Name = name
 	tmpl, _ := injection.PodTemplate(injection.Params{Endpoint: ep, Image: sidecarImage, CertSecretName: name + "-tls"})
@@ -142,7 +168,13 @@ func serviceFor(ep *wssv1.WSSEndpoint, name string) (*corev1ac.ServiceApplyConfi
 // sidecar and has rolled it out, the way the controller judges it:
 // observed its generation, every replica updated and available, none old.
 func (d *driver) waitRollouts(ctx context.Context, names []string, limit time.Duration) error {
-	return waitAll(ctx, names, limit, "Deployments not rolled out", func() (map[string]bool, string, error) {
+	return waitAll(ctx, names, limit, "Deployments not rolled out", d.rolledOut(ctx))
+}
+
+// rolledOut is waitRollouts' test, for waitAll: the Deployments that carry
+// the sidecar and have rolled it out.
+func (d *driver) rolledOut(ctx context.Context) func() (map[string]bool, string, error) {
+	return func() (map[string]bool, string, error) {
 		list := &appsv1.DeploymentList{}
 		if err := d.cache.List(ctx, list); err != nil {
 			return nil, "", err
@@ -161,5 +193,5 @@ func (d *driver) waitRollouts(ctx context.Context, names []string, limit time.Du
 			}
 		}
 		return done, "", nil
-	})
+	}
 }

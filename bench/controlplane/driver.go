@@ -77,14 +77,14 @@ func drive(ctx context.Context, o options, save func(*benchresult.ControlPlane) 
 	}
 	defer os.RemoveAll(filepath.Dir(managerBin))
 
-	res := &benchresult.ControlPlane{Machine: machine(), Endpoints: o.n, NoiseSecrets: o.noise, GoMemLimit: o.goMemLimit}
+	res := &benchresult.ControlPlane{Machine: machine(), Endpoints: o.n, NoiseSecrets: o.noise, GoMemLimit: o.goMemLimit, MaxConcurrentReconciles: o.maxConcurrent}
 	for i := 0; i < o.reps; i++ {
 		rep := benchresult.Repetition{Order: partOrder(i, o)}
 		for _, part := range rep.Order {
 			log("repetition %d of %d: %s", i+1, o.reps, partName(part))
-			// The floor + rollouts runs no manager: what it measures is
-			// work that needs none.
-			d, err := startCluster(ctx, o, managerBin, part != "ceiling", log)
+			// The floor + rollouts and the ordered ceiling run no manager:
+			// what they measure is work that needs none.
+			d, err := startCluster(ctx, o, managerBin, part == "floor" || part == "endpoints", log)
 			if err != nil {
 				return nil, err
 			}
@@ -93,6 +93,8 @@ func drive(ctx context.Context, o options, save func(*benchresult.ControlPlane) 
 				err = d.floor(ctx, o, &rep, log)
 			case "ceiling":
 				err = d.ceiling(ctx, o, &rep, log)
+			case "ordered":
+				err = d.ordered(ctx, o, &rep, log)
 			default:
 				err = d.endpoints(ctx, o, &rep, i, log)
 			}
@@ -110,6 +112,12 @@ func drive(ctx context.Context, o options, save func(*benchresult.ControlPlane) 
 				log("repetition %d: all Ready ÷ floor + rollouts = %.2f", i+1, rep.AllReadySeconds/rep.Ceiling.Seconds)
 			}
 		}
+		if rep.Floor != nil && rep.Floor.Seconds > 0 && rep.OrderedCeiling != nil && rep.OrderedCeiling.Seconds > 0 {
+			log("repetition %d: ordered ceiling ÷ floor = %.2f", i+1, rep.OrderedCeiling.Seconds/rep.Floor.Seconds)
+			if rep.Ours != nil {
+				log("repetition %d: all Ready ÷ ordered ceiling = %.2f", i+1, rep.AllReadySeconds/rep.OrderedCeiling.Seconds)
+			}
+		}
 		res.Repetitions = append(res.Repetitions, rep)
 		if err := save(res); err != nil {
 			return nil, err
@@ -119,17 +127,18 @@ func drive(ctx context.Context, o options, save func(*benchresult.ControlPlane) 
 }
 
 // partOrder is the order of repetition i's parts: the floor, the floor +
-// rollouts ("ceiling") and the endpoints, reversed in every other
-// repetition, so the floor and the endpoints take turns going first as
-// they did before the ceiling; -no-floor and -no-ceiling leave theirs out.
+// rollouts ("ceiling"), the ordered ceiling ("ordered") and the endpoints,
+// reversed in every other repetition, so the floor and the endpoints take
+// turns going first as they did before the ceilings; -no-floor,
+// -no-ceiling and -no-ordered leave theirs out.
 func partOrder(i int, o options) []string {
-	all := []string{"floor", "ceiling", "endpoints"}
+	all := []string{"floor", "ceiling", "ordered", "endpoints"}
 	if i%2 == 1 {
-		all = []string{"endpoints", "ceiling", "floor"}
+		all = []string{"endpoints", "ordered", "ceiling", "floor"}
 	}
 	var order []string
 	for _, p := range all {
-		if (p == "floor" && o.noFloor) || (p == "ceiling" && o.noCeiling) {
+		if (p == "floor" && o.noFloor) || (p == "ceiling" && o.noCeiling) || (p == "ordered" && o.noOrdered) {
 			continue
 		}
 		order = append(order, p)
@@ -139,8 +148,11 @@ func partOrder(i int, o options) []string {
 
 // partName is how the log names a part.
 func partName(part string) string {
-	if part == "ceiling" {
+	switch part {
+	case "ceiling":
 		return "floor + rollouts"
+	case "ordered":
+		return "ordered ceiling"
 	}
 	return part
 }
@@ -209,7 +221,7 @@ func startCluster(ctx context.Context, o options, managerBin string, withManager
 		log("fresh control plane up in %.1fs; %d noise Secrets; no manager", since(t0), o.noise)
 		return d, nil
 	}
-	if d.child, d.metricsAddr, err = startManagerBin(ctx, managerBin, env, d.fleet.addr, "optimized", o.goMemLimit); err != nil {
+	if d.child, d.metricsAddr, err = startManagerBin(ctx, managerBin, env, d.fleet.addr, "optimized", o.goMemLimit, o.maxConcurrent); err != nil {
 		return nil, err
 	}
 	if d.obs, err = newObserver(env.Config, d.metricsAddr, d.child.Process.Pid); err != nil {
@@ -325,7 +337,7 @@ func (d *driver) endpoints(ctx context.Context, o options, rep *benchresult.Repe
 	for k, m := range memRuns {
 		if k > 0 {
 			var err error
-			if d.child, d.metricsAddr, err = startManagerBin(ctx, d.managerBin, d.env, d.fleet.addr, m.cache, m.limit); err != nil {
+			if d.child, d.metricsAddr, err = startManagerBin(ctx, d.managerBin, d.env, d.fleet.addr, m.cache, m.limit, o.maxConcurrent); err != nil {
 				return err
 			}
 		}
@@ -492,39 +504,67 @@ func (d *driver) noise(ctx context.Context, n int) error {
 	})
 }
 
+// parallel runs f on every item, workers at a time; it stops at the first
+// error and returns it.
 func parallel(ctx context.Context, workers int, items []string, f func(context.Context, string) error) error {
-	ch := make(chan string)
-	errs := make(chan error, workers)
-	var wg sync.WaitGroup
+	p := startPool(ctx, workers, 0, f)
+	for _, it := range items {
+		if p.failed() {
+			break
+		}
+		p.submit(it)
+	}
+	return p.wait()
+}
+
+// pool runs f on the names submitted to it, workers at a time, in the
+// background; after an error it skips the rest.
+type pool struct {
+	ch  chan string
+	wg  sync.WaitGroup
+	mu  sync.Mutex
+	err error
+}
+
+// startPool starts workers running f; up to queue names wait without
+// blocking submit.
+func startPool(ctx context.Context, workers, queue int, f func(context.Context, string) error) *pool {
+	p := &pool{ch: make(chan string, queue)}
 	for w := 0; w < workers; w++ {
-		wg.Add(1)
+		p.wg.Add(1)
 		go func() {
-			defer wg.Done()
-			for it := range ch {
+			defer p.wg.Done()
+			for it := range p.ch {
+				if p.failed() {
+					continue
+				}
 				if err := f(ctx, it); err != nil {
-					errs <- err
-					return
+					p.mu.Lock()
+					if p.err == nil {
+						p.err = err
+					}
+					p.mu.Unlock()
 				}
 			}
 		}()
 	}
-	for _, it := range items {
-		select {
-		case ch <- it:
-		case err := <-errs:
-			close(ch)
-			wg.Wait()
-			return err
-		}
-	}
-	close(ch)
-	wg.Wait()
-	select {
-	case err := <-errs:
-		return err
-	default:
-		return nil
-	}
+	return p
+}
+
+func (p *pool) submit(name string) { p.ch <- name }
+
+func (p *pool) failed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err != nil
+}
+
+// wait closes the pool to submissions, waits for the workers and returns
+// the first error.
+func (p *pool) wait() error {
+	close(p.ch)
+	p.wg.Wait()
+	return p.err
 }
 
 func percentile(sorted []float64, p float64) float64 {
@@ -559,14 +599,15 @@ func buildManager(ctx context.Context, root string) (string, error) {
 }
 
 // startManagerBin starts the manager child process.
-func startManagerBin(ctx context.Context, bin string, env *testenv.Env, fleet, mode, goMemLimit string) (*exec.Cmd, string, error) {
+func startManagerBin(ctx context.Context, bin string, env *testenv.Env, fleet, mode, goMemLimit string, maxConcurrent int) (*exec.Cmd, string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, "", err
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.CommandContext(ctx, bin, "-manager-kubeconfig="+env.KubeconfigPath, "-fleet="+fleet, "-cache="+mode, "-metrics="+addr)
+	cmd := exec.CommandContext(ctx, bin, "-manager-kubeconfig="+env.KubeconfigPath, "-fleet="+fleet, "-cache="+mode, "-metrics="+addr,
+		"-max-concurrent-reconciles="+strconv.Itoa(maxConcurrent))
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "GOMEMLIMIT=") {

@@ -98,7 +98,13 @@ func (d *driver) runFloor(ctx context.Context, n int, obs *observer) (benchresul
 // waitCertificates polls the cache until every named Certificate is Ready
 // at its generation (the controller's own test).
 func waitCertificates(ctx context.Context, c cache.Cache, names []string, limit time.Duration) error {
-	return waitAll(ctx, names, limit, "Certificates not Ready", func() (map[string]bool, string, error) {
+	return waitAll(ctx, names, limit, "Certificates not Ready", certificatesReady(ctx, c))
+}
+
+// certificatesReady is waitCertificates' test, for waitAll: the
+// Certificates in c Ready at their generation.
+func certificatesReady(ctx context.Context, c cache.Cache) func() (map[string]bool, string, error) {
+	return func() (map[string]bool, string, error) {
 		list := &cmv1.CertificateList{}
 		if err := c.List(ctx, list); err != nil {
 			return nil, "", err
@@ -113,7 +119,24 @@ func waitCertificates(ctx context.Context, c cache.Cache, names []string, limit 
 			}
 		}
 		return ready, "", nil
-	})
+	}
+}
+
+// onFirst wraps waitAll's done so that each of names it reports is passed
+// to first once, the first time: a driver reacting to each object as it
+// turns Ready, on waitAll's poll.
+func onFirst(names []string, done func() (map[string]bool, string, error), first func(name string)) func() (map[string]bool, string, error) {
+	seen := make(map[string]bool, len(names))
+	return func() (map[string]bool, string, error) {
+		got, detail, err := done()
+		for _, name := range names {
+			if got[name] && !seen[name] {
+				seen[name] = true
+				first(name)
+			}
+		}
+		return got, detail, err
+	}
 }
 
 // waitAll polls done every 50 ms until it names every one of names, for at

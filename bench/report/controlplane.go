@@ -56,6 +56,26 @@ type controlPlane struct {
 	CeilingOut                                bool
 	CeilingOverPct                            float64
 
+	// OrderedSec is the ordered ceiling's time to all done (the same
+	// objects, no operator, in the product's order: each sidecar injected
+	// once its Certificate is Ready and its Secret passed inspection, each
+	// endpoint done once rolled out and probed), OrderedRatio its ratio to
+	// the floor per repetition (the best this product could do on this
+	// path: what bounds the floor goal), OursOverOrdered the endpoints'
+	// time over it per repetition (the controller's own cost). OrderedOut
+	// is an ordered ceiling above the floor goal, OrderedOverPct by how
+	// much.
+	HasOrdered                                bool
+	OrderedSec, OrderedRatio, OursOverOrdered stat
+	OrderedOut                                bool
+	OrderedOverPct                            float64
+
+	// Parts names the parts each repetition ran ("the floor, the floor +
+	// rollouts and the endpoints, each"), NoManager those of them that run
+	// no manager ("" for none), ManyParts more than two of them.
+	Parts, NoManager string
+	ManyParts        bool
+
 	// With the endpoints: the manager's status writes, events, reconciles
 	// and requests, and shares of the machine's CPU, in percent.
 	Writes, Events, Reconciles, MgrRequests stat
@@ -137,7 +157,8 @@ func controlPlaneFigures(r *benchresult.ControlPlane) controlPlane {
 	n := float64(r.Endpoints)
 	c := controlPlane{ControlPlane: r, Runs: len(r.Repetitions), FreshServers: len(r.Repetitions) > 0}
 	c.Goals.FloorRatio, c.Goals.StatusWrites, c.Goals.Events, c.Goals.RSSMiB = goalFloorRatio, goalStatusWrites, goalEvents, goalRSSMiB
-	var floors, ours, both, ceilings, ceilingFloor, ceilingOurs []*benchresult.Repetition
+	var floors, ours, both []*benchresult.Repetition
+	var ceiling, ordered ceilingReps
 	for i := range r.Repetitions {
 		rep := &r.Repetitions[i]
 		if len(rep.Order) == 0 {
@@ -147,15 +168,8 @@ func controlPlaneFigures(r *benchresult.ControlPlane) controlPlane {
 		} else {
 			c.OursFirst++
 		}
-		if rep.Ceiling != nil && rep.Ceiling.Seconds > 0 {
-			ceilings = append(ceilings, rep)
-			if rep.Floor != nil && rep.Floor.Seconds > 0 {
-				ceilingFloor = append(ceilingFloor, rep)
-			}
-			if rep.Ours != nil {
-				ceilingOurs = append(ceilingOurs, rep)
-			}
-		}
+		ceiling.add(rep, rep.Ceiling)
+		ordered.add(rep, rep.OrderedCeiling)
 		if rep.Floor != nil && rep.Floor.Seconds > 0 {
 			floors = append(floors, rep)
 		}
@@ -186,14 +200,23 @@ func controlPlaneFigures(r *benchresult.ControlPlane) controlPlane {
 		c.FloorMet = c.FloorRatio.Med <= goalFloorRatio
 		c.FloorOverPct, c.FloorExtraSec = 100*(c.FloorRatio.Med/goalFloorRatio-1), c.AllReady.Med-goalFloorRatio*c.FloorSec.Med
 	}
-	c.HasCeiling = len(ceilings) > 0
-	c.CeilingSec = over(ceilings, func(x *rep) float64 { return x.Ceiling.Seconds })
-	c.CeilingRatio = over(ceilingFloor, func(x *rep) float64 { return x.Ceiling.Seconds / x.Floor.Seconds })
-	c.OursOverCeiling = over(ceilingOurs, func(x *rep) float64 { return x.AllReadySeconds / x.Ceiling.Seconds })
+	c.HasCeiling = len(ceiling.all) > 0
+	c.CeilingSec = over(ceiling.all, func(x *rep) float64 { return x.Ceiling.Seconds })
+	c.CeilingRatio = over(ceiling.floor, func(x *rep) float64 { return x.Ceiling.Seconds / x.Floor.Seconds })
+	c.OursOverCeiling = over(ceiling.ours, func(x *rep) float64 { return x.AllReadySeconds / x.Ceiling.Seconds })
 	if c.CeilingRatio.N > 0 {
 		c.CeilingOut = c.CeilingRatio.Med > goalFloorRatio
 		c.CeilingOverPct = 100 * (c.CeilingRatio.Med/goalFloorRatio - 1)
 	}
+	c.HasOrdered = len(ordered.all) > 0
+	c.OrderedSec = over(ordered.all, func(x *rep) float64 { return x.OrderedCeiling.Seconds })
+	c.OrderedRatio = over(ordered.floor, func(x *rep) float64 { return x.OrderedCeiling.Seconds / x.Floor.Seconds })
+	c.OursOverOrdered = over(ordered.ours, func(x *rep) float64 { return x.AllReadySeconds / x.OrderedCeiling.Seconds })
+	if c.OrderedRatio.N > 0 {
+		c.OrderedOut = c.OrderedRatio.Med > goalFloorRatio
+		c.OrderedOverPct = 100 * (c.OrderedRatio.Med/goalFloorRatio - 1)
+	}
+	c.parts()
 
 	if c.HasOurs {
 		perN := func(f func(*rep) float64) stat { return over(ours, func(x *rep) float64 { return f(x) / n }) }
@@ -252,6 +275,60 @@ func controlPlaneFigures(r *benchresult.ControlPlane) controlPlane {
 }
 
 type rep = benchresult.Repetition
+
+// ceilingReps are the repetitions that measured a ceiling: all of them,
+// those that also measured the floor, and those that also measured ours.
+type ceilingReps struct{ all, floor, ours []*rep }
+
+// add files x under c if it measured the ceiling w.
+func (c *ceilingReps) add(x *rep, w *benchresult.Window) {
+	if w == nil || w.Seconds <= 0 {
+		return
+	}
+	c.all = append(c.all, x)
+	if x.Floor != nil && x.Floor.Seconds > 0 {
+		c.floor = append(c.floor, x)
+	}
+	if x.Ours != nil {
+		c.ours = append(c.ours, x)
+	}
+}
+
+// parts names the parts the repetitions ran, for the introduction.
+func (c *controlPlane) parts() {
+	var parts, noManager []string
+	if c.HasFloor {
+		parts = append(parts, "the floor")
+		if c.HasCeiling {
+			parts = append(parts, "the floor + rollouts")
+			noManager = append(noManager, "the floor + rollouts")
+		}
+		if c.HasOrdered {
+			parts = append(parts, "the ordered ceiling")
+			noManager = append(noManager, "the ordered ceiling")
+		}
+	}
+	parts = append(parts, "the endpoints")
+	c.Parts, c.ManyParts = andList(parts), len(parts) > 2
+	if len(parts) > 1 {
+		c.Parts += ", each"
+	}
+	switch len(noManager) {
+	case 0:
+	case 1:
+		c.NoManager = noManager[0] + " runs no manager"
+	default:
+		c.NoManager = andList(noManager) + " run no manager"
+	}
+}
+
+// andList joins "a", "b" and "c" as "a, b and c".
+func andList(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+}
 
 // stat is one figure over the repetitions: the median of its values, their
 // min and max, and how many there are.

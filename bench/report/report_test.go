@@ -467,3 +467,61 @@ func TestIdleFloorAboveGoal(t *testing.T) {
 		"no Go proxy on this path can meet it."))
 	g.Expect(out).To(ContainSubstring("| **Go floor:** crypto/tls and net alone (`bench/datapath/idlefloor`) | 13.0 | — | 16.0 | (own echo process) |"))
 }
+
+// TestRenderControlPlaneOrdered renders three repetitions with both
+// ceilings: the ordered ceiling's row, its ratio to the floor and ours to
+// it (medians of the per-repetition ratios), and the verdict naming the
+// ordered ceiling as what bounds the floor goal.
+func TestRenderControlPlaneOrdered(t *testing.T) {
+	g := NewWithT(t)
+	c := controlPlaneRepsFixture()
+	// Floors 100, 90, 110; ours 250, 270, 200.
+	for i, sec := range []float64{160, 171, 154} {
+		r := &c.Repetitions[i]
+		r.Ceiling = &benchresult.Window{Seconds: 105, CPUs: 2}
+		r.OrderedCeiling = &benchresult.Window{Seconds: sec, CPUs: 2}
+		if r.Order[0] == "floor" {
+			r.Order = []string{"floor", "ceiling", "ordered", "endpoints"}
+		} else {
+			r.Order = []string{"endpoints", "ordered", "ceiling", "floor"}
+		}
+	}
+	out := render("controlplane", controlPlaneFigures(c))
+	for _, want := range []string{
+		"3 repetitions: each runs the floor, the floor + rollouts, the ordered ceiling and the endpoints, each on a fresh API server " +
+			"(its own etcd, cert-manager and manager; the floor + rollouts and the ordered ceiling run no manager), taking turns which goes first " +
+			"(the floor first in 2, the endpoints first in 1), so none runs with another's objects in etcd.\n",
+		"| ordered ceiling (the same objects, no operator, in the product's order: inject after issuance and inspection, " +
+			"done after rollout and a live probe) | 160.0 s (154.0–171.0, 3 runs) | — |\n| 10 endpoints all Ready |",
+		"| all Ready ÷ floor + rollouts, per repetition | ",
+		// 160/100, 171/90, 154/110; 250/160, 270/171, 200/154.
+		"| ordered ceiling ÷ floor, per repetition: the best this product could do on this path, what bounds the floor goal | 1.60× (1.40–1.90, 3 runs) | — |\n" +
+			"| all Ready ÷ ordered ceiling, per repetition: our controller's own cost | 1.56× (1.30–1.58, 3 runs) | — |\n",
+		"- **Time to 10 Ready** is 2.50× the floor, 100% over the goal of 1.25× (125.0 s more than 1.25× the floor). " +
+			"What bounds it is the ordered ceiling, 1.60× the floor: **out of reach on this path**, 28% over the goal with no operator's own work; ours is 1.56× it.",
+		"It takes 160.0 s, 1.60× the floor (1.05× for the floor + rollouts):\n  **the goal of 1.25× is out of reach for this product on this path**; the measured ceiling is 1.60×.",
+		"Our controller takes 1.56× the ordered ceiling: that is its own\n  cost",
+	} {
+		g.Expect(out).To(ContainSubstring(want))
+	}
+	g.Expect(out).NotTo(ContainSubstring("per repetition: our controller's own cost | 2."), "ours ÷ the floor + rollouts is not the controller's own cost any more")
+
+	// An ordered ceiling within the goal says the goal is within reach.
+	c = controlPlaneFixture()
+	c.Repetitions[0].OrderedCeiling = &benchresult.Window{Seconds: 120, CPUs: 2}
+	out = render("controlplane", controlPlaneFigures(c))
+	g.Expect(out).To(ContainSubstring("What bounds it is the ordered ceiling, 1.20× the floor: within the goal, so the goal is within reach of this product; ours is 2.08× it."))
+	g.Expect(out).To(ContainSubstring("the order\n  itself leaves room for the goal."))
+	g.Expect(out).NotTo(ContainSubstring("out of reach"))
+
+	// With only the floor + rollouts, the verdict names it.
+	c = controlPlaneFixture()
+	c.Repetitions[0].Ceiling = &benchresult.Window{Seconds: 110, CPUs: 2}
+	out = render("controlplane", controlPlaneFigures(c))
+	g.Expect(out).To(ContainSubstring("What bounds it is the floor + rollouts, 1.10× the floor (no ordered ceiling was measured)."))
+
+	// A manager with more workers than its default says so in the command.
+	c.MaxConcurrentReconciles = 32
+	out = render("controlplane", controlPlaneFigures(c))
+	g.Expect(out).To(ContainSubstring("(`go run ./bench/controlplane -n 10 -max-concurrent-reconciles 32`)"))
+}

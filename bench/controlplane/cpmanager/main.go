@@ -38,6 +38,7 @@ func main() {
 	flag.StringVar(&o.fleet, "fleet", "", "loopback address of the stand-in sidecars")
 	flag.StringVar(&o.cacheMode, "cache", "optimized", "optimized or naive cache settings")
 	flag.StringVar(&o.metrics, "metrics", "", "metrics bind address")
+	flag.IntVar(&o.maxConcurrent, "max-concurrent-reconciles", 0, "WSSEndpoints reconciled in parallel (0: the manager's default, as --max-concurrent-reconciles)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -47,7 +48,10 @@ func main() {
 	}
 }
 
-type options struct{ kubeconfig, fleet, cacheMode, metrics string }
+type options struct {
+	kubeconfig, fleet, cacheMode, metrics string
+	maxConcurrent                         int
+}
 
 // run starts the manager and blocks until ctx ends.
 func run(ctx context.Context, o options) error {
@@ -98,6 +102,7 @@ func run(ctx context.Context, o options) error {
 	}
 	if _, err := controllers.Setup(ctx, mgr, controllers.Options{
 		SidecarImage: "ghcr.io/wss-operator/wss-operator:bench", Dial: dial, Resolver: resolve,
+		MaxConcurrentReconciles: o.maxConcurrent,
 	}); err != nil {
 		return err
 	}

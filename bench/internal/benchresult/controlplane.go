@@ -6,25 +6,29 @@ import (
 )
 
 // ControlPlane is what the control-plane benchmark measured: repetitions
-// of the floor, the floor + rollouts and the endpoints.
+// of the floor, the floor + rollouts, the ordered ceiling and the
+// endpoints.
 type ControlPlane struct {
 	Machine      map[string]string `json:"machine"` // cpu, cpus, memory, go
 	Endpoints    int               `json:"endpoints"`
 	NoiseSecrets int               `json:"noiseSecrets"`
 	GoMemLimit   string            `json:"goMemLimit"`
+	// MaxConcurrentReconciles is the manager's, when not its default.
+	MaxConcurrentReconciles int `json:"maxConcurrentReconciles,omitempty"`
 	// Repetitions are the runs in the order they ran. A file from before
 	// repetitions (its one run's fields at the top level) reads as one.
 	Repetitions []Repetition `json:"repetitions"`
 }
 
-// Repetition is one run of the floor, the floor + rollouts and the
-// endpoints, each on a fresh API server (its own etcd, cert-manager and,
+// Repetition is one run of the floor, the floor + rollouts, the ordered
+// ceiling and the endpoints, each on a fresh API server (its own etcd, cert-manager and,
 // for the endpoints, manager): none runs with another's objects in etcd.
 type Repetition struct {
 	// Order is the order the parts ran in: "floor", "ceiling" (the floor +
-	// rollouts), "endpoints", or the reverse; a file from before the
-	// ceiling has no "ceiling", one from before repetitions no Order (the
-	// floor ran first on the same API server).
+	// rollouts), "ordered" (the ordered ceiling), "endpoints", or the
+	// reverse; a file from before the ceiling has no "ceiling", one from
+	// before the ordered ceiling no "ordered", one from before repetitions
+	// no Order (the floor ran first on the same API server).
 	Order          []string  `json:"order,omitempty"`
 	ApplyToReadyMs []float64 `json:"applyToReadyMs"`
 	P50Ms          float64   `json:"applyToReadyP50Ms"`
@@ -49,6 +53,13 @@ type Repetition struct {
 	// injecting a sidecar on this path must cause; nil in files from
 	// before it, and with -no-ceiling.
 	Ceiling *Window `json:"ceiling,omitempty"`
+	// OrderedCeiling is the ordered ceiling: the same objects, applied by
+	// the benchmark with no manager running in the product's order — the
+	// sidecar injected into each Deployment only once its Certificate is
+	// Ready and its Secret passed inspection, the endpoint done once its
+	// Deployment rolled out and a live probe passed. The ceiling for the
+	// endpoints' time; nil in files from before it, and with -no-ordered.
+	OrderedCeiling *Window `json:"orderedCeiling,omitempty"`
 	// Ours is the window from applying the endpoints to all Ready.
 	Ours *Window `json:"ours,omitempty"`
 	// StatusChanges counts what changed in the status writes the driver's
