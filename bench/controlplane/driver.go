@@ -310,6 +310,9 @@ func (d *driver) endpoints(ctx context.Context, o options, rep *benchresult.Repe
 		return err
 	}
 	w := after.since(before)
+	if w.IssuedAgain, err = issuedAgain(ctx, d.env.Client, ns); err != nil {
+		return err
+	}
 	rep.EventsByReason, err = d.eventsByReason(ctx, names)
 	if err != nil {
 		return err

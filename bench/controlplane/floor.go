@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/wss-operator/wss-operator/bench/internal/benchresult"
 	"github.com/wss-operator/wss-operator/bench/internal/procstat"
@@ -92,7 +93,30 @@ func (d *driver) runFloor(ctx context.Context, n int, obs *observer) (benchresul
 	if err != nil {
 		return benchresult.Window{}, err
 	}
-	return after.since(before), nil
+	w := after.since(before)
+	if w.IssuedAgain, err = issuedAgain(ctx, c, floorNS); err != nil {
+		return benchresult.Window{}, err
+	}
+	return w, nil
+}
+
+// issuedAgain counts the scale run's Certificates (ep-NNNN) in namespace
+// that cert-manager has issued more than once (status.revision above 1). A second issuance on the
+// way to Ready is cert-manager's own doing when it happens in the floor,
+// where nothing but cert-manager touches the Certificates.
+func issuedAgain(ctx context.Context, r client.Reader, namespace string) (*int, error) {
+	list := &cmv1.CertificateList{}
+	if err := r.List(ctx, list, client.InNamespace(namespace)); err != nil {
+		return nil, fmt.Errorf("listing Certificates in %s: %w", namespace, err)
+	}
+	n := 0
+	for i := range list.Items {
+		crt := &list.Items[i]
+		if rev := crt.Status.Revision; strings.HasPrefix(crt.Name, "ep-") && rev != nil && *rev > 1 {
+			n++
+		}
+	}
+	return &n, nil
 }
 
 // waitCertificates polls the cache until every named Certificate is Ready

@@ -92,7 +92,11 @@ type controlPlane struct {
 	WritesSeenMet, WritesMet         bool
 	// CertAgain is per endpoint how often status.certificate changed
 	// beyond its two writes on the way (a new leaf).
-	CertAgain                 float64
+	CertAgain float64
+	// Reissued counts, over the repetitions that counted them, the
+	// Certificates cert-manager issued more than once: the endpoints'
+	// (ours) and the floor's, where nothing but cert-manager acts.
+	Reissued                  reissued
 	WritesOver, WritesOverPct float64
 	ReconcilesBy, EventsBy    []nameValue
 	AfterChanges              []nameValue
@@ -248,6 +252,7 @@ func controlPlaneFigures(r *benchresult.ControlPlane) controlPlane {
 		// status.certificate changes twice on the way: the Secret's name
 		// while cert-manager issues, then the leaf. More is a new leaf.
 		c.CertAgain = max(0, changes["status.certificate"]/n-2)
+		c.Reissued = reissuedIn(ours, floors)
 		gets := perN(func(x *rep) float64 { return x.Ours.ManagerCount("get", "secrets", "") }).Med
 		if c.Reconciles.Med > 0 && gets/c.Reconciles.Med > 0.8 {
 			c.SecretGets, c.SecretGetsSaved = gets, gets-1
@@ -345,6 +350,29 @@ func statOf(v []float64) stat {
 }
 
 // over is f over the repetitions.
+// reissued is how many Certificates cert-manager issued more than once,
+// summed over the repetitions that counted them.
+type reissued struct {
+	Ours, OursReps, Floor, FloorReps int
+}
+
+func reissuedIn(ours, floors []*rep) reissued {
+	var r reissued
+	for _, x := range ours {
+		if x.Ours != nil && x.Ours.IssuedAgain != nil {
+			r.Ours += *x.Ours.IssuedAgain
+			r.OursReps++
+		}
+	}
+	for _, x := range floors {
+		if x.Floor != nil && x.Floor.IssuedAgain != nil {
+			r.Floor += *x.Floor.IssuedAgain
+			r.FloorReps++
+		}
+	}
+	return r
+}
+
 func over(reps []*rep, f func(*rep) float64) stat {
 	v := make([]float64, len(reps))
 	for i, x := range reps {

@@ -341,6 +341,19 @@ func TestRenderControlPlaneReps(t *testing.T) {
 		g.Expect(out).To(ContainSubstring(want))
 	}
 	g.Expect(out).NotTo(ContainSubstring("The floor runs first"))
+	g.Expect(out).NotTo(ContainSubstring("status.revision 2"), "not counted: not reported")
+
+	// cert-manager's second issuances, counted in the endpoints' and the
+	// floor's Certificates: summed over the repetitions that counted them.
+	c := controlPlaneRepsFixture()
+	for i, k := range []int{2, 0, 1} {
+		ours, floor := k, 1-k%2
+		c.Repetitions[i].Ours.IssuedAgain, c.Repetitions[i].Floor.IssuedAgain = &ours, &floor
+	}
+	c.Repetitions[2].Floor.IssuedAgain = nil
+	out = render("controlplane", controlPlaneFigures(c))
+	g.Expect(out).To(ContainSubstring("cert-manager issued a second certificate (status.revision 2) for 3 of the\n  endpoints' Certificates in 3 repetitions, " +
+		"and for 2 of the floor's, where nothing but cert-manager\n  touches them, in 2."))
 }
 
 // TestRenderControlPlaneCeiling renders three repetitions with the floor +

@@ -112,6 +112,10 @@ type Window struct {
 	APIByResource   map[string]float64 `json:"apiserverRequestsByResource"`
 	CPUSeconds      map[string]float64 `json:"cpuSeconds"` // by process, and "machine" (everyone's)
 	CPUs            int                `json:"cpus"`
+	// IssuedAgain is how many of the window's Certificates cert-manager
+	// issued more than once by its end (status.revision above 1); nil
+	// when not counted.
+	IssuedAgain *int `json:"certificatesIssuedAgain,omitempty"`
 }
 
 // Share is the fraction of the machine's CPU capacity process used.
