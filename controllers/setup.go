@@ -20,8 +20,9 @@ import (
 // CacheOptions are the manager's cache settings. They keep memory flat in
 // big clusters: managedFields are stripped from every cached object; Pods,
 // Services and Certificates are cached only when they carry our endpoint
-// label, and Pods only as podFacts; Secrets are watched as metadata only
-// and read directly when one changed (see reconcileSecretCheck).
+// label, and only as what the controller reads of them (podFacts,
+// serviceMeta, certificateFacts); Secrets are watched as metadata only and
+// read directly when one changed (see reconcileSecretCheck).
 func CacheOptions(namespace string) cache.Options {
 	ours := labels.NewSelector()
 	req, err := labels.NewRequirement(injection.EndpointLabel, selection.Exists, nil)
@@ -33,8 +34,8 @@ func CacheOptions(namespace string) cache.Options {
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
 			&corev1.Pod{}:       {Label: ours, Transform: podFacts},
-			&corev1.Service{}:   {Label: ours},
-			&cmv1.Certificate{}: {Label: ours},
+			&corev1.Service{}:   {Label: ours, Transform: serviceMeta},
+			&cmv1.Certificate{}: {Label: ours, Transform: certificateFacts},
 		},
 	}
 	if namespace != "" {
@@ -56,6 +57,40 @@ func podFacts(obj any) (any, error) {
 	meta.ManagedFields = nil
 	return &corev1.Pod{TypeMeta: p.TypeMeta, ObjectMeta: meta, Status: corev1.PodStatus{
 		Phase: p.Status.Phase, Conditions: p.Status.Conditions, PodIP: p.Status.PodIP, PodIPs: p.Status.PodIPs,
+	}}, nil
+}
+
+// serviceMeta is what the controller reads of a Service (reconcileService,
+// reconcileLeaveInjection and the Owns watch): its metadata — owner, labels,
+// annotations (the applied hash), resourceVersion. The spec and status are
+// dropped from the cache: a Service read from the manager's client has
+// neither. reconcileService applies the whole desired spec whenever the
+// hash or resourceVersion differs, so it never compares a cached spec.
+func serviceMeta(obj any) (any, error) {
+	s, ok := obj.(*corev1.Service)
+	if !ok { // a tombstone passes as it is
+		return obj, nil
+	}
+	meta := s.ObjectMeta
+	meta.ManagedFields = nil
+	return &corev1.Service{TypeMeta: s.TypeMeta, ObjectMeta: meta}, nil
+}
+
+// certificateFacts is what the controller reads of a cert-manager
+// Certificate (reconcileCertificate, computeStatus, reconcileLeaveInjection
+// and the Owns watch): its metadata (owner, the applied hash, generation),
+// its status conditions and its renewal time. The spec, which the
+// controller applies whole and never reads back, and the rest of the status
+// are dropped from the cache.
+func certificateFacts(obj any) (any, error) {
+	c, ok := obj.(*cmv1.Certificate)
+	if !ok { // a tombstone passes as it is
+		return obj, nil
+	}
+	meta := c.ObjectMeta
+	meta.ManagedFields = nil
+	return &cmv1.Certificate{TypeMeta: c.TypeMeta, ObjectMeta: meta, Status: cmv1.CertificateStatus{
+		Conditions: c.Status.Conditions, RenewalTime: c.Status.RenewalTime,
 	}}, nil
 }
 
