@@ -6,7 +6,9 @@ import (
 	"net"
 
 	cmv1 "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -20,8 +22,10 @@ import (
 // CacheOptions are the manager's cache settings. They keep memory flat in
 // big clusters: managedFields are stripped from every cached object; Pods,
 // Services and Certificates are cached only when they carry our endpoint
-// label, and Pods only as podFacts; Secrets are watched as metadata only
-// and read directly when one changed (see reconcileSecretCheck).
+// label, and only as what the controller reads of them (podFacts,
+// serviceMeta, certificateFacts); Deployments, StatefulSets and DaemonSets
+// only as workloadFacts; Secrets are watched as metadata only and
+// read directly when one changed (see reconcileSecretCheck).
 func CacheOptions(namespace string) cache.Options {
 	ours := labels.NewSelector()
 	req, err := labels.NewRequirement(injection.EndpointLabel, selection.Exists, nil)
@@ -32,9 +36,14 @@ func CacheOptions(namespace string) cache.Options {
 	opts := cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Pod{}:       {Label: ours, Transform: podFacts},
-			&corev1.Service{}:   {Label: ours},
-			&cmv1.Certificate{}: {Label: ours},
+			&corev1.Pod{}: {Label: ours, Transform: podFacts},
+			// Workloads are cached cluster-wide (a user's workload carries
+			// no label of ours before its first injection): only as facts.
+			&appsv1.Deployment{}:  {Transform: workloadFacts},
+			&appsv1.StatefulSet{}: {Transform: workloadFacts},
+			&appsv1.DaemonSet{}:   {Transform: workloadFacts},
+			&corev1.Service{}:     {Label: ours, Transform: serviceMeta},
+			&cmv1.Certificate{}:   {Label: ours, Transform: certificateFacts},
 		},
 	}
 	if namespace != "" {
@@ -52,11 +61,98 @@ func podFacts(obj any) (any, error) {
 	if !ok { // a tombstone (cache.DeletedFinalStateUnknown) passes as it is
 		return obj, nil
 	}
-	meta := p.ObjectMeta
-	meta.ManagedFields = nil
-	return &corev1.Pod{TypeMeta: p.TypeMeta, ObjectMeta: meta, Status: corev1.PodStatus{
+	return &corev1.Pod{TypeMeta: p.TypeMeta, ObjectMeta: metaFacts(p.ObjectMeta), Status: corev1.PodStatus{
 		Phase: p.Status.Phase, Conditions: p.Status.Conditions, PodIP: p.Status.PodIP, PodIPs: p.Status.PodIPs,
 	}}, nil
+}
+
+// serviceMeta is what the controller reads of a Service (reconcileService,
+// reconcileLeaveInjection and the Owns watch): its metadata — owner, labels,
+// annotations (the applied hash), resourceVersion. The spec and status are
+// dropped from the cache: a Service read from the manager's client has
+// neither. reconcileService applies the whole desired spec whenever the
+// hash or resourceVersion differs, so it never compares a cached spec.
+func serviceMeta(obj any) (any, error) {
+	s, ok := obj.(*corev1.Service)
+	if !ok { // a tombstone passes as it is
+		return obj, nil
+	}
+	return &corev1.Service{TypeMeta: s.TypeMeta, ObjectMeta: metaFacts(s.ObjectMeta)}, nil
+}
+
+// certificateFacts is what the controller reads of a cert-manager
+// Certificate (reconcileCertificate, computeStatus, reconcileLeaveInjection
+// and the Owns watch): its metadata (owner, the applied hash, generation),
+// its status conditions and its renewal time. The spec, which the
+// controller applies whole and never reads back, and the rest of the status
+// are dropped from the cache.
+func certificateFacts(obj any) (any, error) {
+	c, ok := obj.(*cmv1.Certificate)
+	if !ok { // a tombstone passes as it is
+		return obj, nil
+	}
+	return &cmv1.Certificate{TypeMeta: c.TypeMeta, ObjectMeta: metaFacts(c.ObjectMeta), Status: cmv1.CertificateStatus{
+		Conditions: c.Status.Conditions, RenewalTime: c.Status.RenewalTime,
+	}}, nil
+}
+
+// workloadFacts is what the controller reads of a Deployment, StatefulSet
+// or DaemonSet from the cache (reconcileSidecar: injection.Conflicts,
+// injection.Injected, injection.DrainExceedsGracePeriod and the rollout
+// judgement of getWorkload): its metadata, replicas, the pod template's
+// labels, annotations, grace period, volumes and each container's name,
+// image, ports and restart policy, and the status without its conditions.
+// The rest of the pod spec (env, resources, probes, mounts, ...), a
+// StatefulSet's volume claim templates and the status conditions are
+// dropped. restoreWorkload reads the whole workload from the API server.
+func workloadFacts(obj any) (any, error) {
+	switch w := obj.(type) {
+	case *appsv1.Deployment:
+		st := w.Status
+		st.Conditions = nil
+		return &appsv1.Deployment{TypeMeta: w.TypeMeta, ObjectMeta: metaFacts(w.ObjectMeta), Status: st,
+			Spec: appsv1.DeploymentSpec{Replicas: w.Spec.Replicas, Template: templateFacts(w.Spec.Template)}}, nil
+	case *appsv1.StatefulSet:
+		st := w.Status
+		st.Conditions = nil
+		return &appsv1.StatefulSet{TypeMeta: w.TypeMeta, ObjectMeta: metaFacts(w.ObjectMeta), Status: st,
+			Spec: appsv1.StatefulSetSpec{Replicas: w.Spec.Replicas, Template: templateFacts(w.Spec.Template)}}, nil
+	case *appsv1.DaemonSet:
+		st := w.Status
+		st.Conditions = nil
+		return &appsv1.DaemonSet{TypeMeta: w.TypeMeta, ObjectMeta: metaFacts(w.ObjectMeta), Status: st,
+			Spec: appsv1.DaemonSetSpec{Template: templateFacts(w.Spec.Template)}}, nil
+	}
+	return obj, nil // a tombstone passes as it is
+}
+
+// metaFacts is m without managedFields.
+func metaFacts(m metav1.ObjectMeta) metav1.ObjectMeta {
+	m.ManagedFields = nil
+	return m
+}
+
+// templateFacts is the part of a pod template workloadFacts keeps.
+func templateFacts(t corev1.PodTemplateSpec) corev1.PodTemplateSpec {
+	containers := func(cs []corev1.Container) []corev1.Container {
+		if cs == nil {
+			return nil
+		}
+		out := make([]corev1.Container, len(cs))
+		for i, c := range cs {
+			out[i] = corev1.Container{Name: c.Name, Image: c.Image, Ports: c.Ports, RestartPolicy: c.RestartPolicy}
+		}
+		return out
+	}
+	return corev1.PodTemplateSpec{
+		ObjectMeta: metav1.ObjectMeta{Labels: t.Labels, Annotations: t.Annotations},
+		Spec: corev1.PodSpec{
+			TerminationGracePeriodSeconds: t.Spec.TerminationGracePeriodSeconds,
+			Containers:                    containers(t.Spec.Containers),
+			InitContainers:                containers(t.Spec.InitContainers),
+			Volumes:                       t.Spec.Volumes,
+		},
+	}
 }
 
 // ClientOptions make typed Secret reads bypass the cache, so no informer

@@ -94,6 +94,8 @@ func (r *WSSEndpointReconciler) reconcileMonitor(ctx context.Context, s *scope) 
 		Interval:   durationOr(hc.Interval, 30*time.Second),
 		Timeout:    durationOr(hc.Timeout, 5*time.Second),
 		Idle:       durationOr(hc.IdleTimeout, 0),
+		// The served certificate is judged from the chain (servedChainFacts).
+		KeepServedChain: true,
 	}
 	if clientCert != nil {
 		sum := sha256.Sum256(bytes.Join(clientCert.Certificate, nil))

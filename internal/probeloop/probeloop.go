@@ -75,6 +75,13 @@ type Target struct {
 	// long after a healthy ping and pings again (healthCheck.idleTimeout):
 	// one connection per endpoint, once per round.
 	Idle time.Duration
+	// KeepServedChain keeps Service.ServedChain (the parsed certificates the
+	// server sent) in the recorded Result, for a caller that reads the
+	// served certificate from it (a monitor-only endpoint). Otherwise it is
+	// dropped when the round is recorded: the parsed chains of 1,000
+	// endpoints are megabytes of heap nobody reads (TLS.PeerCertificates
+	// keeps their facts either way).
+	KeepServedChain bool
 }
 
 // fingerprint identifies everything about a target that changes what a
@@ -86,8 +93,8 @@ func (t Target) fingerprint() string {
 	}
 	sort.Strings(pods)
 	h := sha256.New()
-	fmt.Fprintf(h, "%s|%s|%s|%s|%s|%v|%v|%s|%s|%s|%s|%s", t.URL, t.ServiceAddr, strings.Join(pods, ","), t.RootsID,
-		t.ExpectedSHA256, t.Subprotocols, t.ClientCertRequired, t.Interval, t.Timeout, t.Idle, t.ClientCertID, t.CompatKey)
+	fmt.Fprintf(h, "%s|%s|%s|%s|%s|%v|%v|%s|%s|%s|%s|%s|%v", t.URL, t.ServiceAddr, strings.Join(pods, ","), t.RootsID,
+		t.ExpectedSHA256, t.Subprotocols, t.ClientCertRequired, t.Interval, t.Timeout, t.Idle, t.ClientCertID, t.CompatKey, t.KeepServedChain)
 	return hex.EncodeToString(h.Sum(nil))
 }
 
@@ -322,6 +329,11 @@ func (p *Prober) record(e *entry, t Target, r Result) {
 	}
 	r.ConsecutiveFailures, r.LastSuccess = e.failures, e.lastSuccess
 	r.Compat, r.CompatKey, r.CompatTime = e.compat, e.compatKey, e.compatTime
+	if !t.KeepServedChain && r.Service != nil && r.Service.ServedChain != nil {
+		svc := *r.Service
+		svc.ServedChain = nil
+		r.Service = &svc
+	}
 	p.results[t.Key] = r
 	if e.first != nil {
 		close(e.first)

@@ -121,10 +121,24 @@ func TestSchedule(t *testing.T) {
 	g.Expect(ok).To(BeTrue())
 	g.Expect(r.Reason).To(Equal(wssv1.ReasonHealthy), r.Message)
 	g.Expect(r.LastSuccess).NotTo(BeZero())
+	// The parsed served chain is not kept (its facts are).
+	g.Expect(r.Service.ServedChain).To(BeNil())
+	g.Expect(r.Service.TLS.PeerCertificates).To(HaveLen(1))
+	g.Expect(r.Service.TLS.PeerCertificates[0].SHA256).To(Equal(certinfo.Fingerprint(leaf.Cert)))
 
 	// The same target again keeps its (hourly) schedule: no new round.
 	p.Upsert(target)
 	g.Consistently(p.events).WithTimeout(time.Second).ShouldNot(Receive())
+
+	// A target that reads the served certificate (a monitor) keeps the
+	// chain; asking for it is a changed target, probed at once.
+	target.KeepServedChain = true
+	p.Upsert(target)
+	g.Eventually(p.events).WithTimeout(20 * time.Second).Should(Receive())
+	r, _ = p.Latest(key)
+	g.Expect(r.Service.ServedChain).To(HaveLen(1))
+	g.Expect(r.Service.ServedChain[0].Raw).To(Equal(leaf.Cert.Raw))
+	target.KeepServedChain = false
 
 	// A changed target (a pod that refuses) is probed at once.
 	target.Pods = []PodTarget{{Name: "echo-1", Addr: "127.0.0.1:1"}}
