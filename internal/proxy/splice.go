@@ -99,12 +99,11 @@ type pump struct {
 	// IdleTimeout away and is moved before the next write.
 	writeRefresh time.Time
 
-	// For a plain socket source read by sock.feed (see feedLoop).
-	feedErr  error     // what stopped the feed in a callback
-	fed      bool      // something was forwarded since the socket was last empty
-	lastData time.Time // when the socket was last found empty after data
+	feedErr  error     // what stopped sock.feed in a callback (see feedLoop)
+	fed      bool      // something was forwarded since the source was last empty
+	lastData time.Time // when the source was last found empty after data
 	// lingerRefresh: after this, the linger deadline is less than
-	// parkAfter/2 away and is moved when data comes.
+	// parkAfter/2 away and is moved when data comes (zero: not armed).
 	lingerRefresh time.Time
 }
 
@@ -256,6 +255,7 @@ func (pu *pump) loop(early []byte) (err error, parked bool) {
 		}
 		n, err := pu.src.tryRead(*buf)
 		if n > 0 {
+			pu.fed = true
 			if pu.dir == b2c {
 				pu.bytes.Add(float64(n)) // bytes from the backend
 			}
@@ -432,12 +432,20 @@ func (pu *pump) lingerLocked(now time.Time) {
 	pu.lingerRefresh = now.Add(parkAfter / 2)
 }
 
+// endLinger puts the read deadline back to the close grace's end (or
+// none).
 func (pu *pump) endLinger() {
 	ws := pu.ws
 	ws.mu.Lock()
-	ws.lingerUntil[pu.dir] = time.Time{}
-	_ = pu.src.conn.SetReadDeadline(ws.grace[pu.dir])
+	pu.endLingerLocked()
 	ws.mu.Unlock()
+}
+
+func (pu *pump) endLingerLocked() {
+	ws := pu.ws
+	ws.lingerUntil[pu.dir] = time.Time{}
+	pu.lingerRefresh = time.Time{}
+	_ = pu.src.conn.SetReadDeadline(ws.grace[pu.dir])
 }
 
 // parkAfter is how long a pump waits for more data in its goroutine (where
@@ -446,34 +454,42 @@ func (pu *pump) endLinger() {
 const parkAfter = 250 * time.Millisecond
 
 // linger waits up to parkAfter for the source to become readable. It
-// reports false when the pump should park.
+// reports false when the pump should park. Its read deadline stays armed
+// while the pump reads what came, and moves only once it is less than
+// parkAfter/2 away: not for every message.
 func (pu *pump) linger() (readable bool, err error) {
-	ws := pu.ws
-	ws.mu.Lock()
 	if pu.injectDue() && pu.tr.atBoundary() {
 		// A drain started since forward last looked: inject first.
-		ws.mu.Unlock()
 		return true, nil
 	}
-	d := time.Now().Add(parkAfter)
-	if g := ws.grace[pu.dir]; !g.IsZero() && g.Before(d) {
-		d = g
+	now := time.Now()
+	if pu.fed {
+		pu.fed = false
+		pu.lastData = now
 	}
-	ws.lingerUntil[pu.dir] = d
-	_ = pu.src.conn.SetReadDeadline(d)
-	ws.mu.Unlock()
+	if !now.Before(pu.lingerRefresh) {
+		ws := pu.ws
+		ws.mu.Lock()
+		if pu.injectDue() && pu.tr.atBoundary() {
+			ws.mu.Unlock()
+			return true, nil
+		}
+		pu.lingerLocked(now)
+		ws.mu.Unlock()
+	}
 	err = pu.src.sock.waitReadable()
-	ws.mu.Lock()
-	ws.lingerUntil[pu.dir] = time.Time{}
-	_ = pu.src.conn.SetReadDeadline(ws.grace[pu.dir])
-	ws.mu.Unlock()
 	switch {
 	case err == nil:
 		return true, nil
 	case !isTimeout(err):
 		return false, err
+	}
+	pu.endLinger()
+	switch {
 	case pu.state.CompareAndSwap(pumpKicked, pumpRunning):
 		return true, nil // drained, closed or grace over: look again
+	case time.Since(pu.lastData) < parkAfter:
+		return true, nil // the deadline moved lazily: linger on
 	}
 	return false, nil
 }
@@ -492,7 +508,7 @@ func (pu *pump) onDeadline() bool {
 	if g := ws.grace[pu.dir]; !g.IsZero() && !time.Now().Before(g) {
 		return false
 	}
-	_ = pu.src.conn.SetReadDeadline(ws.grace[pu.dir])
+	pu.endLingerLocked()
 	return true
 }
 
