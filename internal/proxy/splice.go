@@ -419,17 +419,21 @@ func (pu *pump) startLinger() bool {
 	return true
 }
 
-// lingerLocked sets the read deadline to parkAfter from now (or the end of
-// the close grace, if sooner).
+// lingerLocked sets the read deadline to parkAfter after the last data, or
+// from now when that is longer ago (or to the end of the close grace, if
+// sooner): a pump parks once its source has been quiet for parkAfter.
 func (pu *pump) lingerLocked(now time.Time) {
 	ws := pu.ws
 	d := now.Add(parkAfter)
+	if l := pu.lastData.Add(parkAfter); l.After(now) {
+		d = l // lingering on after a deadline set before the last data
+	}
+	pu.lingerRefresh = d.Add(-parkAfter / 2)
 	if g := ws.grace[pu.dir]; !g.IsZero() && g.Before(d) {
 		d = g
 	}
 	ws.lingerUntil[pu.dir] = d
 	_ = pu.src.conn.SetReadDeadline(d)
-	pu.lingerRefresh = now.Add(parkAfter / 2)
 }
 
 // endLinger puts the read deadline back to the close grace's end (or
