@@ -458,24 +458,29 @@ figure() {
 has handshake && figure handshake -mode handshake -concurrency 16
 has resume && figure resume -mode resume -concurrency 16
 
-# Where the proxy's handshake CPU goes: an extra full-handshake run with perf
+# profile_proxy NAME LOADGEN-ARGS...: where the proxy's CPU goes, by perf
 # attached to the proxy (the same code built with its symbols; `make build`
-# strips them). Skipped without perf or with BENCH_PROFILE=0.
-if has handshake && want proxy && [[ ${BENCH_PROFILE:-1} == 1 ]] && command -v perf >/dev/null; then
-	log "profile: perf on wss-operator proxy during full handshakes"
-	CGO_ENABLED=0 $GO build -trimpath -o "$WORK/bin/wss-operator-sym" .
+# strips them) for 4 s of an extra load generator run, after LEAD seconds
+# (default 1.5) of it. Writes $RES/profile-proxy-NAME.txt: `perf report`
+# by symbol with children, then by DSO (bench/report/profile.go reads both).
+# Skipped without perf or with BENCH_PROFILE=0.
+profile_proxy() {
+	local name=$1 lead=${LEAD:-1.5} lg
+	shift
+	log "profile: perf on wss-operator proxy during $name"
+	[[ -x $WORK/bin/wss-operator-sym ]] || CGO_ENABLED=0 $GO build -trimpath -o "$WORK/bin/wss-operator-sym" .
 	stop proxy
-	saved_bin=$BIN
+	local saved_bin=$BIN
 	BIN=$WORK/bin/wss-operator-sym
 	start proxy
-	loadgen profile proxy 1 -mode handshake -concurrency 16 -warmup 1s -duration 6s &
+	loadgen "profile-$name" proxy 1 "$@" &
 	lg=$!
-	sleep 1.5
+	sleep "$lead"
 	if perf record -F 999 -g -p "${PIDS[proxy]}" -o "$WORK/perf.data" -- sleep 4 >"$WORK/perf.log" 2>&1; then
 		{
 			perf report -i "$WORK/perf.data" --children --sort sym -g none --stdio 2>/dev/null | grep '%' | head -300
 			perf report -i "$WORK/perf.data" --no-children --sort dso -g none --stdio 2>/dev/null | grep '%'
-		} >"$RES/profile-proxy-handshake.txt" || true
+		} >"$RES/profile-proxy-$name.txt" || true
 	else
 		log "  perf record failed: $(tail -1 "$WORK/perf.log")"
 	fi
@@ -483,6 +488,12 @@ if has handshake && want proxy && [[ ${BENCH_PROFILE:-1} == 1 ]] && command -v p
 	stop proxy
 	BIN=$saved_bin
 	start proxy
+}
+profiling() { want proxy && [[ ${BENCH_PROFILE:-1} == 1 ]] && command -v perf >/dev/null; }
+
+# Where the proxy's handshake CPU goes: full handshakes.
+if has handshake && profiling; then
+	profile_proxy handshake -mode handshake -concurrency 16 -warmup 1s -duration 6s
 fi
 if has latency; then
 	figure latency-64 -mode latency -size 64
@@ -540,6 +551,16 @@ if has fanout; then
 			done
 		done
 	done
+	# Where the proxy's CPU per message goes, at 1,000 connections (the
+	# goal's count) or else the largest: perf starts once the connections
+	# are open and the window has begun.
+	if profiling; then
+		n=${fanout_counts[-1]}
+		for c in "${fanout_counts[@]}"; do [[ $c != 1000 ]] || n=1000; done
+		LEAD=$((n / 200 + 4)) profile_proxy "fanout-$n" -mode fanout -count "$n" -concurrency 32 -size "$FANOUT_SIZE" \
+			-senders "$FANOUT_SENDERS" -send-interval "$FANOUT_INTERVAL" -broadcast-interval "$FANOUT_INTERVAL" \
+			-sources 127.0.0.2-127.0.0.9 -open 90s -warmup 2s -duration 15s
+	fi
 fi
 cat /proc/loadavg >"$RES/loadavg-end.txt"
 for name in "${!PIDS[@]}"; do stop "$name"; done

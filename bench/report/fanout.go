@@ -27,6 +27,9 @@ type fanoutFig struct {
 	Invalid []invalidRun
 	// Note is a remark added to the run by hand (notes.json).
 	Note string
+	// Profile is where the proxy's CPU went during an extra, profiled run
+	// at this count (part, share, µs per message), when run.sh recorded one.
+	Profile [][]string
 }
 
 // fanVerdict compares our server CPU per message with the best peer's.
@@ -141,6 +144,9 @@ func (d dp) fanout(n int) fanoutFig {
 			or(pr[t], "—"), num(median(rs, fanEchoP99), 2), backend,
 			pct(busy(rs, p.ClientCPU)) + " / " + pct(busy(rs, p.ServerCPU))})
 	}
+	if d.r.fanProfileN == n {
+		f.Profile = d.fanProfileRows(cpu["proxy"])
+	}
 	f.Bounds = d.bounds(fig)
 	for i := range f.Bounds {
 		f.Bounds[i].Fixed = true
@@ -216,4 +222,10 @@ func behindText(behind map[string]string) string {
 		}
 	}
 	return strings.Join(parts, "; ")
+}
+
+// fanProfileRows shows where the proxy's CPU went during the profiled
+// fan-out run; usPerMsg is its CPU per message (its ms per 1,000).
+func (d dp) fanProfileRows(usPerMsg float64) [][]string {
+	return profileRows(d.r.fanProfile, usPerMsg/100, 2)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -152,4 +153,48 @@ func fanoutResults(g Gomega, dir string) (string, func(name string, v any)) {
 		FanoutIntervalMs: 100, FanoutSenders: 0.01})
 	write("machine.json", benchresult.Machine{CPUModel: "Test CPU", NCPU: 2})
 	return dir, write
+}
+
+// TestFanoutProfileCeiling: the fan-out profile is shown under its figure
+// in µs per message, and the missed goal's note gives the ceiling: the
+// proxy's CPU per message with its own work at zero (kernel and record
+// encryption only) over the best peer's.
+func TestFanoutProfileCeiling(t *testing.T) {
+	g := NewWithT(t)
+	dir, write := fanoutResults(g, t.TempDir())
+	fan := func(target string, cpuMs float64) run {
+		f := benchresult.Fanout{Conns: 1000, Opened: 1000, Promised: 50000, Delivered: 50000, DeliveredFraction: 1,
+			ServerCPUMsPer1000: cpuMs, BroadcastIntervalMs: 100, DeliveryGraceSec: 3}
+		return run{Mode: "fanout", Target: target, Rate: 10000, DurationSec: 5.001, CPUBusy: []float64{0.5, 1},
+			Latency: &benchresult.Latency{P50Ms: 1, P99Ms: 3, P999Ms: 4}, Fanout: &f}
+	}
+	write("runs/fanout-1000/proxy.1.json", fan("proxy", 19.6))
+	write("runs/fanout-1000/caddy.1.json", fan("caddy", 16.2))
+	perf := "    45.00%     0.10%  [.] github.com/wss-operator/wss-operator/internal/proxy.(*pump).run\n" +
+		"     8.00%     0.00%  [.] crypto/tls.(*halfConn).encrypt\n" +
+		"    25.00%     0.00%  [.] crypto/tls.(*Conn).write\n" +
+		"    30.00%     1.00%  [.] runtime.schedule\n" +
+		"    40.00%  wss-operator-sym\n    60.00%  [kernel.kallsyms]\n"
+	g.Expect(os.WriteFile(filepath.Join(dir, "profile-proxy-fanout-1000.txt"), []byte(perf), 0o644)).To(Succeed())
+
+	r, err := loadResults(dir)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(r.fanProfileN).To(Equal(1000))
+	out := render("datapath", dataPathFigures(r))
+	for _, want := range []string{
+		"**Where wss-operator proxy's CPU per message goes** at 1,000 connections",
+		"| WebSocket splice: backend read, frame tracking, TLS write (the pumps) | 45.0% | 8.82 |",
+		"|    ↳ TLS record encryption (AES-GCM) | 8.0% | 1.57 |",
+		"| all kernel time (TCP on loopback for both connections, epoll, syscalls) | 60.0% | 11.76 |",
+		"By the fan-out profile, the kernel takes 60% of the proxy's CPU here and the record encryption 8%: " +
+			"with all the proxy's own work at zero it would still spend 13.3 ms per 1,000 messages, 0.82× Caddy, so 0.8× is out of reach on this path",
+	} {
+		g.Expect(out).To(ContainSubstring(want))
+	}
+
+	// A profile file whose name has no count is an error naming it.
+	g.Expect(os.WriteFile(filepath.Join(dir, "profile-proxy-fanout-1000.txt"), nil, 0o644)).To(Succeed())
+	g.Expect(os.Rename(filepath.Join(dir, "profile-proxy-fanout-1000.txt"), filepath.Join(dir, "profile-proxy-fanout-x.txt"))).To(Succeed())
+	_, err = loadResults(dir)
+	g.Expect(err).To(MatchError(ContainSubstring("profile-proxy-fanout-x.txt: no connection count in the name")))
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 )
 
 // The round-2 targets.
@@ -75,6 +74,11 @@ type fanoutBehind struct {
 	Conns             int
 	Best              string
 	BestV, Want, Ours float64 // ms per 1,000 messages
+	// From the fan-out profile at Conns (zero without one): the kernel's
+	// and the record encryption's shares of the proxy's CPU (%), what they
+	// cost per 1,000 messages (Floor, ms: the proxy's CPU with all its own
+	// work at zero) and Floor over BestV (the ceiling of the ratio).
+	KernelPct, CryptoPct, Floor, Ceiling float64
 }
 
 type idleBehind struct {
@@ -162,8 +166,13 @@ func (d dp) goals() goals {
 		r.Invalid = len(d.fanInvalid(n)) > 0
 		g.Fanout = append(g.Fanout, *r)
 		if !r.Met && !r.Invalid {
-			g.FanoutBehind = append(g.FanoutBehind, fanoutBehind{Conns: n, Best: names[best], BestV: cpu[best],
-				Want: goalFanoutCPU * cpu[best], Ours: cpu["proxy"]})
+			fb := fanoutBehind{Conns: n, Best: names[best], BestV: cpu[best], Want: goalFanoutCPU * cpu[best], Ours: cpu["proxy"]}
+			if kernel, crypto, ok := profileShares(d.r.fanProfile); ok && d.r.fanProfileN == n {
+				fb.KernelPct, fb.CryptoPct = kernel, crypto
+				fb.Floor = cpu["proxy"] * (kernel + crypto) / 100
+				fb.Ceiling = fb.Floor / cpu[best]
+			}
+			g.FanoutBehind = append(g.FanoutBehind, fb)
 		}
 	}
 
@@ -191,10 +200,8 @@ func (d dp) kernelUs(perCore float64) float64 {
 	if perCore <= 0 {
 		return 0
 	}
-	for _, l := range d.r.profile {
-		if strings.HasPrefix(l.Label, "all kernel time") {
-			return l.Pct / 100 * 1e6 / perCore
-		}
+	if kernel, _, ok := profileShares(d.r.profile); ok {
+		return kernel / 100 * 1e6 / perCore
 	}
 	return 0
 }

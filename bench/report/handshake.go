@@ -171,15 +171,25 @@ func (d dp) hsVerdict(fig string, pcs map[string]float64, best string) *hsVerdic
 // profileRows shows where the proxy's CPU went during a profiled run of
 // the full-handshake figure, when run.sh could record one.
 func (d dp) profileRows(perCore float64) [][]string {
+	per := 0.0
+	if perCore > 0 {
+		per = 1e6 / perCore / 100
+	}
+	return profileRows(d.r.profile, per, 0)
+}
+
+// profileRows are a profile's rows: part, share, and the share in µs per
+// operation (perPct µs for each percent; "—" when 0).
+func profileRows(p []profileLine, perPct float64, decimals int) [][]string {
 	var rows [][]string
-	for _, l := range d.r.profile {
+	for _, l := range p {
 		label := l.Label
 		if l.Indent {
 			label = "   ↳ " + label
 		}
 		us := "—"
-		if perCore > 0 {
-			us = num(l.Pct/100*1e6/perCore, 0)
+		if perPct > 0 {
+			us = num(l.Pct*perPct, decimals)
 		}
 		rows = append(rows, []string{label, fmt.Sprintf("%.1f%%", l.Pct), us})
 	}

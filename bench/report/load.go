@@ -21,17 +21,21 @@ type opensslSpeed struct {
 
 // results is one data-path run directory.
 type results struct {
-	dir      string
-	stamp    string
-	params   benchresult.Params
-	machine  benchresult.Machine
-	cost     *benchresult.HandshakeCost
-	goTLSNs  []float64
-	openssl  *opensslSpeed
-	profile  []profileLine
-	runs     map[string]map[string][]run    // figure -> target -> repetitions
-	failures map[string]map[string][]string // figure -> target -> errors
-	loadavg  [2]string
+	dir     string
+	stamp   string
+	params  benchresult.Params
+	machine benchresult.Machine
+	cost    *benchresult.HandshakeCost
+	goTLSNs []float64
+	openssl *opensslSpeed
+	profile []profileLine
+	// fanProfile is the proxy's profile during the fan-out figure at
+	// fanProfileN connections (nil without one).
+	fanProfile  []profileLine
+	fanProfileN int
+	runs        map[string]map[string][]run    // figure -> target -> repetitions
+	failures    map[string]map[string][]string // figure -> target -> errors
+	loadavg     [2]string
 	// notes are remarks on a figure added by hand after the run
 	// (notes.json: figure -> text), printed under its heading.
 	notes map[string]string
@@ -76,7 +80,14 @@ func loadResults(dir string) (*results, error) {
 	}
 	r.goTLSNs = parseGoBench(readFile(filepath.Join(dir, "gotls-bench.txt")))
 	r.openssl = parseOpenSSLSpeed(readFile(filepath.Join(dir, "openssl-speed.txt")))
-	r.profile = parseProfile(readFile(filepath.Join(dir, "profile-proxy-handshake.txt")))
+	r.profile = parseProfile(readFile(filepath.Join(dir, "profile-proxy-handshake.txt")), profileBuckets)
+	if files, _ := filepath.Glob(filepath.Join(dir, "profile-proxy-fanout-*.txt")); len(files) > 0 {
+		n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(files[0]), "profile-proxy-fanout-"), ".txt"))
+		if err != nil {
+			return nil, fmt.Errorf("%s: no connection count in the name", files[0])
+		}
+		r.fanProfile, r.fanProfileN = parseProfile(readFile(files[0]), fanoutProfileBuckets), n
+	}
 	r.loadavg = [2]string{firstLine(readFile(filepath.Join(dir, "loadavg-start.txt"))), firstLine(readFile(filepath.Join(dir, "loadavg-end.txt")))}
 	figs, err := os.ReadDir(filepath.Join(dir, "runs"))
 	if err != nil {

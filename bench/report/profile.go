@@ -6,30 +6,54 @@ import (
 	"strings"
 )
 
-// profileLine is one row of the proxy's handshake profile: the share of
-// its CPU samples under a function (children included).
+// profileLine is one row of a profile of the proxy: the share of its CPU
+// samples under a function (children included).
 type profileLine struct {
 	Label  string
 	Indent bool
 	Pct    float64
+	// Crypto marks the row of the cryptography no proxy can skip (with
+	// the kernel's row, the floor of the fan-out ceiling).
+	Crypto bool
 }
 
-// profileBuckets are the functions worth naming, in display order. A share
-// includes everything called below the function, kernel time of its system
-// calls too, so the rows overlap.
-var profileBuckets = []struct {
+// profileBucket is a function worth naming in a profile.
+type profileBucket struct {
 	label  string
 	indent bool
 	syms   []string
-}{
-	{"TLS handshake (crypto/tls)", false, []string{"crypto/tls.(*Conn).handshakeContext"}},
-	{"X25519 key generation and shared secret", true, []string{"crypto/ecdh.(*x25519Curve).GenerateKey", "crypto/ecdh.(*PrivateKey).ECDH"}},
-	{"certificate message and ECDSA P-256 signature", true, []string{"crypto/tls.(*serverHandshakeStateTLS13).sendServerCertificate"}},
-	{"HTTP request head, backend dial, upgrade relay (net/http server)", false, []string{"net/http.(*conn).serve"}},
-	{"backend TCP dial", true, []string{"net.(*Dialer).DialContext"}},
-	{"WebSocket splice until close", false, []string{"github.com/wss-operator/wss-operator/internal/proxy.(*pump).run"}},
-	{"garbage collection (background mark)", false, []string{"runtime.gcBgMarkWorker"}},
-	{"memory allocation (mallocgc)", false, []string{"runtime.mallocgc"}},
+	crypto bool
+}
+
+// kernelLabel starts the last row of a profile: all kernel time.
+const kernelLabel = "all kernel time"
+
+// profileBuckets are the functions worth naming in the handshake profile,
+// in display order. A share includes everything called below the
+// function, kernel time of its system calls too, so the rows overlap.
+var profileBuckets = []profileBucket{
+	{"TLS handshake (crypto/tls)", false, []string{"crypto/tls.(*Conn).handshakeContext"}, false},
+	{"X25519 key generation and shared secret", true, []string{"crypto/ecdh.(*x25519Curve).GenerateKey", "crypto/ecdh.(*PrivateKey).ECDH"}, false},
+	{"certificate message and ECDSA P-256 signature", true, []string{"crypto/tls.(*serverHandshakeStateTLS13).sendServerCertificate"}, false},
+	{"HTTP request head, backend dial, upgrade relay (net/http server)", false, []string{"net/http.(*conn).serve"}, false},
+	{"backend TCP dial", true, []string{"net.(*Dialer).DialContext"}, false},
+	{"WebSocket splice until close", false, []string{"github.com/wss-operator/wss-operator/internal/proxy.(*pump).run"}, false},
+	{"garbage collection (background mark)", false, []string{"runtime.gcBgMarkWorker"}, false},
+	{"memory allocation (mallocgc)", false, []string{"runtime.mallocgc"}, false},
+}
+
+// fanoutProfileBuckets are those of the fan-out profile: the pumps (read
+// from the backend, frame tracking, TLS record and write to the client)
+// and, inside them, the record encryption; the scheduler (which waits in
+// epoll for the netpoller); the garbage collector.
+var fanoutProfileBuckets = []profileBucket{
+	{"WebSocket splice: backend read, frame tracking, TLS write (the pumps)", false,
+		[]string{"github.com/wss-operator/wss-operator/internal/proxy.(*pump).run"}, false},
+	{"TLS record encryption (AES-GCM)", true, []string{"crypto/tls.(*halfConn).encrypt"}, true},
+	{"write system call to the client (crypto/tls.(*Conn).write)", true, []string{"crypto/tls.(*Conn).write"}, false},
+	{"goroutine scheduling and the netpoller's epoll wait (runtime.schedule)", false, []string{"runtime.schedule"}, false},
+	{"garbage collection (background mark)", false, []string{"runtime.gcBgMarkWorker"}, false},
+	{"memory allocation (mallocgc)", false, []string{"runtime.mallocgc"}, false},
 }
 
 var (
@@ -38,8 +62,9 @@ var (
 )
 
 // parseProfile reads `perf report --children --sort sym -g none` followed
-// by `perf report --no-children --sort dso -g none` output.
-func parseProfile(s string) []profileLine {
+// by `perf report --no-children --sort dso -g none` output, naming the
+// buckets' functions.
+func parseProfile(s string, buckets []profileBucket) []profileLine {
 	if s == "" {
 		return nil
 	}
@@ -56,7 +81,7 @@ func parseProfile(s string) []profileLine {
 		}
 	}
 	var out []profileLine
-	for _, b := range profileBuckets {
+	for _, b := range buckets {
 		var sum float64
 		found := false
 		for _, sym := range b.syms {
@@ -66,11 +91,25 @@ func parseProfile(s string) []profileLine {
 			}
 		}
 		if found {
-			out = append(out, profileLine{Label: b.label, Indent: b.indent, Pct: sum})
+			out = append(out, profileLine{Label: b.label, Indent: b.indent, Pct: sum, Crypto: b.crypto})
 		}
 	}
 	if kernel >= 0 {
-		out = append(out, profileLine{Label: "all kernel time (TCP on loopback for both connections, epoll, syscalls)", Pct: kernel})
+		out = append(out, profileLine{Label: kernelLabel + " (TCP on loopback for both connections, epoll, syscalls)", Pct: kernel})
 	}
 	return out
+}
+
+// profileShares are the kernel's and the cryptography's shares (%) of a
+// profile; ok is false without a kernel row.
+func profileShares(p []profileLine) (kernel, crypto float64, ok bool) {
+	for _, l := range p {
+		switch {
+		case strings.HasPrefix(l.Label, kernelLabel):
+			kernel, ok = l.Pct, true
+		case l.Crypto:
+			crypto += l.Pct
+		}
+	}
+	return kernel, crypto, ok
 }

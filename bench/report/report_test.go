@@ -92,10 +92,10 @@ func TestParsers(t *testing.T) {
 		"                              op      op/s\n 253 bits ecdh (X25519)   0.0000s  31465.0\n")
 	g.Expect(o).To(Equal(&opensslSpeed{SignPerSec: 49412.6, VerifyPerSec: 16819.5, X25519PerSec: 31465}))
 	g.Expect(parseOpenSSLSpeed("nothing")).To(BeNil())
-	p := parseProfile("    44.73%     0.03%  [.] crypto/tls.(*Conn).handshakeContext\n" +
-		"    10.65%     0.00%  [.] crypto/ecdh.(*x25519Curve).GenerateKey\n" +
-		"    10.51%     0.00%  [.] crypto/ecdh.(*PrivateKey).ECDH\n" +
-		"    66.82%  wss-operator     \n    32.67%  [kernel.kallsyms]\n")
+	p := parseProfile("    44.73%     0.03%  [.] crypto/tls.(*Conn).handshakeContext\n"+
+		"    10.65%     0.00%  [.] crypto/ecdh.(*x25519Curve).GenerateKey\n"+
+		"    10.51%     0.00%  [.] crypto/ecdh.(*PrivateKey).ECDH\n"+
+		"    66.82%  wss-operator     \n    32.67%  [kernel.kallsyms]\n", profileBuckets)
 	g.Expect(p).To(ContainElement(profileLine{Label: "TLS handshake (crypto/tls)", Pct: 44.73}))
 	g.Expect(p).To(ContainElement(profileLine{Label: "X25519 key generation and shared secret", Indent: true, Pct: 21.16}))
 	g.Expect(p[len(p)-1].Pct).To(Equal(32.67))

@@ -40,8 +40,8 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// runBenchChild serves until SIGTERM. It prints its addresses on stdout, and
-// on SIGUSR1 runs a garbage collection and returns freed memory to the OS,
+// runBenchChild serves until SIGTERM. It prints its addresses on stdout, on
+// SIGUSR2 "cpu " and its user+system CPU time in nanoseconds, and on SIGUSR1 runs a garbage collection and returns freed memory to the OS,
 // which is where a long-idle proxy ends up by itself (the runtime forces a
 // GC every two minutes and the scavenger returns free pages in the
 // background), then prints "gc" on stdout.
@@ -73,6 +73,15 @@ func runBenchChild(v string) int {
 				}
 			}
 			fmt.Println("gc")
+		}
+	}()
+	usr2 := make(chan os.Signal, 1)
+	signal.Notify(usr2, syscall.SIGUSR2)
+	go func() {
+		for range usr2 {
+			var ru syscall.Rusage
+			_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+			fmt.Printf("cpu %d\n", ru.Utime.Nano()+ru.Stime.Nano())
 		}
 	}()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
@@ -120,6 +129,22 @@ func (c *benchChild) settle(b *testing.B) {
 	if !c.out.Scan() || c.out.Text() != "gc" {
 		b.Fatal("bench child did not settle")
 	}
+}
+
+// cpu is the child's user+system CPU time so far.
+func (c *benchChild) cpu(b *testing.B) time.Duration {
+	b.Helper()
+	if err := c.cmd.Process.Signal(syscall.SIGUSR2); err != nil {
+		b.Fatal(err)
+	}
+	if !c.out.Scan() {
+		b.Fatal("bench child did not report its CPU time")
+	}
+	ns, err := strconv.ParseInt(strings.TrimPrefix(c.out.Text(), "cpu "), 10, 64)
+	if err != nil {
+		b.Fatalf("bench child's CPU time %q: %v", c.out.Text(), err)
+	}
+	return time.Duration(ns)
 }
 
 func (c *benchChild) rssKiB(b *testing.B) float64 {

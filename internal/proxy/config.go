@@ -76,7 +76,8 @@ type Config struct {
 	HeaderTimeout time.Duration
 	// IdleTimeout closes HTTP keep-alive connections idle this long, and a
 	// WebSocket whose peer accepts no data for this long (a write that does
-	// not complete). Idle WebSockets are never closed (TCP keep-alive
+	// not complete; up to an eighth longer, as the write deadline moves
+	// lazily rather than before every message). Idle WebSockets are never closed (TCP keep-alive
 	// detects dead peers).
 	IdleTimeout time.Duration
 	// BackendTimeout bounds dialling the backend and waiting for its answer

@@ -62,3 +62,31 @@ func TestClientResetWhileParked(t *testing.T) {
 	g.Expect(echoOnce(ctx, c, []byte("next"))).To(Succeed())
 	c.CloseNow()
 }
+
+// Busy directions keep their goroutines although their linger deadline
+// moves only now and then; once quiet for parkAfter, both park.
+func TestBusyPumpsLingerQuietOnesPark(t *testing.T) {
+	t.Parallel()
+	if getPoller() == nil {
+		t.Skip("no poller here")
+	}
+	g := NewWithT(t)
+	_, cs, p := startEnv(t, false, Config{})
+	ctx := testContext(t, 30*time.Second)
+	c := dialEcho(t, ctx, p, cs.ca.pool())
+	// Messages every parkAfter/3 for 4 parkAfter: no direction parks.
+	for range 12 {
+		g.Expect(echoOnce(ctx, c, pattern(64))).To(Succeed())
+		g.Expect(parkedPumps(p)).To(BeZero(), func() string { return fmt.Sprint(pumpStates(p)) })
+		time.Sleep(parkAfter / 3)
+	}
+	g.Expect(echoOnce(ctx, c, pattern(64))).To(Succeed())
+	last := time.Now()
+	time.Sleep(parkAfter / 2)
+	if time.Since(last) < parkAfter*9/10 { // else the machine was too busy to tell
+		g.Expect(parkedPumps(p)).To(BeZero(), "parked before parkAfter of quiet")
+	}
+	g.Eventually(func() int { return parkedPumps(p) }, 10*time.Second, 10*time.Millisecond).Should(Equal(2))
+	// A parked connection wakes for the next message.
+	g.Expect(echoOnce(ctx, c, pattern(64))).To(Succeed())
+}

@@ -94,6 +94,17 @@ type pump struct {
 
 	sentDone  atomic.Bool // a complete close frame went to dst
 	srcClosed atomic.Bool // a complete close frame came from src
+
+	// writeRefresh: after this, the write deadline is less than
+	// IdleTimeout away and is moved before the next write.
+	writeRefresh time.Time
+
+	feedErr  error     // what stopped sock.feed in a callback (see feedLoop)
+	fed      bool      // something was forwarded since the source was last empty
+	lastData time.Time // when the source was last found empty after data
+	// lingerRefresh: after this, the linger deadline is less than
+	// parkAfter/2 away and is moved when data comes (zero: not armed).
+	lingerRefresh time.Time
 }
 
 func newWSConn(p *Proxy, client *tls.Conn, raw *rawConn, backend net.Conn) *wsConn {
@@ -112,6 +123,9 @@ func newWSConn(p *Proxy, client *tls.Conn, raw *rawConn, backend net.Conn) *wsCo
 		pu.kickFn = pu.kick
 		if pl != nil && pu.src.sock != nil {
 			pu.park = pl.register(pu.src.sock.raw, pu.kickFn)
+		}
+		if pu.src.sock != nil && pu.src.raw == nil {
+			pu.src.sock.setFeed(pu.feedData, pu.feedEmpty)
 		}
 	}
 	return ws
@@ -226,6 +240,9 @@ func (pu *pump) loop(early []byte) (err error, parked bool) {
 	if err := pu.forward(early); err != nil {
 		return err, false
 	}
+	if pu.src.sock != nil && pu.src.raw == nil {
+		return pu.feedLoop()
+	}
 	var buf *[]byte
 	defer func() {
 		if buf != nil {
@@ -238,6 +255,7 @@ func (pu *pump) loop(early []byte) (err error, parked bool) {
 		}
 		n, err := pu.src.tryRead(*buf)
 		if n > 0 {
+			pu.fed = true
 			if pu.dir == b2c {
 				pu.bytes.Add(float64(n)) // bytes from the backend
 			}
@@ -291,40 +309,191 @@ func (pu *pump) loop(early []byte) (err error, parked bool) {
 	}
 }
 
+// feedLoop forwards from a plain socket (the backend): sock.feed reads,
+// forwards and waits in one RawConn.Read, so a message costs one read and
+// one write system call, and the loop runs only when the feed stops: a
+// drain or grace to act on, a read deadline (time to park), an error or the
+// end of the source.
+func (pu *pump) feedLoop() (err error, parked bool) {
+	for {
+		// A drain may be due at this boundary first.
+		if err := pu.forward(nil); err != nil {
+			return err, false
+		}
+		if pu.ws.graceExpired(pu.dir) {
+			return errGraceExpired, false
+		}
+		if pu.park != nil && !pu.startLinger() {
+			continue
+		}
+		pu.feedErr = nil
+		err := pu.src.sock.feed()
+		if pu.park != nil {
+			pu.endLinger()
+		}
+		switch {
+		case pu.feedErr != nil:
+			return pu.feedErr, false
+		case err == nil:
+			continue // a callback stopped the feed: look again
+		case !isTimeout(err):
+			return err, false
+		case pu.park == nil:
+			if !pu.onDeadline() {
+				return err, false
+			}
+			continue
+		case pu.ws.graceExpired(pu.dir):
+			return errGraceExpired, false
+		case pu.state.CompareAndSwap(pumpKicked, pumpRunning):
+			continue // drained, closed or grace over: look again
+		case time.Since(pu.lastData) < parkAfter:
+			continue // the deadline moves lazily (see feedEmpty): linger on
+		}
+		if err := pu.park.arm(); err != nil {
+			return err, false
+		}
+		if pu.state.CompareAndSwap(pumpRunning, pumpParked) {
+			return nil, true
+		}
+		// Kicked meanwhile: look again.
+		pu.state.Store(pumpRunning)
+	}
+}
+
+// feedData forwards what sock.feed read; false stops the feed.
+func (pu *pump) feedData(p []byte) bool {
+	if pu.dir == b2c {
+		pu.bytes.Add(float64(len(p))) // bytes from the backend
+	}
+	if err := pu.forward(p); err != nil {
+		pu.feedErr = err
+		return false
+	}
+	pu.fed = true
+	return true
+}
+
+// feedEmpty runs when the feed's socket has nothing more: it injects a due
+// close frame, and moves the linger deadline when data came, but only
+// once it is less than parkAfter/2 away, not for every message. True lets
+// the feed wait.
+func (pu *pump) feedEmpty() bool {
+	if err := pu.forward(nil); err != nil {
+		pu.feedErr = err
+		return false
+	}
+	if pu.park == nil || !pu.fed {
+		return true
+	}
+	pu.fed = false
+	now := time.Now()
+	pu.lastData = now
+	if now.Before(pu.lingerRefresh) {
+		return true
+	}
+	ws := pu.ws
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	if pu.injectDue() && pu.tr.atBoundary() {
+		return false // a drain started: let the loop inject
+	}
+	if g := ws.grace[pu.dir]; !g.IsZero() && !now.Before(g) {
+		return false
+	}
+	pu.lingerLocked(now)
+	return true
+}
+
+// startLinger arms the linger deadline before a feed; false when a drain
+// is due first.
+func (pu *pump) startLinger() bool {
+	ws := pu.ws
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	if pu.injectDue() && pu.tr.atBoundary() {
+		// A drain started since forward last looked: inject first.
+		return false
+	}
+	pu.lingerLocked(time.Now())
+	return true
+}
+
+// lingerLocked sets the read deadline to parkAfter after the last data, or
+// from now when that is longer ago (or to the end of the close grace, if
+// sooner): a pump parks once its source has been quiet for parkAfter.
+func (pu *pump) lingerLocked(now time.Time) {
+	ws := pu.ws
+	d := now.Add(parkAfter)
+	if l := pu.lastData.Add(parkAfter); l.After(now) {
+		d = l // lingering on after a deadline set before the last data
+	}
+	pu.lingerRefresh = d.Add(-parkAfter / 2)
+	if g := ws.grace[pu.dir]; !g.IsZero() && g.Before(d) {
+		d = g
+	}
+	ws.lingerUntil[pu.dir] = d
+	_ = pu.src.conn.SetReadDeadline(d)
+}
+
+// endLinger puts the read deadline back to the close grace's end (or
+// none).
+func (pu *pump) endLinger() {
+	ws := pu.ws
+	ws.mu.Lock()
+	pu.endLingerLocked()
+	ws.mu.Unlock()
+}
+
+func (pu *pump) endLingerLocked() {
+	ws := pu.ws
+	ws.lingerUntil[pu.dir] = time.Time{}
+	pu.lingerRefresh = time.Time{}
+	_ = pu.src.conn.SetReadDeadline(ws.grace[pu.dir])
+}
+
 // parkAfter is how long a pump waits for more data in its goroutine (where
 // Go's netpoller wakes it fastest) before it parks and gives the goroutine
 // up. Busy connections keep their goroutines; idle ones cost none.
 const parkAfter = 250 * time.Millisecond
 
 // linger waits up to parkAfter for the source to become readable. It
-// reports false when the pump should park.
+// reports false when the pump should park. Its read deadline stays armed
+// while the pump reads what came, and moves only once it is less than
+// parkAfter/2 away: not for every message.
 func (pu *pump) linger() (readable bool, err error) {
-	ws := pu.ws
-	ws.mu.Lock()
 	if pu.injectDue() && pu.tr.atBoundary() {
 		// A drain started since forward last looked: inject first.
-		ws.mu.Unlock()
 		return true, nil
 	}
-	d := time.Now().Add(parkAfter)
-	if g := ws.grace[pu.dir]; !g.IsZero() && g.Before(d) {
-		d = g
+	now := time.Now()
+	if pu.fed {
+		pu.fed = false
+		pu.lastData = now
 	}
-	ws.lingerUntil[pu.dir] = d
-	_ = pu.src.conn.SetReadDeadline(d)
-	ws.mu.Unlock()
+	if !now.Before(pu.lingerRefresh) {
+		ws := pu.ws
+		ws.mu.Lock()
+		if pu.injectDue() && pu.tr.atBoundary() {
+			ws.mu.Unlock()
+			return true, nil
+		}
+		pu.lingerLocked(now)
+		ws.mu.Unlock()
+	}
 	err = pu.src.sock.waitReadable()
-	ws.mu.Lock()
-	ws.lingerUntil[pu.dir] = time.Time{}
-	_ = pu.src.conn.SetReadDeadline(ws.grace[pu.dir])
-	ws.mu.Unlock()
 	switch {
 	case err == nil:
 		return true, nil
 	case !isTimeout(err):
 		return false, err
+	}
+	pu.endLinger()
+	switch {
 	case pu.state.CompareAndSwap(pumpKicked, pumpRunning):
 		return true, nil // drained, closed or grace over: look again
+	case time.Since(pu.lastData) < parkAfter:
+		return true, nil // the deadline moved lazily: linger on
 	}
 	return false, nil
 }
@@ -343,7 +512,7 @@ func (pu *pump) onDeadline() bool {
 	if g := ws.grace[pu.dir]; !g.IsZero() && !time.Now().Before(g) {
 		return false
 	}
-	_ = pu.src.conn.SetReadDeadline(ws.grace[pu.dir])
+	pu.endLingerLocked()
 	return true
 }
 
@@ -399,7 +568,12 @@ func (pu *pump) write(p []byte) error {
 		return nil
 	}
 	if d := pu.ws.p.cfg.IdleTimeout; d > 0 {
-		_ = pu.dst.conn.SetWriteDeadline(time.Now().Add(d))
+		// A write gets between d and 9/8 d: the deadline moves once it is
+		// less than d away, not before every write.
+		if now := time.Now(); !now.Before(pu.writeRefresh) {
+			_ = pu.dst.conn.SetWriteDeadline(now.Add(d + d/8))
+			pu.writeRefresh = now.Add(d / 8)
+		}
 	}
 	n, err := pu.dst.conn.Write(p)
 	if pu.dir == c2b {
