@@ -119,6 +119,6 @@ func write(r *benchresult.ControlPlane, file string) error {
 func since(t time.Time) float64 { return time.Since(t).Seconds() }
 
 // chartGoMemLimit is the GOMEMLIMIT the chart gives the manager with its
-// default values: 75% of resources.limits.memory (128Mi), in bytes (see
+// default values: 50% of resources.limits.memory (128Mi), in bytes (see
 // charts/wss-operator/templates/_helpers.tpl, "wss-operator.goMemLimit").
-const chartGoMemLimit = "100663296"
+const chartGoMemLimit = "67108864"

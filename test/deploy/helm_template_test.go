@@ -130,7 +130,7 @@ func TestHelmTemplateDefaults(t *testing.T) {
 	g.Expect(c.Image).To(Equal(image), "the image tag defaults to the chart's appVersion")
 	g.Expect(c.Args).To(Equal(managerArgs))
 	g.Expect(envValue(c, "WSS_SIDECAR_IMAGE")).To(Equal(image), "the sidecar is the operator's own image")
-	g.Expect(envValue(c, "GOMEMLIMIT")).To(Equal("100663296"), "GOMEMLIMIT is 75% of the 128Mi memory limit")
+	g.Expect(envValue(c, "GOMEMLIMIT")).To(Equal("67108864"), "GOMEMLIMIT is 50% of the 128Mi memory limit")
 	g.Expect(c.Env).To(HaveLen(2), "the sidecar image and GOMEMLIMIT; no API server override: client-go uses the kubernetes Service")
 	g.Expect(pod.HostNetwork).To(BeFalse())
 	g.Expect(c.Ports).To(ConsistOf(

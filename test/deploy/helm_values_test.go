@@ -92,7 +92,7 @@ func TestHelmTemplateToggles(t *testing.T) {
 		{"GOMEMLIMIT follows the memory limit", []string{"resources.limits.memory=1Gi"}, func(g Gomega, objs []*unstructured.Unstructured) {
 			var dep appsv1.Deployment
 			typed(g, objs, "Deployment", "", &dep)
-			g.Expect(envValue(dep.Spec.Template.Spec.Containers[0], "GOMEMLIMIT")).To(Equal("805306368"), "75% of 1Gi in bytes")
+			g.Expect(envValue(dep.Spec.Template.Spec.Containers[0], "GOMEMLIMIT")).To(Equal("536870912"), "50% of 1Gi in bytes")
 		}},
 		{"GOMEMLIMIT from a plain byte limit and a percent", []string{"resources.limits.memory=500M", "goMemLimitPercent=50"}, func(g Gomega, objs []*unstructured.Unstructured) {
 			var dep appsv1.Deployment
