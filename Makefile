@@ -174,18 +174,22 @@ bench-datapath: build ## Data path on loopback: the sidecar vs nginx, HAProxy, C
 
 # Repetitions of the control-plane benchmark: each figure is their median.
 CPBENCH_REPS ?= 3
+# In how many of them (the first) the memory variants (no GOMEMLIMIT, naive
+# cache) are measured too; the chart's setting is measured in every one.
+CPBENCH_VARIANT_REPS ?= 1
 
 .PHONY: bench-controlplane
 bench-controlplane: envtest ## Control plane, 3 repetitions (floor, floor + rollouts, ordered ceiling and endpoints on fresh API servers, taking turns): apply-to-Ready, 1,000 endpoints Ready vs the floor (the same Certificates alone), vs the floor + rollouts (Certificates, Services and sidecar rollouts applied directly) and vs the ordered ceiling (the same, in the product's order: inject after issuance and inspection, done after rollout and a probe), status writes/events/reconciles/API requests per endpoint, CPU, manager RSS (~30 min).
 	mkdir -p bench/results
-	KUBEBUILDER_ASSETS="$$(hack/envtest-bins.sh)" GO=$(GO) $(GO) run ./bench/controlplane -n 1000 -reps $(CPBENCH_REPS) -out bench/results/controlplane.json
+	KUBEBUILDER_ASSETS="$$(hack/envtest-bins.sh)" GO=$(GO) $(GO) run ./bench/controlplane -n 1000 -reps $(CPBENCH_REPS) -variant-reps $(CPBENCH_VARIANT_REPS) -out bench/results/controlplane.json
 	$(GO) run ./bench/report
 
-# The sidecar that bench-realclients compares this tree's with (a git revision).
-BENCH_BASE ?= 83dfe45^
+# The sidecar that bench-realclients compares this tree's with (a git revision):
+# e3a0e15, the last proxy before the one-read-per-message splice path.
+BENCH_BASE ?= e3a0e15
 
 .PHONY: bench-realclients
-bench-realclients: build test-deps-clients ## Real clients: Node's ws and headless Chromium through the sidecar of BENCH_BASE (default 83dfe45^) and of this tree, taking turns: handshakes and 64 B / 16 KiB echo round trips, base vs head (~4 min).
+bench-realclients: build test-deps-clients ## Real clients: Node's ws and headless Chromium through the sidecar of BENCH_BASE (default e3a0e15) and of this tree, taking turns: handshakes and 64 B / 16 KiB echo round trips, base vs head (~4 min).
 	mkdir -p bench/results
 	GO=$(GO) $(GO) run ./bench/realclients -base '$(BENCH_BASE)' -head-bin $(LOCALBIN)/wss-operator -out bench/results/realclients.json
 	$(GO) run ./bench/report

@@ -1,8 +1,8 @@
 // Command realclients checks real clients through two builds of the
 // sidecar (issue #15: a change to the proxy's hot path must not make the
 // Node ws and Chromium paths slower). It builds `wss-operator proxy` from a
-// base revision (-base, default 83dfe45^, the last sidecar before its frame
-// tracker used internal/wsframe; cached per commit under
+// base revision (-base, default e3a0e15, the last sidecar before its splice
+// path read, forwarded and waited in one RawConn.Read per message; cached per commit under
 // ~/.cache/wss-operator/bench-bins/) and from the working tree, and runs,
 // with each real client through each build to one plain ws:// echo backend
 // on loopback:

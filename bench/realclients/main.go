@@ -21,9 +21,11 @@ import (
 	"github.com/wss-operator/wss-operator/internal/realclient"
 )
 
-// defaultBase is the last sidecar before its frame tracker used
-// internal/wsframe (83dfe45 moved it there).
-const defaultBase = "83dfe45^"
+// defaultBase is the last sidecar before its splice path read, forwarded
+// and waited in one RawConn.Read per message (this round's hot-path change;
+// the round before checked 83dfe45^, before the frame tracker used
+// internal/wsframe).
+const defaultBase = "e3a0e15"
 
 func main() {
 	base := flag.String("base", defaultBase, "the git revision of the sidecar to compare with (built once per commit, cached)")
