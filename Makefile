@@ -76,8 +76,10 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 10s) each, seeded from its 
 		grep -qs '^func Fuzz' $$dir/*_test.go || continue; \
 		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			echo "fuzz: $$pkg $$target ($(FUZZTIME))"; \
-			$(GO) test $$pkg -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) >/dev/null || \
-				{ $(GO) test $$pkg -run '^$$' -fuzz "^$$target\$$" -fuzztime 1x; exit 1; }; \
+			log=$$(mktemp); \
+			$(GO) test $$pkg -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) >$$log 2>&1 || \
+				{ grep -v '^fuzz: elapsed' $$log | tail -40; rm -f $$log; exit 1; }; \
+			rm -f $$log; \
 		done; \
 	done
 
