@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 )
 
 // The round-2 targets.
@@ -68,6 +69,10 @@ type limitCeiling struct {
 type tputBehind struct {
 	Ours, HAProxy, Ratio float64
 	Bound                bound
+	// PerRun are ours over HAProxy in each repetition (the targets take
+	// turns within one) when one of them is under the goal, which asks for
+	// every run.
+	PerRun []float64
 }
 
 type fanoutBehind struct {
@@ -130,8 +135,18 @@ func (d dp) goals() goals {
 
 	if rs, hs := d.runs("throughput-1", "proxy"), d.runs("throughput-1", "haproxy"); len(rs) > 0 && len(hs) > 0 {
 		g.Tput = newGoalRow(goalTputVsHAP, median(rs, mbps), median(hs, mbps), names["haproxy"], true)
-		if !g.Tput.Met {
-			g.TputBehind = &tputBehind{Ours: g.Tput.Ours, HAProxy: g.Tput.Other, Ratio: g.Tput.X, Bound: d.bound("proxy", rs)}
+		// The goal holds in every run: each repetition's ratio counts (when
+		// both have every repetition, so the i-th runs took turns together).
+		var perRun []float64
+		for i := range len(rs) {
+			if len(rs) == len(hs) && hs[i].MBPerSec > 0 {
+				perRun = append(perRun, rs[i].MBPerSec/hs[i].MBPerSec)
+			}
+		}
+		if slices.Min(append(perRun, g.Tput.X)) < goalTputVsHAP {
+			g.Tput.Met = false
+			g.Tput.Measured = slices.Min(append(perRun, g.Tput.X))
+			g.TputBehind = &tputBehind{Ours: g.Tput.Ours, HAProxy: g.Tput.Other, Ratio: g.Tput.X, Bound: d.bound("proxy", rs), PerRun: perRun}
 		}
 	}
 
