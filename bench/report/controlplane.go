@@ -204,22 +204,9 @@ func controlPlaneFigures(r *benchresult.ControlPlane) controlPlane {
 		c.FloorMet = c.FloorRatio.Med <= goalFloorRatio
 		c.FloorOverPct, c.FloorExtraSec = 100*(c.FloorRatio.Med/goalFloorRatio-1), c.AllReady.Med-goalFloorRatio*c.FloorSec.Med
 	}
-	c.HasCeiling = len(ceiling.all) > 0
-	c.CeilingSec = over(ceiling.all, func(x *rep) float64 { return x.Ceiling.Seconds })
-	c.CeilingRatio = over(ceiling.floor, func(x *rep) float64 { return x.Ceiling.Seconds / x.Floor.Seconds })
-	c.OursOverCeiling = over(ceiling.ours, func(x *rep) float64 { return x.AllReadySeconds / x.Ceiling.Seconds })
-	if c.CeilingRatio.N > 0 {
-		c.CeilingOut = c.CeilingRatio.Med > goalFloorRatio
-		c.CeilingOverPct = 100 * (c.CeilingRatio.Med/goalFloorRatio - 1)
-	}
-	c.HasOrdered = len(ordered.all) > 0
-	c.OrderedSec = over(ordered.all, func(x *rep) float64 { return x.OrderedCeiling.Seconds })
-	c.OrderedRatio = over(ordered.floor, func(x *rep) float64 { return x.OrderedCeiling.Seconds / x.Floor.Seconds })
-	c.OursOverOrdered = over(ordered.ours, func(x *rep) float64 { return x.AllReadySeconds / x.OrderedCeiling.Seconds })
-	if c.OrderedRatio.N > 0 {
-		c.OrderedOut = c.OrderedRatio.Med > goalFloorRatio
-		c.OrderedOverPct = 100 * (c.OrderedRatio.Med/goalFloorRatio - 1)
-	}
+	c.HasCeiling, c.HasOrdered = len(ceiling.all) > 0, len(ordered.all) > 0
+	c.CeilingSec, c.CeilingRatio, c.OursOverCeiling, c.CeilingOut, c.CeilingOverPct = ceiling.stats(func(x *rep) *benchresult.Window { return x.Ceiling })
+	c.OrderedSec, c.OrderedRatio, c.OursOverOrdered, c.OrderedOut, c.OrderedOverPct = ordered.stats(func(x *rep) *benchresult.Window { return x.OrderedCeiling })
 	c.parts()
 
 	if c.HasOurs {
@@ -284,6 +271,19 @@ type rep = benchresult.Repetition
 // ceilingReps are the repetitions that measured a ceiling: all of them,
 // those that also measured the floor, and those that also measured ours.
 type ceilingReps struct{ all, floor, ours []*rep }
+
+// stats are the ceiling's time, its ratio to the floor and ours over it
+// (per repetition, then the median), and whether that ratio is over the
+// floor goal, by how many percent; w picks the ceiling's window.
+func (c ceilingReps) stats(w func(*rep) *benchresult.Window) (sec, ratio, oursOver stat, out bool, overPct float64) {
+	sec = over(c.all, func(x *rep) float64 { return w(x).Seconds })
+	ratio = over(c.floor, func(x *rep) float64 { return w(x).Seconds / x.Floor.Seconds })
+	oursOver = over(c.ours, func(x *rep) float64 { return x.AllReadySeconds / w(x).Seconds })
+	if ratio.N > 0 {
+		out, overPct = ratio.Med > goalFloorRatio, 100*(ratio.Med/goalFloorRatio-1)
+	}
+	return sec, ratio, oursOver, out, overPct
+}
 
 // add files x under c if it measured the ceiling w.
 func (c *ceilingReps) add(x *rep, w *benchresult.Window) {
