@@ -58,14 +58,20 @@ func newSock(c any) *sock {
 	return s
 }
 
-func (s *sock) read(fd uintptr) bool {
+// readFD is read(2) on fd, retried when a signal interrupts it.
+func readFD(fd uintptr, p []byte) (int, error) {
 	for {
-		s.n, s.errno = syscall.Read(int(fd), s.p)
-		if s.errno != syscall.EINTR { //nolint:errorlint // a bare Errno from syscall.Read; errors.Is costs on the hot path
-			s.short = s.errno == nil && s.n > 0 && s.n < len(s.p)
-			return true
+		n, errno := syscall.Read(int(fd), p)
+		if errno != syscall.EINTR {
+			return n, errno
 		}
 	}
+}
+
+func (s *sock) read(fd uintptr) bool {
+	s.n, s.errno = readFD(fd, s.p)
+	s.short = s.errno == nil && s.n > 0 && s.n < len(s.p)
+	return true
 }
 
 // readResult turns a read's outcome into what a net.Conn's Read returns.
@@ -114,25 +120,20 @@ func (s *sock) readNonBlocking(p []byte) (int, error) {
 // netpoller to wait while that finds nothing.
 func (s *sock) wait(fd uintptr) bool {
 	b := getBuf()
-	for {
-		n, errno := syscall.Read(int(fd), *b)
-		if errno == syscall.EINTR {
-			continue
-		}
-		if errno == syscall.EAGAIN {
-			putBuf(b)
-			return false
-		}
-		n, err := readResult(n, errno, len(*b))
-		if err != nil {
-			putBuf(b)
-			s.pendErr = err
-			return true
-		}
-		s.pending, s.pend = b, (*b)[:n]
-		s.short = n < len(*b)
+	n, errno := readFD(fd, *b)
+	if errno == syscall.EAGAIN { //nolint:errorlint // a bare Errno from syscall.Read; errors.Is costs on the hot path
+		putBuf(b)
+		return false
+	}
+	n, err := readResult(n, errno, len(*b))
+	if err != nil {
+		putBuf(b)
+		s.pendErr = err
 		return true
 	}
+	s.pending, s.pend = b, (*b)[:n]
+	s.short = n < len(*b)
+	return true
 }
 
 // waitReadable blocks until the socket has data (which the next
@@ -178,11 +179,8 @@ func (s *sock) feedRead(fd uintptr) bool {
 			s.feedBuf = getBuf()
 		}
 		b := *s.feedBuf
-		n, errno := syscall.Read(int(fd), b)
-		if errno == syscall.EINTR {
-			continue
-		}
-		if errno != syscall.EAGAIN {
+		n, errno := readFD(fd, b)
+		if errno != syscall.EAGAIN { //nolint:errorlint // a bare Errno from syscall.Read; errors.Is costs on the hot path
 			if n, s.feedErr = readResult(n, errno, len(b)); s.feedErr != nil {
 				return true
 			}
