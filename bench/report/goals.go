@@ -143,9 +143,8 @@ func (d dp) goals() goals {
 				perRun = append(perRun, rs[i].MBPerSec/hs[i].MBPerSec)
 			}
 		}
-		if slices.Min(append(perRun, g.Tput.X)) < goalTputVsHAP {
-			g.Tput.Met = false
-			g.Tput.Measured = slices.Min(append(perRun, g.Tput.X))
+		if worst := slices.Min(append(perRun, g.Tput.X)); worst < goalTputVsHAP {
+			g.Tput.Met, g.Tput.Measured = false, worst
 			g.TputBehind = &tputBehind{Ours: g.Tput.Ours, HAProxy: g.Tput.Other, Ratio: g.Tput.X, Bound: d.bound("proxy", rs), PerRun: perRun}
 		}
 	}
