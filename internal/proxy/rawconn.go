@@ -8,10 +8,11 @@ import (
 	"sync/atomic"
 )
 
-// bufSize is the size of the pooled copy buffers: one TLS record of
+// bufSize is the size of the pooled copy buffers: two TLS records of
 // plaintext, so one Read on a *tls.Conn never leaves data behind for lack
-// of room.
-const bufSize = 16 << 10
+// of room, and a message split over a full record and a small one goes
+// out in one write (see side.tryReadRecords).
+const bufSize = 32 << 10
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
 

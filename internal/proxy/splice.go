@@ -44,6 +44,20 @@ func (s *side) tryRead(p []byte) (int, error) {
 	}
 }
 
+// tryReadRecords is tryRead that, on a TLS source (which returns one
+// record per read), goes on while records are buffered and p has room: a
+// message its sender split over records (16 KiB of payload and its frame
+// header, say) is then forwarded in one write, not two.
+func (s *side) tryReadRecords(p []byte) (int, error) {
+	n, err := s.tryRead(p)
+	for err == nil && n > 0 && n < len(p) && s.raw != nil {
+		var m int
+		m, err = s.tryRead(p[n:])
+		n += m
+	}
+	return n, err
+}
+
 // wsConn is one upgraded WebSocket connection: a client (TLS) and a backend
 // (plain TCP) spliced by two pumps, one per direction. Each pump is the only
 // writer of its destination, so close frames injected on drain never
@@ -253,7 +267,7 @@ func (pu *pump) loop(early []byte) (err error, parked bool) {
 		if buf == nil {
 			buf = getBuf()
 		}
-		n, err := pu.src.tryRead(*buf)
+		n, err := pu.src.tryReadRecords(*buf)
 		if n > 0 {
 			pu.fed = true
 			if pu.dir == b2c {
