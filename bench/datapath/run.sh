@@ -432,12 +432,23 @@ done
 has() { [[ " $FIGURES " == *" $1 "* ]]; }
 
 # --- the limit: Go's own server handshake cost, on the server CPU ---------------
+# limit_turn REP: the limit and its cross-check (crypto/tls's own benchmark)
+# into $RES/limits/, once per repetition of the handshake figure, taking
+# their turn after the targets': this machine's speed moves within a run,
+# so a limit measured once would compare one moment with the targets'
+# median.
+limit_turn() {
+	has limits || return 0
+	log "  limit: crypto/tls server handshake cost (GOMAXPROCS=1 on CPU $SERVER_CPU), repetition $1"
+	mkdir -p "$RES/limits"
+	"${PIN_SERVER[@]}" env GOMAXPROCS=1 "$WORK/bin/handshakecost" -cert "$CERT" -key "$WORK/certs/tls.key" -benchtime 2s >"$RES/limits/handshakecost.$1.json"
+	"${PIN_SERVER[@]}" env GOMAXPROCS=1 "$WORK/bin/tls.test" -test.run '^$' -test.count 1 -test.benchtime 2s \
+		-test.bench 'BenchmarkHandshakeServer/ECDHE-X25519-ECDSA-P256/TLSv13$' >"$RES/limits/gotls-bench.$1.txt"
+}
 if has limits; then
-	log "limit: crypto/tls server handshake cost (GOMAXPROCS=1 on CPU $SERVER_CPU)"
-	"${PIN_SERVER[@]}" env GOMAXPROCS=1 "$WORK/bin/handshakecost" -cert "$CERT" -key "$WORK/certs/tls.key" -benchtime 2s >"$RES/handshakecost.json"
-	"${PIN_SERVER[@]}" env GOMAXPROCS=1 "$WORK/bin/tls.test" -test.run '^$' -test.count 3 -test.benchtime 2s \
-		-test.bench 'BenchmarkHandshakeServer/ECDHE-X25519-ECDSA-P256/TLSv13$' >"$RES/gotls-bench.txt"
+	log "limit: openssl speed (GOMAXPROCS=1 on CPU $SERVER_CPU)"
 	"${PIN_SERVER[@]}" openssl speed -seconds 2 ecdsap256 ecdhx25519 >"$RES/openssl-speed.txt" 2>/dev/null
+	has handshake || limit_turn 1
 fi
 
 start backend
@@ -453,6 +464,7 @@ figure() {
 	log "$fig"
 	for rep in $(seq "$REPS"); do
 		for t in $TARGETS; do loadgen "$fig" "$t" "$rep" -warmup "$WARMUP" -duration "$DURATION" "$@"; done
+		[[ $fig != handshake ]] || limit_turn "$rep"
 	done
 }
 has handshake && figure handshake -mode handshake -concurrency 16

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -13,6 +14,9 @@ const (
 	goalFanoutCPU  = 0.8 // fan-out CPU per message against the best peer, at equal p99
 	goalIdleKiB    = 12  // idle memory per connection at the largest point
 	equalP99Margin = 0.1 // p99s within 10% (or the run-to-run spread) count as equal
+	// limitCrossCheckTolerance: a Go limit further than this from its
+	// cross-check decides no goal.
+	limitCrossCheckTolerance = 0.15
 )
 
 // goals checks the targets against this run's figures; where one
@@ -117,6 +121,14 @@ func (d dp) goals() goals {
 	}
 	if ours > 0 && lim > 0 {
 		g.HsLimit = newGoalRow(goalHsVsLimit, ours, lim, "", true)
+		if len(d.r.goTLSNs) > 0 {
+			// The limit is only as good as its agreement with crypto/tls's
+			// own benchmark of the same handshake.
+			if diff := (1e9/lim)/medianOf(d.r.goTLSNs) - 1; math.Abs(diff) > limitCrossCheckTolerance {
+				g.HsLimit.NotComparable = fmt.Sprintf("the limit (%s µs) and its cross-check (%s µs) disagree by %+.0f%%",
+					num(1e6/lim, 0), num(medianOf(d.r.goTLSNs)/1000, 0), diff*100)
+			}
+		}
 		if !g.HsLimit.Met {
 			want := goalHsVsLimit * lim
 			c := &limitCeiling{Want: want, WantUs: 1e6 / want, LimitUs: 1e6 / lim, RestUs: 1e6/want - 1e6/lim, OursRestUs: 1e6/ours - 1e6/lim,

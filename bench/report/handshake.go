@@ -1,6 +1,10 @@
 package main
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+	"slices"
+)
 
 // handshakeFig is the full (or resumed) handshake figure.
 type handshakeFig struct {
@@ -34,6 +38,19 @@ type hsVerdict struct {
 type hsLimit struct {
 	PerCore, Us, BeyondUs float64
 	Fractions             []nameValue
+	// CrossUs is the cross-check's µs per handshake (0 without it),
+	// CrossDiffPct how far the limit is above it.
+	CrossUs, CrossDiffPct float64
+	CrossDisagrees        bool
+}
+
+// runsNote says over how many runs a measurement's median was taken, and
+// their range in µs, when there was more than one (ns: each run's ns).
+func runsNote(ns []float64) string {
+	if len(ns) < 2 {
+		return ""
+	}
+	return fmt.Sprintf(" (median of %d runs, %s–%s µs)", len(ns), num(slices.Min(ns)/1000, 0), num(slices.Max(ns)/1000, 0))
 }
 
 // cryptoCost compares Go's and OpenSSL's cost of a handshake's primitives,
@@ -97,11 +114,15 @@ func (d dp) handshakes(fig string, resumed bool) handshakeFig {
 		if resumed {
 			lc, what = c.Resumed, "resumed"
 		}
-		h.Rows = append(h.Rows, row(width, "**Go limit:** crypto/tls server side of a "+what+" handshake alone (`bench/datapath/handshakecost`)",
+		label := "**Go limit:** crypto/tls server side of a " + what + " handshake alone (`bench/datapath/handshakecost`)"
+		if !resumed {
+			label += runsNote(d.r.limitNs)
+		}
+		h.Rows = append(h.Rows, row(width, label,
 			"—", "—", "1.00", num(lc.NsPerOp/1000, 0), num(lc.PerSecond, 0), "—", "1.00", "—"))
 		if !resumed && len(d.r.goTLSNs) > 0 {
 			ns := medianOf(d.r.goTLSNs)
-			h.Rows = append(h.Rows, row(width, "crypto/tls `BenchmarkHandshakeServer/ECDHE-X25519-ECDSA-P256/TLSv13` (cross-check)",
+			h.Rows = append(h.Rows, row(width, "crypto/tls `BenchmarkHandshakeServer/ECDHE-X25519-ECDSA-P256/TLSv13` (cross-check)"+runsNote(d.r.goTLSNs),
 				"—", "—", "1.00", num(ns/1000, 0), num(1e9/ns, 0), "—", fmt.Sprintf("%.2f", 1e9/ns/lim), "—"))
 		}
 	}
@@ -119,6 +140,11 @@ func (d dp) handshakes(fig string, resumed bool) handshakeFig {
 			if v, ok := pcs[t]; ok {
 				l.Fractions = append(l.Fractions, nameValue{names[t], v / lim})
 			}
+		}
+		if !resumed && len(d.r.goTLSNs) > 0 {
+			l.CrossUs = medianOf(d.r.goTLSNs) / 1000
+			l.CrossDiffPct = (l.Us/l.CrossUs - 1) * 100
+			l.CrossDisagrees = math.Abs(l.CrossDiffPct) > limitCrossCheckTolerance*100
 		}
 		h.Limit = l
 	}

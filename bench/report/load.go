@@ -25,7 +25,11 @@ type results struct {
 	stamp   string
 	params  benchresult.Params
 	machine benchresult.Machine
+	// cost is the Go limit (bench/datapath/handshakecost), the median of
+	// its repetitions (limitNs: the full handshake's ns in each); goTLSNs
+	// its cross-check, crypto/tls's own benchmark, every run's ns/op.
 	cost    *benchresult.HandshakeCost
+	limitNs []float64
 	goTLSNs []float64
 	openssl *opensslSpeed
 	profile []profileLine
@@ -71,14 +75,12 @@ func loadResults(dir string) (*results, error) {
 	if err := readJSON(filepath.Join(dir, "machine.json"), &r.machine); err != nil {
 		return nil, err
 	}
-	var hc benchresult.HandshakeCost
-	if err := readJSON(filepath.Join(dir, "handshakecost.json"), &hc); err == nil {
-		r.cost = &hc
+	if err := r.loadLimit(); err != nil {
+		return nil, err
 	}
 	if err := readJSON(filepath.Join(dir, "notes.json"), &r.notes); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
-	r.goTLSNs = parseGoBench(readFile(filepath.Join(dir, "gotls-bench.txt")))
 	r.openssl = parseOpenSSLSpeed(readFile(filepath.Join(dir, "openssl-speed.txt")))
 	r.profile = parseProfile(readFile(filepath.Join(dir, "profile-proxy-handshake.txt")), profileBuckets)
 	if files, _ := filepath.Glob(filepath.Join(dir, "profile-proxy-fanout-*.txt")); len(files) > 0 {
@@ -111,6 +113,58 @@ func loadResults(dir string) (*results, error) {
 		}
 	}
 	return r, nil
+}
+
+// loadLimit reads the Go limit and its cross-check: one measurement per
+// repetition of the handshake figure (limits/handshakecost.REP.json and
+// limits/gotls-bench.REP.txt), or one for the whole run in runs before
+// the limit took turns (handshakecost.json, gotls-bench.txt). The limit is
+// the median of the repetitions, each of its costs taken alone.
+func (r *results) loadLimit() error {
+	files, _ := filepath.Glob(filepath.Join(r.dir, "limits", "handshakecost.*.json"))
+	bench, _ := filepath.Glob(filepath.Join(r.dir, "limits", "gotls-bench.*.txt"))
+	if len(files) == 0 {
+		files = []string{filepath.Join(r.dir, "handshakecost.json")}
+		bench = []string{filepath.Join(r.dir, "gotls-bench.txt")}
+	}
+	for _, f := range bench {
+		r.goTLSNs = append(r.goTLSNs, parseGoBench(readFile(f))...)
+	}
+	var costs []benchresult.HandshakeCost
+	for _, f := range files {
+		var hc benchresult.HandshakeCost
+		switch err := readJSON(f, &hc); {
+		case errors.Is(err, os.ErrNotExist):
+			continue
+		case err != nil:
+			return err
+		}
+		costs = append(costs, hc)
+	}
+	if len(costs) == 0 {
+		return nil
+	}
+	r.limitNs = make([]float64, len(costs))
+	for i, c := range costs {
+		r.limitNs[i] = c.Full.NsPerOp
+	}
+	med := costs[0]
+	for _, f := range []func(*benchresult.HandshakeCost) *benchresult.Cost{
+		func(c *benchresult.HandshakeCost) *benchresult.Cost { return &c.Full },
+		func(c *benchresult.HandshakeCost) *benchresult.Cost { return &c.Resumed },
+		func(c *benchresult.HandshakeCost) *benchresult.Cost { return &c.X25519 },
+		func(c *benchresult.HandshakeCost) *benchresult.Cost { return &c.ECDSAP256Sign },
+		func(c *benchresult.HandshakeCost) *benchresult.Cost { return &c.ECDSAP256Verify },
+	} {
+		ns := make([]float64, len(costs))
+		for i := range costs {
+			ns[i] = f(&costs[i]).NsPerOp
+		}
+		m := medianOf(ns)
+		*f(&med) = benchresult.Cost{NsPerOp: m, PerSecond: 1e9 / m}
+	}
+	r.cost = &med
+	return nil
 }
 
 func loadControlPlane(file string) (*benchresult.ControlPlane, error) {

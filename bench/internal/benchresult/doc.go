@@ -4,7 +4,8 @@
 //	bench/results/<UTC time>/           one data-path run (bench/datapath/run.sh)
 //	  params.json                       Params: the run's knobs (written by run.sh)
 //	  machine.json                      Machine (report -machine)
-//	  handshakecost.json                HandshakeCost (bench/datapath/handshakecost)
+//	  limits/handshakecost.<rep>.json   HandshakeCost (bench/datapath/handshakecost), one per repetition
+//	                                    (runs before that: handshakecost.json)
 //	  runs/<figure>/<target>.<rep>.json Run (bench/datapath/loadgen)
 //	bench/results/controlplane.json     ControlPlane (bench/controlplane)
 //	bench/results/realclients.json      RealClients (bench/realclients)
