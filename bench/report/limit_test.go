@@ -46,28 +46,44 @@ func TestLimitIsTheMedianOfItsTurns(t *testing.T) {
 	g.Expect(r.cost.X25519.NsPerOp).To(Equal(100002.0))
 	g.Expect(r.limitNs).To(Equal([]float64{300000, 200000, 220000}))
 	g.Expect(r.goTLSNs).To(Equal([]float64{210000, 230000, 215000}))
-
-	gs := dp{r}.goals()
-	g.Expect(gs.HsLimit).NotTo(BeNil())
-	g.Expect(gs.HsLimit.NotComparable).To(BeEmpty(), "220 µs against a cross-check of 215 µs agree")
-	out := render("datapath", dataPathFigures(r))
-	g.Expect(out).To(ContainSubstring("handshake alone (`bench/datapath/handshakecost`) (median of 3 runs, 200–300 µs)"))
-	g.Expect(out).To(ContainSubstring("took 215 µs per handshake (+2%), close enough to rely on."))
 }
 
-// A limit its cross-check contradicts decides no goal: the verdict says
-// so instead of met or missed.
-func TestLimitFarFromItsCrossCheckDecidesNothing(t *testing.T) {
-	g := NewWithT(t)
-	dir := t.TempDir()
-	limitRun(g, dir, [3]float64{330000, 329000, 340000}, [3]float64{218000, 213000, 221000})
-	r, err := loadResults(dir)
-	g.Expect(err).NotTo(HaveOccurred())
-	gs := dp{r}.goals()
-	g.Expect(gs.HsLimit.NotComparable).To(Equal("the limit (330 µs) and its cross-check (218 µs) disagree by +51%"))
-	out := render("datapath", dataPathFigures(r))
-	g.Expect(out).To(ContainSubstring("| full handshakes per core ≥ 0.5 × Go limit | 1,500 of 3,030 | 0.49× | **not shown**: the limit (330 µs) and its cross-check (218 µs) disagree by +51% |"))
-	g.Expect(out).To(ContainSubstring("**the two disagree by +51%**, so ratios against the limit are uncertain by as much."))
+// The goal against the limit is decided only when the limit agrees with
+// its cross-check; otherwise the verdict says why it is not.
+func TestLimitCrossCheckDecidesTheVerdict(t *testing.T) {
+	for _, tc := range []struct {
+		name                 string
+		fullNs, crossNs      [3]float64
+		notComparable        string
+		verdictLine, limitOn string
+	}{
+		{
+			name:   "agree",
+			fullNs: [3]float64{300000, 200000, 220000}, crossNs: [3]float64{210000, 230000, 215000},
+			verdictLine: "| full handshakes per core ≥ 0.5 × Go limit | 1,500 of 4,545 | 0.33× | **missed** (0.33 against 0.50) |",
+			limitOn:     "took 215 µs per handshake (+2%), close enough to rely on.",
+		},
+		{
+			name:   "disagree",
+			fullNs: [3]float64{330000, 329000, 340000}, crossNs: [3]float64{218000, 213000, 221000},
+			notComparable: "the limit (330 µs) and its cross-check (218 µs) disagree by +51%",
+			verdictLine:   "| full handshakes per core ≥ 0.5 × Go limit | 1,500 of 3,030 | 0.49× | **not shown**: the limit (330 µs) and its cross-check (218 µs) disagree by +51% |",
+			limitOn:       "**the two disagree by +51%**, so ratios against the limit are uncertain by as much.",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			dir := t.TempDir()
+			limitRun(g, dir, tc.fullNs, tc.crossNs)
+			r, err := loadResults(dir)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(dp{r}.goals().HsLimit.NotComparable).To(Equal(tc.notComparable))
+			out := render("datapath", dataPathFigures(r))
+			g.Expect(out).To(ContainSubstring(tc.verdictLine))
+			g.Expect(out).To(ContainSubstring(tc.limitOn))
+			g.Expect(out).To(ContainSubstring("handshake alone (`bench/datapath/handshakecost`) (median of 3 runs, "))
+		})
+	}
 }
 
 // A limit file that is not JSON is an error naming it, not a missing limit.
