@@ -9,35 +9,53 @@ import (
 )
 
 // sock reads a socket without blocking and waits for it to become readable
-// without a buffer. The callbacks syscall.RawConn needs are allocated once
-// per socket, not per call.
+// without a buffer. It is small (128 bytes; one per side of every
+// WebSocket): the one callback syscall.RawConn needs is allocated once per
+// socket, not per call, and runs the operation op names.
 //
 // Every wait is one RawConn.Read whose callback reads before it lets the
 // netpoller wait: RawConn.Read forgets earlier readiness when it starts, so
 // a wait that did not read first could sleep on data that arrived just
 // before it.
 type sock struct {
-	raw   syscall.RawConn
-	p     []byte
-	n     int
-	errno error
+	raw  syscall.RawConn
+	ioFn func(uintptr) bool // s.io
+	f    feeder             // see setFeed
+	p    []byte             // where opRead reads
+	// rerr is what the last opRead or opFeed read got (nil: n bytes).
+	rerr error
+	n    int
+	// pending holds what waitReadable read and readNonBlocking has not
+	// handed out yet (pendOff to pendEnd), or pendErrno / pendEOF what it
+	// got instead.
+	pending          *[]byte
+	pendOff, pendEnd int32
+	pendErrno        syscall.Errno
+	feedBuf          *[]byte // held only while feed reads
+	op               uint8
+	pendEOF          bool
 	// short: the last read got less than it asked for, so the socket was
 	// empty then; the next non-blocking read reports errWouldBlock without
 	// a system call (the wait that follows reads first).
 	short bool
-	// pending holds what waitReadable read and readNonBlocking has not
-	// handed out yet (pend), or the error it got (pendErr).
-	pending *[]byte
-	pend    []byte
-	pendErr error
-	readFn  func(uintptr) bool
-	waitFn  func(uintptr) bool
-	// feed: see setFeed.
-	feedBuf   *[]byte
-	feedData  func([]byte) bool
-	feedEmpty func() bool
-	feedErr   error
-	feedFn    func(uintptr) bool
+	// stopped: the feeder stopped the last feed.
+	stopped bool
+}
+
+// Operations of sock.io.
+const (
+	opRead = iota
+	opWait
+	opFeed
+)
+
+// feeder takes what sock.feed reads.
+type feeder interface {
+	// feedData gets each chunk read; an error stops the feed.
+	feedData(p []byte) error
+	// feedEmpty runs when the socket has nothing more: wait true lets the
+	// feed wait for more, false (or an error) stops it.
+	feedEmpty() (wait bool, err error)
 }
 
 // newSock returns nil when c is not a socket (then the splice loops use
@@ -52,10 +70,18 @@ func newSock(c any) *sock {
 		return nil
 	}
 	s := &sock{raw: raw}
-	s.readFn = s.read
-	s.waitFn = s.wait
-	s.feedFn = s.feedRead
+	s.ioFn = s.io
 	return s
+}
+
+func (s *sock) io(fd uintptr) bool {
+	switch s.op {
+	case opRead:
+		return s.read(fd)
+	case opWait:
+		return s.wait(fd)
+	}
+	return s.feedRead(fd)
 }
 
 // readFD is read(2) on fd, retried when a signal interrupts it.
@@ -69,8 +95,9 @@ func readFD(fd uintptr, p []byte) (int, error) {
 }
 
 func (s *sock) read(fd uintptr) bool {
-	s.n, s.errno = readFD(fd, s.p)
-	s.short = s.errno == nil && s.n > 0 && s.n < len(s.p)
+	n, errno := readFD(fd, s.p)
+	s.n, s.rerr = readResult(n, errno, len(s.p))
+	s.short = s.rerr == nil && s.n > 0 && s.n < len(s.p)
 	return true
 }
 
@@ -91,47 +118,63 @@ func readResult(n int, errno error, want int) (int, error) {
 // waitReadable read), returning errWouldBlock when that is nothing.
 func (s *sock) readNonBlocking(p []byte) (int, error) {
 	if s.pending != nil {
-		n := copy(p, s.pend)
-		s.pend = s.pend[n:]
-		if len(s.pend) == 0 {
+		n := copy(p, (*s.pending)[s.pendOff:s.pendEnd])
+		s.pendOff += int32(n) //nolint:gosec // at most bufSize
+		if s.pendOff == s.pendEnd {
 			putBuf(s.pending)
-			s.pending, s.pend = nil, nil
+			s.pending = nil
 		}
 		return n, nil
 	}
-	if err := s.pendErr; err != nil {
-		s.pendErr = nil
+	if s.pendErrno != 0 || s.pendEOF {
+		err := readResultErr(s.pendErrno)
+		s.pendErrno, s.pendEOF = 0, false
 		return 0, err
 	}
 	if s.short {
 		s.short = false
 		return 0, errWouldBlock
 	}
-	s.p = p
-	err := s.raw.Read(s.readFn)
+	s.p, s.op = p, opRead
+	err := s.raw.Read(s.ioFn)
 	s.p = nil
 	if err != nil {
 		return 0, err
 	}
-	return readResult(s.n, s.errno, len(p))
+	n, err := s.n, s.rerr
+	s.rerr = nil
+	return n, err
+}
+
+// readResultErr is readResult's error for a failed read (errno) or the end
+// of the stream (0).
+func readResultErr(errno syscall.Errno) error {
+	if errno == 0 {
+		return io.EOF
+	}
+	_, err := readResult(0, errno, 1)
+	return err
 }
 
 // wait reads, into a pooled buffer taken only for the read, and asks the
 // netpoller to wait while that finds nothing.
 func (s *sock) wait(fd uintptr) bool {
 	b := getBuf()
-	n, errno := readFD(fd, *b)
-	if errno == syscall.EAGAIN { //nolint:errorlint // a bare Errno from syscall.Read; errors.Is costs on the hot path
+	n, err := readFD(fd, *b)
+	switch {
+	case err == syscall.EAGAIN: //nolint:errorlint // a bare Errno from syscall.Read; errors.Is costs on the hot path
 		putBuf(b)
 		return false
-	}
-	n, err := readResult(n, errno, len(*b))
-	if err != nil {
+	case err != nil:
 		putBuf(b)
-		s.pendErr = err
+		s.pendErrno = err.(syscall.Errno) //nolint:errorlint,forcetypeassert // syscall.Read's errors are Errnos
+		return true
+	case n == 0:
+		putBuf(b)
+		s.pendEOF = true
 		return true
 	}
-	s.pending, s.pend = b, (*b)[:n]
+	s.pending, s.pendOff, s.pendEnd = b, 0, int32(n) //nolint:gosec // at most bufSize
 	s.short = n < len(*b)
 	return true
 }
@@ -141,36 +184,36 @@ func (s *sock) wait(fd uintptr) bool {
 // without holding a buffer meanwhile. Call it after readNonBlocking
 // returned errWouldBlock.
 func (s *sock) waitReadable() error {
-	if s.pending != nil || s.pendErr != nil {
+	if s.pending != nil || s.pendErrno != 0 || s.pendEOF {
 		return nil
 	}
-	return s.raw.Read(s.waitFn)
+	s.op = opWait
+	return s.raw.Read(s.ioFn)
 }
 
-// setFeed prepares feed: data gets each chunk read (false stops the feed),
-// empty runs when the socket has nothing more (true: wait for it, false:
-// stop the feed).
-func (s *sock) setFeed(data func([]byte) bool, empty func() bool) {
-	s.feedData, s.feedEmpty = data, empty
-}
+// setFeed prepares feed: f gets what it reads.
+func (s *sock) setFeed(f feeder) { s.f = f }
 
-// feed reads the socket and hands what it reads to the data callback, in
-// one RawConn.Read that also waits for more, until a callback stops it, the
-// read fails (the error, io.EOF at the end) or the read deadline passes. A
-// read shorter than the buffer goes straight to waiting: readiness that
-// arrives after it is kept for the wait, so no second read is needed to
-// see that the socket is empty. The buffer is held only while reading.
-func (s *sock) feed() error {
-	s.feedErr = nil
-	err := s.raw.Read(s.feedFn)
+// feed reads the socket and hands what it reads to the feeder, in one
+// RawConn.Read that also waits for more, until the feeder stops it
+// (byFeeder, with the feeder's error if any), the read fails (the error,
+// io.EOF at the end) or the read deadline passes. A read shorter than the
+// buffer goes straight to waiting: readiness that arrives after it is kept
+// for the wait, so no second read is needed to see that the socket is
+// empty. The buffer is held only while reading.
+func (s *sock) feed() (byFeeder bool, err error) {
+	s.op, s.stopped = opFeed, false
+	err = s.raw.Read(s.ioFn)
 	if s.feedBuf != nil {
 		putBuf(s.feedBuf)
 		s.feedBuf = nil
 	}
+	byFeeder = s.stopped
 	if err == nil {
-		err = s.feedErr
+		err = s.rerr
 	}
-	return err
+	s.rerr = nil
+	return byFeeder, err
 }
 
 func (s *sock) feedRead(fd uintptr) bool {
@@ -181,10 +224,11 @@ func (s *sock) feedRead(fd uintptr) bool {
 		b := *s.feedBuf
 		n, errno := readFD(fd, b)
 		if errno != syscall.EAGAIN { //nolint:errorlint // a bare Errno from syscall.Read; errors.Is costs on the hot path
-			if n, s.feedErr = readResult(n, errno, len(b)); s.feedErr != nil {
+			if n, s.rerr = readResult(n, errno, len(b)); s.rerr != nil {
 				return true
 			}
-			if !s.feedData(b[:n]) {
+			if s.rerr = s.f.feedData(b[:n]); s.rerr != nil {
+				s.stopped = true
 				return true
 			}
 			if n == len(b) {
@@ -193,6 +237,11 @@ func (s *sock) feedRead(fd uintptr) bool {
 		}
 		putBuf(s.feedBuf)
 		s.feedBuf = nil
-		return !s.feedEmpty()
+		wait, err := s.f.feedEmpty()
+		if !wait || err != nil {
+			s.stopped, s.rerr = true, err
+			return true
+		}
+		return false
 	}
 }

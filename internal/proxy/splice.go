@@ -10,8 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/wss-operator/wss-operator/internal/wsframe"
 )
 
@@ -64,11 +62,29 @@ type wsConn struct {
 	// after a completed close handshake.
 	clientClosedByUs atomic.Bool
 
-	mu    sync.Mutex   // guards read deadlines, grace, ended
-	grace [2]time.Time // per pump source: give up reading at this time (zero: never)
-	// lingerUntil is when a lingering pump stops waiting in its goroutine.
-	lingerUntil [2]time.Time
-	ended       int
+	mu    sync.Mutex // guards read deadlines, grace, ended
+	grace [2]int64   // per pump source: give up reading at this mono time (0: never)
+	// lingerUntil is when (mono) a lingering pump stops waiting in its
+	// goroutine.
+	lingerUntil [2]int64
+	ended       uint8
+}
+
+// The pumps keep times as int64 nanoseconds since epoch on the monotonic
+// clock (mono), not as time.Time (24 bytes): with four of them a pump is
+// half the size, and an idle connection is the sum of such fields. Zero
+// means unset: mono is never below a second.
+var epoch = time.Now().Add(-time.Second)
+
+// mono is the monotonic time since epoch, in nanoseconds.
+func mono() int64 { return int64(time.Since(epoch)) }
+
+// monoTime is the deadline for mono time t (none for 0).
+func monoTime(t int64) time.Time {
+	if t == 0 {
+		return time.Time{}
+	}
+	return epoch.Add(time.Duration(t))
 }
 
 // Pump states, for parking.
@@ -79,32 +95,29 @@ const (
 	pumpDone
 )
 
-// pump forwards one direction and tracks its frames.
+// pump forwards one direction and tracks its frames. Its source, its
+// destination and its byte counter follow from dir. It is small (96 bytes;
+// two per WebSocket, held while the connection is idle).
 type pump struct {
-	ws       *wsConn
-	dir      int
-	src, dst *side
-	tr       frameTracker
-	bytes    prometheus.Counter // counts what crosses the backend socket
-	masked   bool               // frames this pump injects are masked (toward the backend)
-	suppress bool               // a complete close frame went to dst: nothing more is forwarded
-	park     *parking           // nil: wait in a goroutine
-	state    atomic.Int32
-	kickFn   func()
-
+	ws    *wsConn
+	tr    frameTracker
+	park  *parking // nil: wait in a goroutine
+	state atomic.Int32
+	dir   uint8
+	// suppress: a complete close frame went to dst: nothing more is
+	// forwarded.
+	suppress  bool
+	fed       bool        // something was forwarded since the source was last empty
 	sentDone  atomic.Bool // a complete close frame went to dst
 	srcClosed atomic.Bool // a complete close frame came from src
 
-	// writeRefresh: after this, the write deadline is less than
+	// writeRefresh (mono): after this, the write deadline is less than
 	// IdleTimeout away and is moved before the next write.
-	writeRefresh time.Time
-
-	feedErr  error     // what stopped sock.feed in a callback (see feedLoop)
-	fed      bool      // something was forwarded since the source was last empty
-	lastData time.Time // when the source was last found empty after data
-	// lingerRefresh: after this, the linger deadline is less than
-	// parkAfter/2 away and is moved when data comes (zero: not armed).
-	lingerRefresh time.Time
+	writeRefresh int64
+	lastData     int64 // when (mono) the source was last found empty after data
+	// lingerRefresh (mono): after this, the linger deadline is less than
+	// parkAfter/2 away and is moved when data comes (0: not armed).
+	lingerRefresh int64
 }
 
 func newWSConn(p *Proxy, client *tls.Conn, raw *rawConn, backend net.Conn) *wsConn {
@@ -115,20 +128,36 @@ func newWSConn(p *Proxy, client *tls.Conn, raw *rawConn, backend net.Conn) *wsCo
 		// One strategy for both directions keeps the loops simple.
 		ws.client.sock, ws.backend.sock = nil, nil
 	}
-	ws.pumps[c2b] = pump{ws: ws, dir: c2b, src: &ws.client, dst: &ws.backend, bytes: p.metrics.bytesC2B, masked: true}
-	ws.pumps[b2c] = pump{ws: ws, dir: b2c, src: &ws.backend, dst: &ws.client, bytes: p.metrics.bytesB2C}
+	ws.pumps[c2b] = pump{ws: ws, dir: c2b}
+	ws.pumps[b2c] = pump{ws: ws, dir: b2c}
 	pl := getPoller()
 	for i := range ws.pumps {
 		pu := &ws.pumps[i]
-		pu.kickFn = pu.kick
-		if pl != nil && pu.src.sock != nil {
-			pu.park = pl.register(pu.src.sock.raw, pu.kickFn)
+		src := pu.src()
+		if pl != nil && src.sock != nil {
+			pu.park = pl.register(src.sock.raw, pu.kick)
 		}
-		if pu.src.sock != nil && pu.src.raw == nil {
-			pu.src.sock.setFeed(pu.feedData, pu.feedEmpty)
+		if src.sock != nil && src.raw == nil {
+			src.sock.setFeed(pu)
 		}
 	}
 	return ws
+}
+
+// src is what the pump reads: the client for c2b, the backend for b2c.
+func (pu *pump) src() *side {
+	if pu.dir == c2b {
+		return &pu.ws.client
+	}
+	return &pu.ws.backend
+}
+
+// dst is what the pump writes.
+func (pu *pump) dst() *side {
+	if pu.dir == c2b {
+		return &pu.ws.backend
+	}
+	return &pu.ws.client
 }
 
 // start runs both pumps. early holds bytes already read past the upgrade
@@ -178,25 +207,26 @@ func (ws *wsConn) closeClient() {
 }
 
 // armGraceLocked gives pump dir closeGrace more time to read before it ends.
-func (ws *wsConn) armGraceLocked(dir int) {
-	if !ws.grace[dir].IsZero() {
+func (ws *wsConn) armGraceLocked(dir uint8) {
+	if ws.grace[dir] != 0 {
 		return
 	}
-	ws.grace[dir] = time.Now().Add(closeGrace)
+	ws.grace[dir] = mono() + int64(closeGrace)
 	d := ws.grace[dir]
-	if l := ws.lingerUntil[dir]; !l.IsZero() && l.Before(d) {
+	if l := ws.lingerUntil[dir]; l != 0 && l < d {
 		d = l // the pump is lingering: let it park on time
 	}
-	_ = ws.pumps[dir].src.conn.SetReadDeadline(d)
-	if ws.pumps[dir].park != nil {
-		time.AfterFunc(closeGrace+10*time.Millisecond, ws.pumps[dir].kickFn)
+	pu := &ws.pumps[dir]
+	_ = pu.src().conn.SetReadDeadline(monoTime(d))
+	if pu.park != nil {
+		time.AfterFunc(closeGrace+10*time.Millisecond, pu.kick)
 	}
 }
 
-func (ws *wsConn) graceExpired(dir int) bool {
+func (ws *wsConn) graceExpired(dir uint8) bool {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
-	return !ws.grace[dir].IsZero() && !time.Now().Before(ws.grace[dir])
+	return ws.grace[dir] != 0 && mono() >= ws.grace[dir]
 }
 
 // kick makes a parked pump run, or a running one look again before it parks.
@@ -240,8 +270,9 @@ func (pu *pump) loop(early []byte) (err error, parked bool) {
 	if err := pu.forward(early); err != nil {
 		return err, false
 	}
-	if pu.src.sock != nil && pu.src.raw == nil {
-		return pu.feedLoop()
+	src := pu.src()
+	if src.sock != nil && src.raw == nil {
+		return pu.feedLoop(src.sock)
 	}
 	var buf *[]byte
 	defer func() {
@@ -253,11 +284,11 @@ func (pu *pump) loop(early []byte) (err error, parked bool) {
 		if buf == nil {
 			buf = getBuf()
 		}
-		n, err := pu.src.tryRead(*buf)
+		n, err := src.tryRead(*buf)
 		if n > 0 {
 			pu.fed = true
 			if pu.dir == b2c {
-				pu.bytes.Add(float64(n)) // bytes from the backend
+				pu.ws.p.metrics.bytesB2C.Add(float64(n)) // bytes from the backend
 			}
 			if ferr := pu.forward((*buf)[:n]); ferr != nil {
 				return ferr, false
@@ -275,7 +306,7 @@ func (pu *pump) loop(early []byte) (err error, parked bool) {
 				return err, false
 			}
 			if pu.park == nil {
-				if err = pu.src.sock.waitReadable(); err == nil {
+				if err = src.sock.waitReadable(); err == nil {
 					continue
 				}
 			} else {
@@ -314,7 +345,7 @@ func (pu *pump) loop(early []byte) (err error, parked bool) {
 // one write system call, and the loop runs only when the feed stops: a
 // drain or grace to act on, a read deadline (time to park), an error or the
 // end of the source.
-func (pu *pump) feedLoop() (err error, parked bool) {
+func (pu *pump) feedLoop(s *sock) (err error, parked bool) {
 	for {
 		// A drain may be due at this boundary first.
 		if err := pu.forward(nil); err != nil {
@@ -326,15 +357,14 @@ func (pu *pump) feedLoop() (err error, parked bool) {
 		if pu.park != nil && !pu.startLinger() {
 			continue
 		}
-		pu.feedErr = nil
-		err := pu.src.sock.feed()
+		byFeeder, err := s.feed()
 		if pu.park != nil {
 			pu.endLinger()
 		}
 		switch {
-		case pu.feedErr != nil:
-			return pu.feedErr, false
-		case err == nil:
+		case byFeeder && err != nil:
+			return err, false
+		case byFeeder || err == nil:
 			continue // a callback stopped the feed: look again
 		case !isTimeout(err):
 			return err, false
@@ -347,7 +377,7 @@ func (pu *pump) feedLoop() (err error, parked bool) {
 			return errGraceExpired, false
 		case pu.state.CompareAndSwap(pumpKicked, pumpRunning):
 			continue // drained, closed or grace over: look again
-		case time.Since(pu.lastData) < parkAfter:
+		case mono()-pu.lastData < int64(parkAfter):
 			continue // the deadline moves lazily (see feedEmpty): linger on
 		}
 		if err := pu.park.arm(); err != nil {
@@ -361,48 +391,46 @@ func (pu *pump) feedLoop() (err error, parked bool) {
 	}
 }
 
-// feedData forwards what sock.feed read; false stops the feed.
-func (pu *pump) feedData(p []byte) bool {
+// feedData forwards what sock.feed read; an error stops the feed.
+func (pu *pump) feedData(p []byte) error {
 	if pu.dir == b2c {
-		pu.bytes.Add(float64(len(p))) // bytes from the backend
+		pu.ws.p.metrics.bytesB2C.Add(float64(len(p))) // bytes from the backend
 	}
 	if err := pu.forward(p); err != nil {
-		pu.feedErr = err
-		return false
+		return err
 	}
 	pu.fed = true
-	return true
+	return nil
 }
 
 // feedEmpty runs when the feed's socket has nothing more: it injects a due
 // close frame, and moves the linger deadline when data came, but only
 // once it is less than parkAfter/2 away, not for every message. True lets
 // the feed wait.
-func (pu *pump) feedEmpty() bool {
+func (pu *pump) feedEmpty() (bool, error) {
 	if err := pu.forward(nil); err != nil {
-		pu.feedErr = err
-		return false
+		return false, err
 	}
 	if pu.park == nil || !pu.fed {
-		return true
+		return true, nil
 	}
 	pu.fed = false
-	now := time.Now()
+	now := mono()
 	pu.lastData = now
-	if now.Before(pu.lingerRefresh) {
-		return true
+	if now < pu.lingerRefresh {
+		return true, nil
 	}
 	ws := pu.ws
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	if pu.injectDue() && pu.tr.atBoundary() {
-		return false // a drain started: let the loop inject
+		return false, nil // a drain started: let the loop inject
 	}
-	if g := ws.grace[pu.dir]; !g.IsZero() && !now.Before(g) {
-		return false
+	if g := ws.grace[pu.dir]; g != 0 && now >= g {
+		return false, nil
 	}
 	pu.lingerLocked(now)
-	return true
+	return true, nil
 }
 
 // startLinger arms the linger deadline before a feed; false when a drain
@@ -415,25 +443,25 @@ func (pu *pump) startLinger() bool {
 		// A drain started since forward last looked: inject first.
 		return false
 	}
-	pu.lingerLocked(time.Now())
+	pu.lingerLocked(mono())
 	return true
 }
 
 // lingerLocked sets the read deadline to parkAfter after the last data, or
 // from now when that is longer ago (or to the end of the close grace, if
 // sooner): a pump parks once its source has been quiet for parkAfter.
-func (pu *pump) lingerLocked(now time.Time) {
+func (pu *pump) lingerLocked(now int64) {
 	ws := pu.ws
-	d := now.Add(parkAfter)
-	if l := pu.lastData.Add(parkAfter); l.After(now) {
+	d := now + int64(parkAfter)
+	if l := pu.lastData + int64(parkAfter); l > now {
 		d = l // lingering on after a deadline set before the last data
 	}
-	pu.lingerRefresh = d.Add(-parkAfter / 2)
-	if g := ws.grace[pu.dir]; !g.IsZero() && g.Before(d) {
+	pu.lingerRefresh = d - int64(parkAfter/2)
+	if g := ws.grace[pu.dir]; g != 0 && g < d {
 		d = g
 	}
 	ws.lingerUntil[pu.dir] = d
-	_ = pu.src.conn.SetReadDeadline(d)
+	_ = pu.src().conn.SetReadDeadline(monoTime(d))
 }
 
 // endLinger puts the read deadline back to the close grace's end (or
@@ -447,9 +475,9 @@ func (pu *pump) endLinger() {
 
 func (pu *pump) endLingerLocked() {
 	ws := pu.ws
-	ws.lingerUntil[pu.dir] = time.Time{}
-	pu.lingerRefresh = time.Time{}
-	_ = pu.src.conn.SetReadDeadline(ws.grace[pu.dir])
+	ws.lingerUntil[pu.dir] = 0
+	pu.lingerRefresh = 0
+	_ = pu.src().conn.SetReadDeadline(monoTime(ws.grace[pu.dir]))
 }
 
 // parkAfter is how long a pump waits for more data in its goroutine (where
@@ -466,12 +494,12 @@ func (pu *pump) linger() (readable bool, err error) {
 		// A drain started since forward last looked: inject first.
 		return true, nil
 	}
-	now := time.Now()
+	now := mono()
 	if pu.fed {
 		pu.fed = false
 		pu.lastData = now
 	}
-	if !now.Before(pu.lingerRefresh) {
+	if now >= pu.lingerRefresh {
 		ws := pu.ws
 		ws.mu.Lock()
 		if pu.injectDue() && pu.tr.atBoundary() {
@@ -481,7 +509,7 @@ func (pu *pump) linger() (readable bool, err error) {
 		pu.lingerLocked(now)
 		ws.mu.Unlock()
 	}
-	err = pu.src.sock.waitReadable()
+	err = pu.src().sock.waitReadable()
 	switch {
 	case err == nil:
 		return true, nil
@@ -492,7 +520,7 @@ func (pu *pump) linger() (readable bool, err error) {
 	switch {
 	case pu.state.CompareAndSwap(pumpKicked, pumpRunning):
 		return true, nil // drained, closed or grace over: look again
-	case time.Since(pu.lastData) < parkAfter:
+	case mono()-pu.lastData < int64(parkAfter):
 		return true, nil // the deadline moved lazily: linger on
 	}
 	return false, nil
@@ -509,7 +537,7 @@ func (pu *pump) onDeadline() bool {
 	ws := pu.ws
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
-	if g := ws.grace[pu.dir]; !g.IsZero() && !time.Now().Before(g) {
+	if g := ws.grace[pu.dir]; g != 0 && mono() >= g {
 		return false
 	}
 	pu.endLingerLocked()
@@ -570,21 +598,21 @@ func (pu *pump) write(p []byte) error {
 	if d := pu.ws.p.cfg.IdleTimeout; d > 0 {
 		// A write gets between d and 9/8 d: the deadline moves once it is
 		// less than d away, not before every write.
-		if now := time.Now(); !now.Before(pu.writeRefresh) {
-			_ = pu.dst.conn.SetWriteDeadline(now.Add(d + d/8))
-			pu.writeRefresh = now.Add(d / 8)
+		if now := mono(); now >= pu.writeRefresh {
+			_ = pu.dst().conn.SetWriteDeadline(monoTime(now + int64(d+d/8)))
+			pu.writeRefresh = now + int64(d/8)
 		}
 	}
-	n, err := pu.dst.conn.Write(p)
+	n, err := pu.dst().conn.Write(p)
 	if pu.dir == c2b {
-		pu.bytes.Add(float64(n)) // bytes to the backend
+		pu.ws.p.metrics.bytesC2B.Add(float64(n)) // bytes to the backend
 	}
 	return err
 }
 
 // inject sends a close frame with code 1001 to dst.
 func (pu *pump) inject() error {
-	if err := pu.write(closeFrame(wsframe.CloseGoingAway, drainReason, pu.masked)); err != nil {
+	if err := pu.write(closeFrame(wsframe.CloseGoingAway, drainReason, pu.dir == c2b)); err != nil {
 		return err
 	}
 	pu.closeSent()
