@@ -95,21 +95,31 @@ const (
 	pumpDone
 )
 
+// Bits of pump.closes.
+const (
+	closeWentToDst   = 1 << iota // a complete close frame went to dst
+	closeCameFromSrc             // a complete close frame came from src
+)
+
+func (pu *pump) sentDone() bool  { return pu.closes.Load()&closeWentToDst != 0 }
+func (pu *pump) srcClosed() bool { return pu.closes.Load()&closeCameFromSrc != 0 }
+
 // pump forwards one direction and tracks its frames. Its source, its
 // destination and its byte counter follow from dir. It is small (96 bytes;
 // two per WebSocket, held while the connection is idle).
 type pump struct {
 	ws    *wsConn
 	tr    frameTracker
-	park  *parking // nil: wait in a goroutine
+	park  parking // not registered: wait in a goroutine
 	state atomic.Int32
-	dir   uint8
+	dir   uint8 // c2b or b2c
 	// suppress: a complete close frame went to dst: nothing more is
 	// forwarded.
-	suppress  bool
-	fed       bool        // something was forwarded since the source was last empty
-	sentDone  atomic.Bool // a complete close frame went to dst
-	srcClosed atomic.Bool // a complete close frame came from src
+	suppress bool
+	fed      bool // something was forwarded since the source was last empty
+	// closes holds closeWentToDst and closeCameFromSrc (one word: two
+	// atomic.Bools would make the pump 8 bytes bigger).
+	closes atomic.Uint32
 
 	// writeRefresh (mono): after this, the write deadline is less than
 	// IdleTimeout away and is moved before the next write.
@@ -135,7 +145,7 @@ func newWSConn(p *Proxy, client *tls.Conn, raw *rawConn, backend net.Conn) *wsCo
 		pu := &ws.pumps[i]
 		src := pu.src()
 		if pl != nil && src.sock != nil {
-			pu.park = pl.register(src.sock.raw, pu.kick)
+			pl.register(&pu.park, pu.kick)
 		}
 		if src.sock != nil && src.raw == nil {
 			src.sock.setFeed(pu)
@@ -218,7 +228,7 @@ func (ws *wsConn) armGraceLocked(dir uint8) {
 	}
 	pu := &ws.pumps[dir]
 	_ = pu.src().conn.SetReadDeadline(monoTime(d))
-	if pu.park != nil {
+	if pu.park.registered() {
 		time.AfterFunc(closeGrace+10*time.Millisecond, pu.kick)
 	}
 }
@@ -254,8 +264,8 @@ func (pu *pump) run(early []byte) {
 		return
 	}
 	pu.state.Store(pumpDone)
-	if pu.park != nil {
-		pu.park.release()
+	if pu.park.registered() {
+		pu.park.release(pu.src().sock.raw)
 	}
 	pu.ws.pumpDone(pu, err)
 }
@@ -305,7 +315,7 @@ func (pu *pump) loop(early []byte) (err error, parked bool) {
 			if err := pu.forward(nil); err != nil {
 				return err, false
 			}
-			if pu.park == nil {
+			if !pu.park.registered() {
 				if err = src.sock.waitReadable(); err == nil {
 					continue
 				}
@@ -320,7 +330,7 @@ func (pu *pump) loop(early []byte) (err error, parked bool) {
 				if readable {
 					continue
 				}
-				if err := pu.park.arm(); err != nil {
+				if err := pu.park.arm(src.sock.raw); err != nil {
 					return err, false
 				}
 				if pu.state.CompareAndSwap(pumpRunning, pumpParked) {
@@ -354,11 +364,11 @@ func (pu *pump) feedLoop(s *sock) (err error, parked bool) {
 		if pu.ws.graceExpired(pu.dir) {
 			return errGraceExpired, false
 		}
-		if pu.park != nil && !pu.startLinger() {
+		if pu.park.registered() && !pu.startLinger() {
 			continue
 		}
 		byFeeder, err := s.feed()
-		if pu.park != nil {
+		if pu.park.registered() {
 			pu.endLinger()
 		}
 		switch {
@@ -368,7 +378,7 @@ func (pu *pump) feedLoop(s *sock) (err error, parked bool) {
 			continue // a callback stopped the feed: look again
 		case !isTimeout(err):
 			return err, false
-		case pu.park == nil:
+		case !pu.park.registered():
 			if !pu.onDeadline() {
 				return err, false
 			}
@@ -380,7 +390,7 @@ func (pu *pump) feedLoop(s *sock) (err error, parked bool) {
 		case mono()-pu.lastData < int64(parkAfter):
 			continue // the deadline moves lazily (see feedEmpty): linger on
 		}
-		if err := pu.park.arm(); err != nil {
+		if err := pu.park.arm(s.raw); err != nil {
 			return err, false
 		}
 		if pu.state.CompareAndSwap(pumpRunning, pumpParked) {
@@ -411,7 +421,7 @@ func (pu *pump) feedEmpty() (bool, error) {
 	if err := pu.forward(nil); err != nil {
 		return false, err
 	}
-	if pu.park == nil || !pu.fed {
+	if !pu.park.registered() || !pu.fed {
 		return true, nil
 	}
 	pu.fed = false
@@ -623,7 +633,7 @@ func (pu *pump) inject() error {
 // this pump forwards nothing (RFC 6455 5.5.1), it only watches src's frames.
 func (pu *pump) closeSent() {
 	pu.suppress = true
-	pu.sentDone.Store(true)
+	pu.closes.Or(closeWentToDst)
 }
 
 // checkHandshakes acts on completed close handshakes. Toward the client the
@@ -634,15 +644,15 @@ func (pu *pump) closeSent() {
 // closeGrace to do so.
 func (pu *pump) checkHandshakes() {
 	if pu.tr.closeComplete() {
-		pu.srcClosed.Store(true)
+		pu.closes.Or(closeCameFromSrc)
 	}
 	ws := pu.ws
 	toBackend, toClient := &ws.pumps[c2b], &ws.pumps[b2c]
-	if toBackend.srcClosed.Load() && toClient.sentDone.Load() {
+	if toBackend.srcClosed() && toClient.sentDone() {
 		// The b2c pump never writes to the client again once its close went out.
 		ws.closeClient()
 	}
-	if toClient.srcClosed.Load() && toBackend.sentDone.Load() {
+	if toClient.srcClosed() && toBackend.sentDone() {
 		ws.mu.Lock()
 		ws.armGraceLocked(b2c)
 		ws.mu.Unlock()
