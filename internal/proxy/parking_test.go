@@ -6,6 +6,7 @@ import (
 	"net"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/coder/websocket"
 	. "github.com/onsi/gomega"
@@ -89,4 +90,25 @@ func TestBusyPumpsLingerQuietOnesPark(t *testing.T) {
 	g.Eventually(func() int { return parkedPumps(p) }, 10*time.Second, 10*time.Millisecond).Should(Equal(2))
 	// A parked connection wakes for the next message.
 	g.Expect(echoOnce(ctx, c, pattern(64))).To(Succeed())
+}
+
+// What an idle connection keeps of its own is mostly these structs: each
+// stays within the Go size class it was cut down to (wsConn 320 bytes with
+// its two pumps, a sock 128), so that a new field shows up here rather than
+// as RSS per connection in the idle benchmark.
+func TestIdleStateSizes(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		size, max uintptr
+	}{
+		{"frameTracker", unsafe.Sizeof(frameTracker{}), 40},
+		{"pump", unsafe.Sizeof(pump{}), 96},
+		{"wsConn", unsafe.Sizeof(wsConn{}), 320},
+		{"sock", unsafe.Sizeof(sock{}), 128},
+		{"rawConn", unsafe.Sizeof(rawConn{}), 48},
+	} {
+		if tc.size > tc.max {
+			t.Errorf("%s is %d bytes, more than %d", tc.name, tc.size, tc.max)
+		}
+	}
 }
