@@ -88,8 +88,26 @@ func TestBusyPumpsLingerQuietOnesPark(t *testing.T) {
 		g.Expect(parkedPumps(p)).To(BeZero(), "parked before parkAfter of quiet")
 	}
 	g.Eventually(func() int { return parkedPumps(p) }, 10*time.Second, 10*time.Millisecond).Should(Equal(2))
+	// Both wrote (with a write deadline: IdleTimeout is on by default);
+	// parked, neither keeps one.
+	g.Expect(writeDeadlinesOfParked(p)).To(BeZero())
 	// A parked connection wakes for the next message.
 	g.Expect(echoOnce(ctx, c, pattern(64))).To(Succeed())
+}
+
+// writeDeadlinesOfParked counts parked pumps that keep a write deadline.
+func writeDeadlinesOfParked(p *testProxy) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for ws := range p.ws {
+		for i := range ws.pumps {
+			if pu := &ws.pumps[i]; pu.state.Load() == pumpParked && pu.writeRefresh != 0 {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // What an idle connection keeps of its own is mostly these structs: each

@@ -330,6 +330,7 @@ func (pu *pump) loop(early []byte) (err error, parked bool) {
 				if readable {
 					continue
 				}
+				pu.dropWriteDeadline()
 				if err := pu.park.arm(src.sock.raw); err != nil {
 					return err, false
 				}
@@ -390,6 +391,7 @@ func (pu *pump) feedLoop(s *sock) (err error, parked bool) {
 		case mono()-pu.lastData < int64(parkAfter):
 			continue // the deadline moves lazily (see feedEmpty): linger on
 		}
+		pu.dropWriteDeadline()
 		if err := pu.park.arm(s.raw); err != nil {
 			return err, false
 		}
@@ -618,6 +620,17 @@ func (pu *pump) write(p []byte) error {
 		pu.ws.p.metrics.bytesC2B.Add(float64(n)) // bytes to the backend
 	}
 	return err
+}
+
+// dropWriteDeadline clears the write deadline write set, before the pump
+// parks: a parked pump writes nothing, and a pending deadline is a runtime
+// timer each idle connection would keep (two per connection, until they
+// fire IdleTimeout later). The next write sets it again.
+func (pu *pump) dropWriteDeadline() {
+	if pu.writeRefresh != 0 {
+		_ = pu.dst().conn.SetWriteDeadline(time.Time{})
+		pu.writeRefresh = 0
+	}
 }
 
 // inject sends a close frame with code 1001 to dst.
