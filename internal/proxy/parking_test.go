@@ -111,7 +111,7 @@ func writeDeadlinesOfParked(p *testProxy) int {
 }
 
 // What an idle connection keeps of its own is mostly these structs: each
-// stays within the Go size class it was cut down to (wsConn 320 bytes with
+// stays within the Go size class it was cut down to (wsConn 288 bytes with
 // its two pumps, a sock 128), so that a new field shows up here rather than
 // as RSS per connection in the idle benchmark.
 func TestIdleStateSizes(t *testing.T) {
@@ -121,7 +121,7 @@ func TestIdleStateSizes(t *testing.T) {
 	}{
 		{"frameTracker", unsafe.Sizeof(frameTracker{}), 40},
 		{"pump", unsafe.Sizeof(pump{}), 96},
-		{"wsConn", unsafe.Sizeof(wsConn{}), 320},
+		{"wsConn", unsafe.Sizeof(wsConn{}), 288},
 		{"sock", unsafe.Sizeof(sock{}), 128},
 		{"rawConn", unsafe.Sizeof(rawConn{}), 48},
 	} {

@@ -19,7 +19,8 @@ const (
 	b2c = 1 // backend to client
 )
 
-// side is one end of an upgraded connection as the splice loops see it.
+// side is one end of an upgraded connection as the splice loops see it
+// (made from wsConn's fields when needed, not kept).
 type side struct {
 	conn net.Conn // what is read, written and given deadlines (the *tls.Conn for the client)
 	raw  *rawConn // client only: switched to non-blocking for crypto/tls reads
@@ -28,7 +29,7 @@ type side struct {
 
 // tryRead reads what is available without waiting for the network, or
 // returns errWouldBlock. Without a socket it is a plain blocking Read.
-func (s *side) tryRead(p []byte) (int, error) {
+func (s side) tryRead(p []byte) (int, error) {
 	switch {
 	case s.sock == nil:
 		return s.conn.Read(p)
@@ -52,23 +53,38 @@ func (s *side) tryRead(p []byte) (int, error) {
 // without a goroutine too: it parks its socket in the proxy's epoll set and
 // returns; the poller starts it again. Elsewhere (or when a side is not a
 // socket) each pump keeps its goroutine.
+//
+// It is small (288 bytes with its pumps, a Go size class): an idle
+// connection keeps it.
 type wsConn struct {
-	p        *Proxy
-	client   side
-	backend  side
-	pumps    [2]pump
-	draining atomic.Bool
-	// clientClosedByUs is set when the proxy closed the client connection
-	// after a completed close handshake.
-	clientClosedByUs atomic.Bool
+	p       *Proxy
+	client  *tls.Conn
+	raw     *rawConn // under client: switched to non-blocking for crypto/tls reads
+	backend net.Conn
+	// bsock is the backend's socket, nil when either side is not a socket
+	// (then both sides use plain blocking reads: one strategy for both
+	// directions keeps the loops simple); the client's is raw.sock.
+	bsock *sock
+	pumps [2]pump
+	flags atomic.Uint32 // wsDraining, wsClientClosedByUs
+	ended uint8         // pumps that ended; guarded by mu
 
 	mu    sync.Mutex // guards read deadlines, grace, ended
 	grace [2]int64   // per pump source: give up reading at this mono time (0: never)
 	// lingerUntil is when (mono) a lingering pump stops waiting in its
 	// goroutine.
 	lingerUntil [2]int64
-	ended       uint8
 }
+
+// Bits of wsConn.flags.
+const (
+	wsDraining = 1 << iota // drain ran
+	// wsClientClosedByUs: the proxy closed the client connection after a
+	// completed close handshake.
+	wsClientClosedByUs
+)
+
+func (ws *wsConn) draining() bool { return ws.flags.Load()&wsDraining != 0 }
 
 // The pumps keep times as int64 nanoseconds since epoch on the monotonic
 // clock (mono), not as time.Time (24 bytes): with four of them a pump is
@@ -131,12 +147,9 @@ type pump struct {
 }
 
 func newWSConn(p *Proxy, client *tls.Conn, raw *rawConn, backend net.Conn) *wsConn {
-	ws := &wsConn{p: p}
-	ws.client = side{conn: client, raw: raw, sock: raw.sock}
-	ws.backend = side{conn: backend, sock: newSock(backend)}
-	if ws.client.sock == nil || ws.backend.sock == nil {
-		// One strategy for both directions keeps the loops simple.
-		ws.client.sock, ws.backend.sock = nil, nil
+	ws := &wsConn{p: p, client: client, raw: raw, backend: backend}
+	if raw.sock != nil {
+		ws.bsock = newSock(backend)
 	}
 	ws.pumps[c2b] = pump{ws: ws, dir: c2b}
 	ws.pumps[b2c] = pump{ws: ws, dir: b2c}
@@ -155,19 +168,32 @@ func newWSConn(p *Proxy, client *tls.Conn, raw *rawConn, backend net.Conn) *wsCo
 }
 
 // src is what the pump reads: the client for c2b, the backend for b2c.
-func (pu *pump) src() *side {
-	if pu.dir == c2b {
-		return &pu.ws.client
+func (pu *pump) src() side {
+	ws := pu.ws
+	if pu.dir != c2b {
+		return side{conn: ws.backend, sock: ws.bsock}
 	}
-	return &pu.ws.backend
+	s := side{conn: ws.client, raw: ws.raw}
+	if ws.bsock != nil {
+		s.sock = ws.raw.sock
+	}
+	return s
 }
 
-// dst is what the pump writes.
-func (pu *pump) dst() *side {
+// srcConn is src().conn.
+func (pu *pump) srcConn() net.Conn {
 	if pu.dir == c2b {
-		return &pu.ws.backend
+		return pu.ws.client
 	}
-	return &pu.ws.client
+	return pu.ws.backend
+}
+
+// dstConn is what the pump writes.
+func (pu *pump) dstConn() net.Conn {
+	if pu.dir == c2b {
+		return pu.ws.backend
+	}
+	return pu.ws.client
 }
 
 // start runs both pumps. early holds bytes already read past the upgrade
@@ -183,14 +209,14 @@ func (ws *wsConn) start(clientEarly, backendEarly []byte) {
 // moving their read deadlines to now, and parked pumps by a kick.
 func (ws *wsConn) drain() {
 	ws.mu.Lock()
-	if ws.draining.Load() || ws.ended == 2 {
+	if ws.draining() || ws.ended == 2 {
 		ws.mu.Unlock()
 		return
 	}
-	ws.draining.Store(true)
+	ws.flags.Or(wsDraining)
 	now := time.Now()
-	_ = ws.client.conn.SetReadDeadline(now)
-	_ = ws.backend.conn.SetReadDeadline(now)
+	_ = ws.client.SetReadDeadline(now)
+	_ = ws.backend.SetReadDeadline(now)
 	ws.mu.Unlock()
 	ws.kickAll()
 }
@@ -198,8 +224,8 @@ func (ws *wsConn) drain() {
 // forceClose closes both connections; the pumps end on their next read or
 // write (parked ones are kicked: closing drops their epoll registration).
 func (ws *wsConn) forceClose() {
-	_ = ws.client.conn.Close()
-	_ = ws.backend.conn.Close()
+	_ = ws.client.Close()
+	_ = ws.backend.Close()
 	ws.kickAll()
 }
 
@@ -210,8 +236,8 @@ func (ws *wsConn) kickAll() {
 
 // closeClient closes the client connection after its close handshake.
 func (ws *wsConn) closeClient() {
-	if ws.clientClosedByUs.CompareAndSwap(false, true) {
-		_ = ws.client.conn.Close()
+	if ws.flags.Or(wsClientClosedByUs)&wsClientClosedByUs == 0 {
+		_ = ws.client.Close()
 		ws.pumps[c2b].kick()
 	}
 }
@@ -227,7 +253,7 @@ func (ws *wsConn) armGraceLocked(dir uint8) {
 		d = l // the pump is lingering: let it park on time
 	}
 	pu := &ws.pumps[dir]
-	_ = pu.src().conn.SetReadDeadline(monoTime(d))
+	_ = pu.srcConn().SetReadDeadline(monoTime(d))
 	if pu.park.registered() {
 		time.AfterFunc(closeGrace+10*time.Millisecond, pu.kick)
 	}
@@ -473,7 +499,7 @@ func (pu *pump) lingerLocked(now int64) {
 		d = g
 	}
 	ws.lingerUntil[pu.dir] = d
-	_ = pu.src().conn.SetReadDeadline(monoTime(d))
+	_ = pu.srcConn().SetReadDeadline(monoTime(d))
 }
 
 // endLinger puts the read deadline back to the close grace's end (or
@@ -489,7 +515,7 @@ func (pu *pump) endLingerLocked() {
 	ws := pu.ws
 	ws.lingerUntil[pu.dir] = 0
 	pu.lingerRefresh = 0
-	_ = pu.src().conn.SetReadDeadline(monoTime(ws.grace[pu.dir]))
+	_ = pu.srcConn().SetReadDeadline(monoTime(ws.grace[pu.dir]))
 }
 
 // parkAfter is how long a pump waits for more data in its goroutine (where
@@ -559,7 +585,7 @@ func (pu *pump) onDeadline() bool {
 // injectDue reports whether this pump must send its own close frame at the
 // next boundary: the proxy drains and no close went to dst yet.
 func (pu *pump) injectDue() bool {
-	return pu.ws.draining.Load() && !pu.suppress
+	return pu.ws.draining() && !pu.suppress
 }
 
 // forward writes p to dst while following its frames. Normally p goes out
@@ -611,11 +637,11 @@ func (pu *pump) write(p []byte) error {
 		// A write gets between d and 9/8 d: the deadline moves once it is
 		// less than d away, not before every write.
 		if now := mono(); now >= pu.writeRefresh {
-			_ = pu.dst().conn.SetWriteDeadline(monoTime(now + int64(d+d/8)))
+			_ = pu.dstConn().SetWriteDeadline(monoTime(now + int64(d+d/8)))
 			pu.writeRefresh = now + int64(d/8)
 		}
 	}
-	n, err := pu.dst().conn.Write(p)
+	n, err := pu.dstConn().Write(p)
 	if pu.dir == c2b {
 		pu.ws.p.metrics.bytesC2B.Add(float64(n)) // bytes to the backend
 	}
@@ -628,7 +654,7 @@ func (pu *pump) write(p []byte) error {
 // fire IdleTimeout later). The next write sets it again.
 func (pu *pump) dropWriteDeadline() {
 	if pu.writeRefresh != 0 {
-		_ = pu.dst().conn.SetWriteDeadline(time.Time{})
+		_ = pu.dstConn().SetWriteDeadline(time.Time{})
 		pu.writeRefresh = 0
 	}
 }
@@ -679,15 +705,15 @@ func (pu *pump) checkHandshakes() {
 // closed at once. The last pump to end cleans up.
 func (ws *wsConn) pumpDone(pu *pump, err error) {
 	graceful := err == nil || errors.Is(err, io.EOF) ||
-		(pu.dir == c2b && ws.clientClosedByUs.Load() && errors.Is(err, net.ErrClosed))
+		(pu.dir == c2b && ws.flags.Load()&wsClientClosedByUs != 0 && errors.Is(err, net.ErrClosed))
 	ws.mu.Lock()
 	ws.ended++
 	last := ws.ended == 2
 	if !last && graceful {
 		if pu.dir == c2b {
-			_ = closeWrite(ws.backend.conn)
-		} else if tc, ok := ws.client.conn.(*tls.Conn); ok {
-			_ = tc.CloseWrite()
+			_ = closeWrite(ws.backend)
+		} else {
+			_ = ws.client.CloseWrite()
 		}
 		ws.armGraceLocked(1 - pu.dir)
 	}
