@@ -122,7 +122,7 @@ func TestIdleStateSizes(t *testing.T) {
 		{"frameTracker", unsafe.Sizeof(frameTracker{}), 40},
 		{"pump", unsafe.Sizeof(pump{}), 96},
 		{"wsConn", unsafe.Sizeof(wsConn{}), 288},
-		{"sock", unsafe.Sizeof(sock{}), 128},
+		{"sock", unsafe.Sizeof(sock{}), 112},
 		{"rawConn", unsafe.Sizeof(rawConn{}), 48},
 	} {
 		if tc.size > tc.max {

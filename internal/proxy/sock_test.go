@@ -152,8 +152,22 @@ func TestSockFeedStoppedWhenEmpty(t *testing.T) {
 	if byFeeder, err := s.feed(); !byFeeder || err != nil {
 		t.Fatalf("feed: %v, %v; want stopped by its feeder without an error", byFeeder, err)
 	}
-	if string(got) != "one" || s.feedBuf != nil {
-		t.Fatalf("feed got %q, holds a buffer: %v", got, s.feedBuf != nil)
+	if string(got) != "one" || s.buf != nil {
+		t.Fatalf("feed got %q, holds a buffer: %v", got, s.buf != nil)
+	}
+	// A wait's data not read yet is not lost to a feed: the feed fails.
+	if _, err := peer.Write([]byte("two")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.waitReadable(); err != nil {
+		t.Fatalf("waitReadable: %v", err)
+	}
+	if _, err := s.feed(); !errors.Is(err, errFeedPending) {
+		t.Fatalf("feed with a wait's data pending: %v, want errFeedPending", err)
+	}
+	buf := make([]byte, 8)
+	if n, err := s.readNonBlocking(buf); err != nil || string(buf[:n]) != "two" {
+		t.Fatalf("read after the wait: %q, %v", buf[:n], err)
 	}
 }
 

@@ -3,13 +3,14 @@
 package proxy
 
 import (
+	"errors"
 	"io"
 	"os"
 	"syscall"
 )
 
 // sock reads a socket without blocking and waits for it to become readable
-// without a buffer. It is small (128 bytes; one per side of every
+// without a buffer. It is small (112 bytes; one per side of every
 // WebSocket): the one callback syscall.RawConn needs is allocated once per
 // socket, not per call, and runs the operation op names.
 //
@@ -25,13 +26,12 @@ type sock struct {
 	// rerr is what the last opRead or opFeed read got (nil: n bytes).
 	rerr error
 	n    int
-	// pending holds what waitReadable read and readNonBlocking has not
-	// handed out yet (pendOff to pendEnd), or pendErrno / pendEOF what it
-	// got instead.
-	pending          *[]byte
+	// buf is a pooled buffer: what waitReadable read and readNonBlocking
+	// has not handed out yet (pendOff to pendEnd), or feed's while it
+	// reads. pendErrno / pendEOF are what waitReadable got instead of data.
+	buf              *[]byte
 	pendOff, pendEnd int32
-	pendErrno        syscall.Errno
-	feedBuf          *[]byte // held only while feed reads
+	pendErrno        int32
 	op               uint8
 	pendEOF          bool
 	// short: the last read got less than it asked for, so the socket was
@@ -117,17 +117,17 @@ func readResult(n int, errno error, want int) (int, error) {
 // readNonBlocking reads what the socket has buffered (first what
 // waitReadable read), returning errWouldBlock when that is nothing.
 func (s *sock) readNonBlocking(p []byte) (int, error) {
-	if s.pending != nil {
-		n := copy(p, (*s.pending)[s.pendOff:s.pendEnd])
+	if s.buf != nil {
+		n := copy(p, (*s.buf)[s.pendOff:s.pendEnd])
 		s.pendOff += int32(n) //nolint:gosec // at most bufSize
 		if s.pendOff == s.pendEnd {
-			putBuf(s.pending)
-			s.pending = nil
+			putBuf(s.buf)
+			s.buf = nil
 		}
 		return n, nil
 	}
 	if s.pendErrno != 0 || s.pendEOF {
-		err := readResultErr(s.pendErrno)
+		err := readResultErr(syscall.Errno(s.pendErrno))
 		s.pendErrno, s.pendEOF = 0, false
 		return 0, err
 	}
@@ -167,24 +167,28 @@ func (s *sock) wait(fd uintptr) bool {
 		return false
 	case err != nil:
 		putBuf(b)
-		s.pendErrno = err.(syscall.Errno) //nolint:errorlint,forcetypeassert // syscall.Read's errors are Errnos
+		s.pendErrno = int32(err.(syscall.Errno)) //nolint:errorlint,forcetypeassert,gosec // syscall.Read's errors are small Errnos
 		return true
 	case n == 0:
 		putBuf(b)
 		s.pendEOF = true
 		return true
 	}
-	s.pending, s.pendOff, s.pendEnd = b, 0, int32(n) //nolint:gosec // at most bufSize
+	s.buf, s.pendOff, s.pendEnd = b, 0, int32(n) //nolint:gosec // at most bufSize
 	s.short = n < len(*b)
 	return true
 }
+
+// pendingResult says whether waitReadable got something readNonBlocking
+// has not returned yet.
+func (s *sock) pendingResult() bool { return s.buf != nil || s.pendErrno != 0 || s.pendEOF }
 
 // waitReadable blocks until the socket has data (which the next
 // readNonBlocking returns) or an error, or its read deadline passes,
 // without holding a buffer meanwhile. Call it after readNonBlocking
 // returned errWouldBlock.
 func (s *sock) waitReadable() error {
-	if s.pending != nil || s.pendErrno != 0 || s.pendEOF {
+	if s.pendingResult() {
 		return nil
 	}
 	s.op = opWait
@@ -200,13 +204,18 @@ func (s *sock) setFeed(f feeder) { s.f = f }
 // io.EOF at the end) or the read deadline passes. A read shorter than the
 // buffer goes straight to waiting: readiness that arrives after it is kept
 // for the wait, so no second read is needed to see that the socket is
-// empty. The buffer is held only while reading.
+// empty. The buffer is held only while reading. A sock is either fed or
+// read with readNonBlocking and waitReadable: feed fails while a wait's
+// result is pending.
 func (s *sock) feed() (byFeeder bool, err error) {
+	if s.pendingResult() {
+		return false, errFeedPending
+	}
 	s.op, s.stopped = opFeed, false
 	err = s.raw.Read(s.ioFn)
-	if s.feedBuf != nil {
-		putBuf(s.feedBuf)
-		s.feedBuf = nil
+	if s.buf != nil {
+		putBuf(s.buf)
+		s.buf = nil
 	}
 	byFeeder = s.stopped
 	if err == nil {
@@ -216,12 +225,15 @@ func (s *sock) feed() (byFeeder bool, err error) {
 	return byFeeder, err
 }
 
+// errFeedPending: feed was called with a wait's result not read yet.
+var errFeedPending = errors.New("sock: feed while a wait's result is pending")
+
 func (s *sock) feedRead(fd uintptr) bool {
 	for {
-		if s.feedBuf == nil {
-			s.feedBuf = getBuf()
+		if s.buf == nil {
+			s.buf = getBuf()
 		}
-		b := *s.feedBuf
+		b := *s.buf
 		n, errno := readFD(fd, b)
 		if errno != syscall.EAGAIN { //nolint:errorlint // a bare Errno from syscall.Read; errors.Is costs on the hot path
 			if n, s.rerr = readResult(n, errno, len(b)); s.rerr != nil {
@@ -235,8 +247,8 @@ func (s *sock) feedRead(fd uintptr) bool {
 				continue // there may be more
 			}
 		}
-		putBuf(s.feedBuf)
-		s.feedBuf = nil
+		putBuf(s.buf)
+		s.buf = nil
 		wait, err := s.f.feedEmpty()
 		if !wait || err != nil {
 			s.stopped, s.rerr = true, err
