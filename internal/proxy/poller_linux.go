@@ -31,10 +31,12 @@ type poller struct {
 	freeSlot uint32 // head of the free slots, through slot.next; noSlot: none
 }
 
-// slot is one registration: wake starts its pump (nil while the slot is
-// free); gen counts the slot's owners; next links free slots.
+// slot is one registration: pu is the pump a wake-up kicks (nil while the
+// slot is free: a pointer, not a func value, which would be one more
+// allocation per registration); gen counts the slot's owners; next links
+// free slots.
 type slot struct {
-	wake func()
+	pu   *pump
 	gen  uint32
 	next uint32
 }
@@ -86,7 +88,7 @@ func (pl *poller) loop(f *os.File, raw syscall.RawConn) {
 		}
 		return true
 	}
-	var wake []func()
+	var wake []*pump
 	for {
 		if err := raw.Read(poll); err != nil {
 			time.Sleep(10 * time.Millisecond)
@@ -95,13 +97,13 @@ func (pl *poller) loop(f *os.File, raw syscall.RawConn) {
 		wake = wake[:0]
 		pl.mu.Lock()
 		for _, ev := range events[:n] {
-			if i := uint32(ev.Fd); int(i) < len(pl.slots) && pl.slots[i].gen == uint32(ev.Pad) && pl.slots[i].wake != nil {
-				wake = append(wake, pl.slots[i].wake)
+			if i := uint32(ev.Fd); int(i) < len(pl.slots) && pl.slots[i].gen == uint32(ev.Pad) && pl.slots[i].pu != nil {
+				wake = append(wake, pl.slots[i].pu)
 			}
 		}
 		pl.mu.Unlock()
-		for _, w := range wake {
-			w()
+		for _, pu := range wake {
+			pu.kick()
 		}
 	}
 }
@@ -123,9 +125,9 @@ type parking struct {
 // in a goroutine).
 func (pk *parking) registered() bool { return pk.on }
 
-// register prepares pk; wake runs (on the poller's goroutine, so it must
-// not block) when an armed socket is readable.
-func (pl *poller) register(pk *parking, wake func()) {
+// register prepares pk; pu is kicked (on the poller's goroutine) when an
+// armed socket is readable.
+func (pl *poller) register(pk *parking, pu *pump) {
 	pl.mu.Lock()
 	i := pl.freeSlot
 	if i == noSlot {
@@ -136,7 +138,7 @@ func (pl *poller) register(pk *parking, wake func()) {
 	}
 	sl := &pl.slots[i]
 	sl.gen++
-	sl.wake, sl.next = wake, noSlot
+	sl.pu, sl.next = pu, noSlot
 	gen := sl.gen
 	pl.mu.Unlock()
 	*pk = parking{slot: i, gen: gen, on: true}
@@ -205,8 +207,8 @@ func (pk *parking) release(raw syscall.RawConn) {
 	}
 	pl := thePoller
 	pl.mu.Lock()
-	if sl := &pl.slots[pk.slot]; sl.gen == pk.gen && sl.wake != nil {
-		sl.wake, sl.next = nil, pl.freeSlot
+	if sl := &pl.slots[pk.slot]; sl.gen == pk.gen && sl.pu != nil {
+		sl.pu, sl.next = nil, pl.freeSlot
 		pl.freeSlot = pk.slot
 	}
 	pl.mu.Unlock()

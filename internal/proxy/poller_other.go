@@ -12,7 +12,7 @@ type parking struct{}
 
 func getPoller() *poller { return nil }
 
-func (*poller) register(*parking, func()) {}
+func (*poller) register(*parking, *pump) {}
 
 func (*parking) registered() bool { return false }
 

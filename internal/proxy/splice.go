@@ -158,7 +158,7 @@ func newWSConn(p *Proxy, client *tls.Conn, raw *rawConn, backend net.Conn) *wsCo
 		pu := &ws.pumps[i]
 		src := pu.src()
 		if pl != nil && src.sock != nil {
-			pl.register(&pu.park, pu.kick)
+			pl.register(&pu.park, pu)
 		}
 		if src.sock != nil && src.raw == nil {
 			src.sock.setFeed(pu)
