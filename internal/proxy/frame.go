@@ -22,17 +22,18 @@ const drainReason = "proxy shutting down"
 // (RFC 6455 section 5.4), so a frame boundary is enough; message boundaries
 // do not matter.
 //
-// The zero value is a tracker at the start of a stream.
+// The zero value is a tracker at the start of a stream. The fields are
+// ordered so that it takes 40 bytes (two per WebSocket).
 type frameTracker struct {
+	payload   uint64                  // payload bytes of the current frame still to come
+	frames    uint64                  // complete frames seen, for tests and diagnostics
 	hdr       [wsframe.MaxHeader]byte // the header of the current frame, as far as it has arrived
 	hdrLen    uint8                   // header bytes seen so far (0 = at a boundary, unless in payload)
 	hdrNeed   uint8                   // full header length, known once the first two bytes arrived
 	inPayload bool                    // the header is complete and payload bytes are still due
-	payload   uint64                  // payload bytes of the current frame still to come
 	opcode    byte                    // opcode of the current (or last) frame
 	closeSeen bool                    // a close frame header has passed
 	broken    bool                    // the stream is not valid WebSocket framing; never at a boundary again
-	frames    uint64                  // complete frames seen, for tests and diagnostics
 }
 
 // atBoundary reports whether the next byte of the stream starts a new frame.

@@ -6,6 +6,7 @@ import (
 	"net"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/coder/websocket"
 	. "github.com/onsi/gomega"
@@ -87,6 +88,45 @@ func TestBusyPumpsLingerQuietOnesPark(t *testing.T) {
 		g.Expect(parkedPumps(p)).To(BeZero(), "parked before parkAfter of quiet")
 	}
 	g.Eventually(func() int { return parkedPumps(p) }, 10*time.Second, 10*time.Millisecond).Should(Equal(2))
+	// Both wrote (with a write deadline: IdleTimeout is on by default);
+	// parked, neither keeps one.
+	g.Expect(writeDeadlinesOfParked(p)).To(BeZero())
 	// A parked connection wakes for the next message.
 	g.Expect(echoOnce(ctx, c, pattern(64))).To(Succeed())
+}
+
+// writeDeadlinesOfParked counts parked pumps that keep a write deadline.
+func writeDeadlinesOfParked(p *testProxy) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for ws := range p.ws {
+		for i := range ws.pumps {
+			if pu := &ws.pumps[i]; pu.state.Load() == pumpParked && pu.writeRefresh != 0 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// What an idle connection keeps of its own is mostly these structs: each
+// stays within the Go size class it was cut down to (wsConn 288 bytes with
+// its two pumps, a sock 128), so that a new field shows up here rather than
+// as RSS per connection in the idle benchmark.
+func TestIdleStateSizes(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		size, max uintptr
+	}{
+		{"frameTracker", unsafe.Sizeof(frameTracker{}), 40},
+		{"pump", unsafe.Sizeof(pump{}), 96},
+		{"wsConn", unsafe.Sizeof(wsConn{}), 288},
+		{"sock", unsafe.Sizeof(sock{}), 112},
+		{"rawConn", unsafe.Sizeof(rawConn{}), 48},
+	} {
+		if tc.size > tc.max {
+			t.Errorf("%s is %d bytes, more than %d", tc.name, tc.size, tc.max)
+		}
+	}
 }

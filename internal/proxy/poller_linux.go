@@ -3,7 +3,6 @@
 package proxy
 
 import (
-	"errors"
 	"os"
 	"sync"
 	"syscall"
@@ -32,10 +31,12 @@ type poller struct {
 	freeSlot uint32 // head of the free slots, through slot.next; noSlot: none
 }
 
-// slot is one registration: wake starts its pump (nil while the slot is
-// free); gen counts the slot's owners; next links free slots.
+// slot is one registration: pu is the pump a wake-up kicks (nil while the
+// slot is free: a pointer, not a func value, which would be one more
+// allocation per registration); gen counts the slot's owners; next links
+// free slots.
 type slot struct {
-	wake func()
+	pu   *pump
 	gen  uint32
 	next uint32
 }
@@ -87,7 +88,7 @@ func (pl *poller) loop(f *os.File, raw syscall.RawConn) {
 		}
 		return true
 	}
-	var wake []func()
+	var wake []*pump
 	for {
 		if err := raw.Read(poll); err != nil {
 			time.Sleep(10 * time.Millisecond)
@@ -96,75 +97,97 @@ func (pl *poller) loop(f *os.File, raw syscall.RawConn) {
 		wake = wake[:0]
 		pl.mu.Lock()
 		for _, ev := range events[:n] {
-			if i := uint32(ev.Fd); int(i) < len(pl.slots) && pl.slots[i].gen == uint32(ev.Pad) && pl.slots[i].wake != nil {
-				wake = append(wake, pl.slots[i].wake)
+			if i := uint32(ev.Fd); int(i) < len(pl.slots) && pl.slots[i].gen == uint32(ev.Pad) && pl.slots[i].pu != nil {
+				wake = append(wake, pl.slots[i].pu)
 			}
 		}
 		pl.mu.Unlock()
-		for _, w := range wake {
-			w()
+		for _, pu := range wake {
+			pu.kick()
 		}
 	}
 }
 
-// parking is one socket's registration. It is small (48 bytes, one per
-// splice direction of every WebSocket): the epoll event it hands the
-// kernel holds its slot (Fd: the index, Pad: the generation).
+// parking is one socket's registration, kept in its pump (not a pointer:
+// 12 bytes, one per splice direction of every WebSocket): the epoll event
+// it hands the kernel carries its slot (Fd: the index, Pad: the
+// generation). The socket is passed to arm and release; the callback
+// RawConn.Control needs comes from a pool, not from the registration.
 type parking struct {
-	raw    syscall.RawConn
-	ctlFn  func(uintptr) // pk.ctl, allocated once rather than per arm
-	ev     syscall.EpollEvent
-	added  bool
-	op     int8
-	ctlErr syscall.Errno
+	slot, gen uint32
+	// on: register ran. It is set before the pump starts and never
+	// changes (the other pump reads it), also not on release.
+	on    bool
+	added bool // the socket is in the epoll set
 }
 
-// register prepares parking for the socket behind raw; wake runs (on the
-// poller's goroutine, so it must not block) when an armed socket is readable.
-func (pl *poller) register(raw syscall.RawConn, wake func()) *parking {
+// registered says whether pk waits through the poller (else its pump waits
+// in a goroutine).
+func (pk *parking) registered() bool { return pk.on }
+
+// register prepares pk; pu is kicked (on the poller's goroutine) when an
+// armed socket is readable.
+func (pl *poller) register(pk *parking, pu *pump) {
 	pl.mu.Lock()
 	i := pl.freeSlot
 	if i == noSlot {
-		i = uint32(len(pl.slots))
+		i = uint32(len(pl.slots)) //nolint:gosec // fewer slots than descriptors
 		pl.slots = append(pl.slots, slot{})
 	} else {
 		pl.freeSlot = pl.slots[i].next
 	}
 	sl := &pl.slots[i]
 	sl.gen++
-	sl.wake, sl.next = wake, noSlot
+	sl.pu, sl.next = pu, noSlot
 	gen := sl.gen
 	pl.mu.Unlock()
-	pk := &parking{raw: raw}
-	pk.ev.Fd, pk.ev.Pad = int32(i), int32(gen)
-	pk.ctlFn = pk.ctl
-	return pk
+	*pk = parking{slot: i, gen: gen, on: true}
 }
 
-func (pk *parking) ctl(fd uintptr) {
-	pk.ctlErr = 0
-	if err := syscall.EpollCtl(thePoller.epfd, int(pk.op), int(fd), &pk.ev); err != nil {
-		pk.ctlErr = syscall.EINVAL // EpollCtl's errors are Errnos; this is never kept
-		var errno syscall.Errno
-		if errors.As(err, &errno) {
-			pk.ctlErr = errno
-		}
+// epollCtl is one epoll_ctl call run inside RawConn.Control, with the
+// callback Control needs made once per pooled value.
+type epollCtl struct {
+	op  int
+	ev  syscall.EpollEvent
+	err error
+	fn  func(uintptr) // c.ctl
+}
+
+var ctlPool = sync.Pool{New: func() any {
+	c := &epollCtl{}
+	c.fn = c.ctl
+	return c
+}}
+
+func (c *epollCtl) ctl(fd uintptr) {
+	if err := syscall.EpollCtl(thePoller.epfd, c.op, int(fd), &c.ev); err != nil {
+		c.err = os.NewSyscallError("epoll_ctl", err)
 	}
 }
 
-// arm asks for one wake-up once the socket is readable (right away if it is
-// already: level-triggered).
-func (pk *parking) arm() error {
-	pk.op = syscall.EPOLL_CTL_MOD
+// control runs epoll_ctl op for pk's socket; events are for ADD and MOD.
+func (pk *parking) control(raw syscall.RawConn, op int, events uint32) error {
+	c := ctlPool.Get().(*epollCtl) //nolint:forcetypeassert // the pool holds nothing else
+	c.op, c.err = op, nil
+	c.ev = syscall.EpollEvent{Events: events, Fd: int32(pk.slot), Pad: int32(pk.gen)} //nolint:gosec // index and generation as the kernel keeps them
+	err := raw.Control(c.fn)
+	if err == nil {
+		err = c.err
+	}
+	c.err = nil
+	ctlPool.Put(c)
+	return err
+}
+
+// arm asks for one wake-up once the socket behind raw is readable (right
+// away if it is already: level-triggered).
+func (pk *parking) arm(raw syscall.RawConn) error {
+	op := syscall.EPOLL_CTL_MOD
 	if !pk.added {
-		pk.op = syscall.EPOLL_CTL_ADD
+		op = syscall.EPOLL_CTL_ADD
 	}
-	pk.ev.Events = syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT
-	if err := pk.raw.Control(pk.ctlFn); err != nil {
+	if err := pk.control(raw, op, syscall.EPOLLIN|syscall.EPOLLRDHUP|syscall.EPOLLONESHOT); err != nil {
 		return err
-	}
-	if pk.ctlErr != 0 {
-		return os.NewSyscallError("epoll_ctl", pk.ctlErr)
 	}
 	pk.added = true
 	return nil
@@ -174,18 +197,19 @@ func (pk *parking) arm() error {
 // release finds the slot's generation moved on or the slot free). When the
 // socket is closed already the kernel has dropped it and Control fails,
 // which is fine.
-func (pk *parking) release() {
+func (pk *parking) release(raw syscall.RawConn) {
+	if !pk.on {
+		return
+	}
 	if pk.added {
-		pk.op = syscall.EPOLL_CTL_DEL
-		_ = pk.raw.Control(pk.ctlFn)
+		_ = pk.control(raw, syscall.EPOLL_CTL_DEL, 0)
 		pk.added = false
 	}
 	pl := thePoller
-	i := uint32(pk.ev.Fd)
 	pl.mu.Lock()
-	if sl := &pl.slots[i]; sl.gen == uint32(pk.ev.Pad) && sl.wake != nil {
-		sl.wake, sl.next = nil, pl.freeSlot
-		pl.freeSlot = i
+	if sl := &pl.slots[pk.slot]; sl.gen == pk.gen && sl.pu != nil {
+		sl.pu, sl.next = nil, pl.freeSlot
+		pl.freeSlot = pk.slot
 	}
 	pl.mu.Unlock()
 }

@@ -4,7 +4,6 @@ package proxy
 
 import (
 	"net"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -36,35 +35,56 @@ func TestPollerSlots(t *testing.T) {
 		g.Expect(err).NotTo(HaveOccurred())
 		return raw
 	}
-	var woken [3]atomic.Int32
+	// Zero pumps: "running", so a wake-up's kick only marks them kicked.
+	var pumps [4]pump
+	kicked := func() [3]int32 {
+		return [3]int32{pumps[0].state.Load(), pumps[1].state.Load(), pumps[2].state.Load()}
+	}
 	c1, s1 := pair()
 	_, s2 := pair()
 	c3, s3 := pair()
-	a := pl.register(rawOf(s1), func() { woken[0].Add(1) })
-	b := pl.register(rawOf(s2), func() { woken[1].Add(1) })
-	g.Expect(a.ev.Fd).NotTo(Equal(b.ev.Fd), "two registrations, two slots")
+	var a, b, c, d parking
+	pl.register(&a, &pumps[0])
+	pl.register(&b, &pumps[1])
+	g.Expect(a.slot).NotTo(Equal(b.slot), "two registrations, two slots")
 
-	g.Expect(a.arm()).To(Succeed())
-	a.release()
-	a.release() // a second release must not free the slot twice
-	c := pl.register(rawOf(s3), func() { woken[2].Add(1) })
-	g.Expect(c.ev.Fd).To(Equal(a.ev.Fd), "the freed slot is reused")
-	g.Expect(c.ev.Pad).NotTo(Equal(a.ev.Pad), "with a new generation")
-	d := pl.register(rawOf(s2), func() {})
-	g.Expect(d.ev.Fd).NotTo(Equal(c.ev.Fd), "the slot was freed once")
-	g.Expect(d.ev.Fd).NotTo(Equal(b.ev.Fd))
+	g.Expect(a.arm(rawOf(s1))).To(Succeed())
+	a.release(rawOf(s1))
+	a.release(rawOf(s1)) // a second release must not free the slot twice
+	pl.register(&c, &pumps[2])
+	g.Expect(c.slot).To(Equal(a.slot), "the freed slot is reused")
+	g.Expect(c.gen).NotTo(Equal(a.gen), "with a new generation")
+	pl.register(&d, &pumps[3])
+	g.Expect(d.slot).NotTo(Equal(c.slot), "the slot was freed once")
+	g.Expect(d.slot).NotTo(Equal(b.slot))
 
 	// a's socket became readable after its release: nobody is woken. c's
-	// socket becomes readable while armed: c is woken, once (one-shot).
+	// socket becomes readable while armed: c is woken, once (one-shot:
+	// more data, with c's pump running again, wakes nobody).
 	_, err = c1.Write([]byte("x"))
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(c.arm()).To(Succeed())
+	g.Expect(c.arm(rawOf(s3))).To(Succeed())
 	_, err = c3.Write([]byte("x"))
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Eventually(woken[2].Load, 2*time.Second, 10*time.Millisecond).Should(Equal(int32(1)))
-	g.Consistently(func() [3]int32 { return [3]int32{woken[0].Load(), woken[1].Load(), woken[2].Load()} },
-		200*time.Millisecond, 20*time.Millisecond).Should(Equal([3]int32{0, 0, 1}))
-	for _, pk := range []*parking{b, c, d} {
-		pk.release()
-	}
+	g.Eventually(kicked, 2*time.Second, 10*time.Millisecond).Should(Equal([3]int32{pumpRunning, pumpRunning, pumpKicked}))
+	pumps[2].state.Store(pumpRunning)
+	_, err = c3.Write([]byte("y"))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Consistently(kicked, 200*time.Millisecond, 20*time.Millisecond).Should(Equal([3]int32{pumpRunning, pumpRunning, pumpRunning}))
+	// Arming again (a MOD now) wakes c at once (level-triggered: data is
+	// there); releasing (a DEL) goes through.
+	g.Expect(c.arm(rawOf(s3))).To(Succeed())
+	g.Expect(c.added).To(BeTrue())
+	g.Eventually(kicked, 2*time.Second, 10*time.Millisecond).Should(Equal([3]int32{pumpRunning, pumpRunning, pumpKicked}))
+	b.release(rawOf(s2))
+	c.release(rawOf(s3))
+	g.Expect(c.added).To(BeFalse())
+	d.release(rawOf(s2))
+	g.Expect(pumps[3].state.Load()).To(Equal(pumpRunning), "d was never armed")
+	// Arming a closed socket fails with an error, not silently.
+	s1.Close()
+	var e parking
+	pl.register(&e, &pumps[3])
+	g.Expect(e.arm(rawOf(s1))).NotTo(Succeed())
+	e.release(rawOf(s1))
 }

@@ -12,8 +12,10 @@ type parking struct{}
 
 func getPoller() *poller { return nil }
 
-func (*poller) register(syscall.RawConn, func()) *parking { return nil }
+func (*poller) register(*parking, *pump) {}
 
-func (*parking) arm() error { return nil }
+func (*parking) registered() bool { return false }
 
-func (*parking) release() {}
+func (*parking) arm(syscall.RawConn) error { return nil }
+
+func (*parking) release(syscall.RawConn) {}

@@ -96,7 +96,8 @@ func TestSockFeedSeesDataThatCameWhileForwarding(t *testing.T) {
 	s, c, peer := sockPair(t)
 	var got [][]byte
 	var gotAt []time.Time
-	s.setFeed(func(p []byte) bool {
+	errEnough := errors.New("enough")
+	s.setFeed(funcFeeder{data: func(p []byte) error {
 		got = append(got, bytes.Clone(p))
 		gotAt = append(gotAt, time.Now())
 		if len(got) == 1 {
@@ -104,15 +105,16 @@ func TestSockFeedSeesDataThatCameWhileForwarding(t *testing.T) {
 				t.Error(err)
 			}
 			settle()
+			return nil
 		}
-		return len(got) < 2
-	}, func() bool { return true })
+		return errEnough
+	}})
 	if _, err := peer.Write([]byte("first")); err != nil {
 		t.Fatal(err)
 	}
 	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if err := s.feed(); err != nil {
-		t.Fatalf("feed: %v", err)
+	if byFeeder, err := s.feed(); !byFeeder || !errors.Is(err, errEnough) {
+		t.Fatalf("feed: %v, %v; want its feeder's error", byFeeder, err)
 	}
 	if len(got) != 2 || string(got[0]) != "first" || string(got[1]) != "second" {
 		t.Fatalf("feed got %q, want first, second", got)
@@ -123,13 +125,69 @@ func TestSockFeedSeesDataThatCameWhileForwarding(t *testing.T) {
 	// The end of stream stops the feed with io.EOF; a deadline with a
 	// timeout.
 	_ = c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
-	s.setFeed(func([]byte) bool { return true }, func() bool { return true })
-	if err := s.feed(); !isTimeout(err) {
-		t.Fatalf("feed past its deadline: %v, want a timeout", err)
+	s.setFeed(funcFeeder{})
+	if byFeeder, err := s.feed(); byFeeder || !isTimeout(err) {
+		t.Fatalf("feed past its deadline: %v, %v; want a timeout", byFeeder, err)
 	}
 	_ = c.SetReadDeadline(time.Time{})
 	peer.Close()
-	if err := s.feed(); err == nil || err.Error() != "EOF" {
-		t.Fatalf("feed at EOF: %v, want EOF", err)
+	if byFeeder, err := s.feed(); byFeeder || err == nil || err.Error() != "EOF" {
+		t.Fatalf("feed at EOF: %v, %v; want EOF", byFeeder, err)
 	}
+}
+
+// A feeder whose empty callback says stop ends the feed without an error,
+// and the feed's buffer is back in the pool: the sock holds none.
+func TestSockFeedStoppedWhenEmpty(t *testing.T) {
+	s, c, peer := sockPair(t)
+	var got []byte
+	s.setFeed(funcFeeder{
+		data:  func(p []byte) error { got = append(got, p...); return nil },
+		empty: func() (bool, error) { return false, nil },
+	})
+	if _, err := peer.Write([]byte("one")); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if byFeeder, err := s.feed(); !byFeeder || err != nil {
+		t.Fatalf("feed: %v, %v; want stopped by its feeder without an error", byFeeder, err)
+	}
+	if string(got) != "one" || s.buf != nil {
+		t.Fatalf("feed got %q, holds a buffer: %v", got, s.buf != nil)
+	}
+	// A wait's data not read yet is not lost to a feed: the feed fails.
+	if _, err := peer.Write([]byte("two")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.waitReadable(); err != nil {
+		t.Fatalf("waitReadable: %v", err)
+	}
+	if _, err := s.feed(); !errors.Is(err, errFeedPending) {
+		t.Fatalf("feed with a wait's data pending: %v, want errFeedPending", err)
+	}
+	buf := make([]byte, 8)
+	if n, err := s.readNonBlocking(buf); err != nil || string(buf[:n]) != "two" {
+		t.Fatalf("read after the wait: %q, %v", buf[:n], err)
+	}
+}
+
+// funcFeeder is a feeder made of functions; nil ones forward nothing and
+// wait.
+type funcFeeder struct {
+	data  func([]byte) error
+	empty func() (bool, error)
+}
+
+func (f funcFeeder) feedData(p []byte) error {
+	if f.data == nil {
+		return nil
+	}
+	return f.data(p)
+}
+
+func (f funcFeeder) feedEmpty() (bool, error) {
+	if f.empty == nil {
+		return true, nil
+	}
+	return f.empty()
 }

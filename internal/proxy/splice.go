@@ -10,8 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/wss-operator/wss-operator/internal/wsframe"
 )
 
@@ -21,7 +19,8 @@ const (
 	b2c = 1 // backend to client
 )
 
-// side is one end of an upgraded connection as the splice loops see it.
+// side is one end of an upgraded connection as the splice loops see it
+// (made from wsConn's fields when needed, not kept).
 type side struct {
 	conn net.Conn // what is read, written and given deadlines (the *tls.Conn for the client)
 	raw  *rawConn // client only: switched to non-blocking for crypto/tls reads
@@ -30,7 +29,7 @@ type side struct {
 
 // tryRead reads what is available without waiting for the network, or
 // returns errWouldBlock. Without a socket it is a plain blocking Read.
-func (s *side) tryRead(p []byte) (int, error) {
+func (s side) tryRead(p []byte) (int, error) {
 	switch {
 	case s.sock == nil:
 		return s.conn.Read(p)
@@ -68,21 +67,54 @@ func (s *side) tryReadRecords(p []byte) (int, error) {
 // without a goroutine too: it parks its socket in the proxy's epoll set and
 // returns; the poller starts it again. Elsewhere (or when a side is not a
 // socket) each pump keeps its goroutine.
+//
+// It is small (288 bytes with its pumps, a Go size class): an idle
+// connection keeps it.
 type wsConn struct {
-	p        *Proxy
-	client   side
-	backend  side
-	pumps    [2]pump
-	draining atomic.Bool
-	// clientClosedByUs is set when the proxy closed the client connection
-	// after a completed close handshake.
-	clientClosedByUs atomic.Bool
+	p       *Proxy
+	client  *tls.Conn
+	raw     *rawConn // under client: switched to non-blocking for crypto/tls reads
+	backend net.Conn
+	// bsock is the backend's socket, nil when either side is not a socket
+	// (then both sides use plain blocking reads: one strategy for both
+	// directions keeps the loops simple); the client's is raw.sock.
+	bsock *sock
+	pumps [2]pump
+	flags atomic.Uint32 // wsDraining, wsClientClosedByUs
+	ended uint8         // pumps that ended; guarded by mu
 
-	mu    sync.Mutex   // guards read deadlines, grace, ended
-	grace [2]time.Time // per pump source: give up reading at this time (zero: never)
-	// lingerUntil is when a lingering pump stops waiting in its goroutine.
-	lingerUntil [2]time.Time
-	ended       int
+	mu    sync.Mutex // guards read deadlines, grace, ended
+	grace [2]int64   // per pump source: give up reading at this mono time (0: never)
+	// lingerUntil is when (mono) a lingering pump stops waiting in its
+	// goroutine.
+	lingerUntil [2]int64
+}
+
+// Bits of wsConn.flags.
+const (
+	wsDraining = 1 << iota // drain ran
+	// wsClientClosedByUs: the proxy closed the client connection after a
+	// completed close handshake.
+	wsClientClosedByUs
+)
+
+func (ws *wsConn) draining() bool { return ws.flags.Load()&wsDraining != 0 }
+
+// The pumps keep times as int64 nanoseconds since epoch on the monotonic
+// clock (mono), not as time.Time (24 bytes): with four of them a pump is
+// half the size, and an idle connection is the sum of such fields. Zero
+// means unset: mono is never below a second.
+var epoch = time.Now().Add(-time.Second)
+
+// mono is the monotonic time since epoch, in nanoseconds.
+func mono() int64 { return int64(time.Since(epoch)) }
+
+// monoTime is the deadline for mono time t (none for 0).
+func monoTime(t int64) time.Time {
+	if t == 0 {
+		return time.Time{}
+	}
+	return epoch.Add(time.Duration(t))
 }
 
 // Pump states, for parking.
@@ -93,56 +125,89 @@ const (
 	pumpDone
 )
 
-// pump forwards one direction and tracks its frames.
+// Bits of pump.closes.
+const (
+	closeWentToDst   = 1 << iota // a complete close frame went to dst
+	closeCameFromSrc             // a complete close frame came from src
+)
+
+func (pu *pump) sentDone() bool  { return pu.closes.Load()&closeWentToDst != 0 }
+func (pu *pump) srcClosed() bool { return pu.closes.Load()&closeCameFromSrc != 0 }
+
+// pump forwards one direction and tracks its frames. Its source, its
+// destination and its byte counter follow from dir. It is small (96 bytes;
+// two per WebSocket, held while the connection is idle).
 type pump struct {
-	ws       *wsConn
-	dir      int
-	src, dst *side
-	tr       frameTracker
-	bytes    prometheus.Counter // counts what crosses the backend socket
-	masked   bool               // frames this pump injects are masked (toward the backend)
-	suppress bool               // a complete close frame went to dst: nothing more is forwarded
-	park     *parking           // nil: wait in a goroutine
-	state    atomic.Int32
-	kickFn   func()
+	ws    *wsConn
+	tr    frameTracker
+	park  parking // not registered: wait in a goroutine
+	state atomic.Int32
+	dir   uint8 // c2b or b2c
+	// suppress: a complete close frame went to dst: nothing more is
+	// forwarded.
+	suppress bool
+	fed      bool // something was forwarded since the source was last empty
+	// closes holds closeWentToDst and closeCameFromSrc (one word: two
+	// atomic.Bools would make the pump 8 bytes bigger).
+	closes atomic.Uint32
 
-	sentDone  atomic.Bool // a complete close frame went to dst
-	srcClosed atomic.Bool // a complete close frame came from src
-
-	// writeRefresh: after this, the write deadline is less than
+	// writeRefresh (mono): after this, the write deadline is less than
 	// IdleTimeout away and is moved before the next write.
-	writeRefresh time.Time
-
-	feedErr  error     // what stopped sock.feed in a callback (see feedLoop)
-	fed      bool      // something was forwarded since the source was last empty
-	lastData time.Time // when the source was last found empty after data
-	// lingerRefresh: after this, the linger deadline is less than
-	// parkAfter/2 away and is moved when data comes (zero: not armed).
-	lingerRefresh time.Time
+	writeRefresh int64
+	lastData     int64 // when (mono) the source was last found empty after data
+	// lingerRefresh (mono): after this, the linger deadline is less than
+	// parkAfter/2 away and is moved when data comes (0: not armed).
+	lingerRefresh int64
 }
 
 func newWSConn(p *Proxy, client *tls.Conn, raw *rawConn, backend net.Conn) *wsConn {
-	ws := &wsConn{p: p}
-	ws.client = side{conn: client, raw: raw, sock: raw.sock}
-	ws.backend = side{conn: backend, sock: newSock(backend)}
-	if ws.client.sock == nil || ws.backend.sock == nil {
-		// One strategy for both directions keeps the loops simple.
-		ws.client.sock, ws.backend.sock = nil, nil
+	ws := &wsConn{p: p, client: client, raw: raw, backend: backend}
+	if raw.sock != nil {
+		ws.bsock = newSock(backend)
 	}
-	ws.pumps[c2b] = pump{ws: ws, dir: c2b, src: &ws.client, dst: &ws.backend, bytes: p.metrics.bytesC2B, masked: true}
-	ws.pumps[b2c] = pump{ws: ws, dir: b2c, src: &ws.backend, dst: &ws.client, bytes: p.metrics.bytesB2C}
+	ws.pumps[c2b] = pump{ws: ws, dir: c2b}
+	ws.pumps[b2c] = pump{ws: ws, dir: b2c}
 	pl := getPoller()
 	for i := range ws.pumps {
 		pu := &ws.pumps[i]
-		pu.kickFn = pu.kick
-		if pl != nil && pu.src.sock != nil {
-			pu.park = pl.register(pu.src.sock.raw, pu.kickFn)
+		src := pu.src()
+		if pl != nil && src.sock != nil {
+			pl.register(&pu.park, pu)
 		}
-		if pu.src.sock != nil && pu.src.raw == nil {
-			pu.src.sock.setFeed(pu.feedData, pu.feedEmpty)
+		if src.sock != nil && src.raw == nil {
+			src.sock.setFeed(pu)
 		}
 	}
 	return ws
+}
+
+// src is what the pump reads: the client for c2b, the backend for b2c.
+func (pu *pump) src() side {
+	ws := pu.ws
+	if pu.dir != c2b {
+		return side{conn: ws.backend, sock: ws.bsock}
+	}
+	s := side{conn: ws.client, raw: ws.raw}
+	if ws.bsock != nil {
+		s.sock = ws.raw.sock
+	}
+	return s
+}
+
+// srcConn is src().conn.
+func (pu *pump) srcConn() net.Conn {
+	if pu.dir == c2b {
+		return pu.ws.client
+	}
+	return pu.ws.backend
+}
+
+// dstConn is what the pump writes.
+func (pu *pump) dstConn() net.Conn {
+	if pu.dir == c2b {
+		return pu.ws.backend
+	}
+	return pu.ws.client
 }
 
 // start runs both pumps. early holds bytes already read past the upgrade
@@ -158,14 +223,14 @@ func (ws *wsConn) start(clientEarly, backendEarly []byte) {
 // moving their read deadlines to now, and parked pumps by a kick.
 func (ws *wsConn) drain() {
 	ws.mu.Lock()
-	if ws.draining.Load() || ws.ended == 2 {
+	if ws.draining() || ws.ended == 2 {
 		ws.mu.Unlock()
 		return
 	}
-	ws.draining.Store(true)
+	ws.flags.Or(wsDraining)
 	now := time.Now()
-	_ = ws.client.conn.SetReadDeadline(now)
-	_ = ws.backend.conn.SetReadDeadline(now)
+	_ = ws.client.SetReadDeadline(now)
+	_ = ws.backend.SetReadDeadline(now)
 	ws.mu.Unlock()
 	ws.kickAll()
 }
@@ -173,8 +238,8 @@ func (ws *wsConn) drain() {
 // forceClose closes both connections; the pumps end on their next read or
 // write (parked ones are kicked: closing drops their epoll registration).
 func (ws *wsConn) forceClose() {
-	_ = ws.client.conn.Close()
-	_ = ws.backend.conn.Close()
+	_ = ws.client.Close()
+	_ = ws.backend.Close()
 	ws.kickAll()
 }
 
@@ -185,32 +250,33 @@ func (ws *wsConn) kickAll() {
 
 // closeClient closes the client connection after its close handshake.
 func (ws *wsConn) closeClient() {
-	if ws.clientClosedByUs.CompareAndSwap(false, true) {
-		_ = ws.client.conn.Close()
+	if ws.flags.Or(wsClientClosedByUs)&wsClientClosedByUs == 0 {
+		_ = ws.client.Close()
 		ws.pumps[c2b].kick()
 	}
 }
 
 // armGraceLocked gives pump dir closeGrace more time to read before it ends.
-func (ws *wsConn) armGraceLocked(dir int) {
-	if !ws.grace[dir].IsZero() {
+func (ws *wsConn) armGraceLocked(dir uint8) {
+	if ws.grace[dir] != 0 {
 		return
 	}
-	ws.grace[dir] = time.Now().Add(closeGrace)
+	ws.grace[dir] = mono() + int64(closeGrace)
 	d := ws.grace[dir]
-	if l := ws.lingerUntil[dir]; !l.IsZero() && l.Before(d) {
+	if l := ws.lingerUntil[dir]; l != 0 && l < d {
 		d = l // the pump is lingering: let it park on time
 	}
-	_ = ws.pumps[dir].src.conn.SetReadDeadline(d)
-	if ws.pumps[dir].park != nil {
-		time.AfterFunc(closeGrace+10*time.Millisecond, ws.pumps[dir].kickFn)
+	pu := &ws.pumps[dir]
+	_ = pu.srcConn().SetReadDeadline(monoTime(d))
+	if pu.park.registered() {
+		time.AfterFunc(closeGrace+10*time.Millisecond, pu.kick)
 	}
 }
 
-func (ws *wsConn) graceExpired(dir int) bool {
+func (ws *wsConn) graceExpired(dir uint8) bool {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
-	return !ws.grace[dir].IsZero() && !time.Now().Before(ws.grace[dir])
+	return ws.grace[dir] != 0 && mono() >= ws.grace[dir]
 }
 
 // kick makes a parked pump run, or a running one look again before it parks.
@@ -238,8 +304,8 @@ func (pu *pump) run(early []byte) {
 		return
 	}
 	pu.state.Store(pumpDone)
-	if pu.park != nil {
-		pu.park.release()
+	if pu.park.registered() {
+		pu.park.release(pu.src().sock.raw)
 	}
 	pu.ws.pumpDone(pu, err)
 }
@@ -254,8 +320,9 @@ func (pu *pump) loop(early []byte) (err error, parked bool) {
 	if err := pu.forward(early); err != nil {
 		return err, false
 	}
-	if pu.src.sock != nil && pu.src.raw == nil {
-		return pu.feedLoop()
+	src := pu.src()
+	if src.sock != nil && src.raw == nil {
+		return pu.feedLoop(src.sock)
 	}
 	var buf *[]byte
 	defer func() {
@@ -267,11 +334,11 @@ func (pu *pump) loop(early []byte) (err error, parked bool) {
 		if buf == nil {
 			buf = getBuf()
 		}
-		n, err := pu.src.tryReadRecords(*buf)
+		n, err := src.tryReadRecords(*buf)
 		if n > 0 {
 			pu.fed = true
 			if pu.dir == b2c {
-				pu.bytes.Add(float64(n)) // bytes from the backend
+				pu.ws.p.metrics.bytesB2C.Add(float64(n)) // bytes from the backend
 			}
 			if ferr := pu.forward((*buf)[:n]); ferr != nil {
 				return ferr, false
@@ -288,8 +355,8 @@ func (pu *pump) loop(early []byte) (err error, parked bool) {
 			if err := pu.forward(nil); err != nil {
 				return err, false
 			}
-			if pu.park == nil {
-				if err = pu.src.sock.waitReadable(); err == nil {
+			if !pu.park.registered() {
+				if err = src.sock.waitReadable(); err == nil {
 					continue
 				}
 			} else {
@@ -303,7 +370,8 @@ func (pu *pump) loop(early []byte) (err error, parked bool) {
 				if readable {
 					continue
 				}
-				if err := pu.park.arm(); err != nil {
+				pu.dropWriteDeadline()
+				if err := pu.park.arm(src.sock.raw); err != nil {
 					return err, false
 				}
 				if pu.state.CompareAndSwap(pumpRunning, pumpParked) {
@@ -328,7 +396,7 @@ func (pu *pump) loop(early []byte) (err error, parked bool) {
 // one write system call, and the loop runs only when the feed stops: a
 // drain or grace to act on, a read deadline (time to park), an error or the
 // end of the source.
-func (pu *pump) feedLoop() (err error, parked bool) {
+func (pu *pump) feedLoop(s *sock) (err error, parked bool) {
 	for {
 		// A drain may be due at this boundary first.
 		if err := pu.forward(nil); err != nil {
@@ -337,22 +405,21 @@ func (pu *pump) feedLoop() (err error, parked bool) {
 		if pu.ws.graceExpired(pu.dir) {
 			return errGraceExpired, false
 		}
-		if pu.park != nil && !pu.startLinger() {
+		if pu.park.registered() && !pu.startLinger() {
 			continue
 		}
-		pu.feedErr = nil
-		err := pu.src.sock.feed()
-		if pu.park != nil {
+		byFeeder, err := s.feed()
+		if pu.park.registered() {
 			pu.endLinger()
 		}
 		switch {
-		case pu.feedErr != nil:
-			return pu.feedErr, false
-		case err == nil:
+		case byFeeder && err != nil:
+			return err, false
+		case byFeeder || err == nil:
 			continue // a callback stopped the feed: look again
 		case !isTimeout(err):
 			return err, false
-		case pu.park == nil:
+		case !pu.park.registered():
 			if !pu.onDeadline() {
 				return err, false
 			}
@@ -361,10 +428,11 @@ func (pu *pump) feedLoop() (err error, parked bool) {
 			return errGraceExpired, false
 		case pu.state.CompareAndSwap(pumpKicked, pumpRunning):
 			continue // drained, closed or grace over: look again
-		case time.Since(pu.lastData) < parkAfter:
+		case mono()-pu.lastData < int64(parkAfter):
 			continue // the deadline moves lazily (see feedEmpty): linger on
 		}
-		if err := pu.park.arm(); err != nil {
+		pu.dropWriteDeadline()
+		if err := pu.park.arm(s.raw); err != nil {
 			return err, false
 		}
 		if pu.state.CompareAndSwap(pumpRunning, pumpParked) {
@@ -375,48 +443,46 @@ func (pu *pump) feedLoop() (err error, parked bool) {
 	}
 }
 
-// feedData forwards what sock.feed read; false stops the feed.
-func (pu *pump) feedData(p []byte) bool {
+// feedData forwards what sock.feed read; an error stops the feed.
+func (pu *pump) feedData(p []byte) error {
 	if pu.dir == b2c {
-		pu.bytes.Add(float64(len(p))) // bytes from the backend
+		pu.ws.p.metrics.bytesB2C.Add(float64(len(p))) // bytes from the backend
 	}
 	if err := pu.forward(p); err != nil {
-		pu.feedErr = err
-		return false
+		return err
 	}
 	pu.fed = true
-	return true
+	return nil
 }
 
 // feedEmpty runs when the feed's socket has nothing more: it injects a due
 // close frame, and moves the linger deadline when data came, but only
 // once it is less than parkAfter/2 away, not for every message. True lets
 // the feed wait.
-func (pu *pump) feedEmpty() bool {
+func (pu *pump) feedEmpty() (bool, error) {
 	if err := pu.forward(nil); err != nil {
-		pu.feedErr = err
-		return false
+		return false, err
 	}
-	if pu.park == nil || !pu.fed {
-		return true
+	if !pu.park.registered() || !pu.fed {
+		return true, nil
 	}
 	pu.fed = false
-	now := time.Now()
+	now := mono()
 	pu.lastData = now
-	if now.Before(pu.lingerRefresh) {
-		return true
+	if now < pu.lingerRefresh {
+		return true, nil
 	}
 	ws := pu.ws
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	if pu.injectDue() && pu.tr.atBoundary() {
-		return false // a drain started: let the loop inject
+		return false, nil // a drain started: let the loop inject
 	}
-	if g := ws.grace[pu.dir]; !g.IsZero() && !now.Before(g) {
-		return false
+	if g := ws.grace[pu.dir]; g != 0 && now >= g {
+		return false, nil
 	}
 	pu.lingerLocked(now)
-	return true
+	return true, nil
 }
 
 // startLinger arms the linger deadline before a feed; false when a drain
@@ -429,25 +495,25 @@ func (pu *pump) startLinger() bool {
 		// A drain started since forward last looked: inject first.
 		return false
 	}
-	pu.lingerLocked(time.Now())
+	pu.lingerLocked(mono())
 	return true
 }
 
 // lingerLocked sets the read deadline to parkAfter after the last data, or
 // from now when that is longer ago (or to the end of the close grace, if
 // sooner): a pump parks once its source has been quiet for parkAfter.
-func (pu *pump) lingerLocked(now time.Time) {
+func (pu *pump) lingerLocked(now int64) {
 	ws := pu.ws
-	d := now.Add(parkAfter)
-	if l := pu.lastData.Add(parkAfter); l.After(now) {
+	d := now + int64(parkAfter)
+	if l := pu.lastData + int64(parkAfter); l > now {
 		d = l // lingering on after a deadline set before the last data
 	}
-	pu.lingerRefresh = d.Add(-parkAfter / 2)
-	if g := ws.grace[pu.dir]; !g.IsZero() && g.Before(d) {
+	pu.lingerRefresh = d - int64(parkAfter/2)
+	if g := ws.grace[pu.dir]; g != 0 && g < d {
 		d = g
 	}
 	ws.lingerUntil[pu.dir] = d
-	_ = pu.src.conn.SetReadDeadline(d)
+	_ = pu.srcConn().SetReadDeadline(monoTime(d))
 }
 
 // endLinger puts the read deadline back to the close grace's end (or
@@ -461,9 +527,9 @@ func (pu *pump) endLinger() {
 
 func (pu *pump) endLingerLocked() {
 	ws := pu.ws
-	ws.lingerUntil[pu.dir] = time.Time{}
-	pu.lingerRefresh = time.Time{}
-	_ = pu.src.conn.SetReadDeadline(ws.grace[pu.dir])
+	ws.lingerUntil[pu.dir] = 0
+	pu.lingerRefresh = 0
+	_ = pu.srcConn().SetReadDeadline(monoTime(ws.grace[pu.dir]))
 }
 
 // parkAfter is how long a pump waits for more data in its goroutine (where
@@ -480,12 +546,12 @@ func (pu *pump) linger() (readable bool, err error) {
 		// A drain started since forward last looked: inject first.
 		return true, nil
 	}
-	now := time.Now()
+	now := mono()
 	if pu.fed {
 		pu.fed = false
 		pu.lastData = now
 	}
-	if !now.Before(pu.lingerRefresh) {
+	if now >= pu.lingerRefresh {
 		ws := pu.ws
 		ws.mu.Lock()
 		if pu.injectDue() && pu.tr.atBoundary() {
@@ -495,7 +561,7 @@ func (pu *pump) linger() (readable bool, err error) {
 		pu.lingerLocked(now)
 		ws.mu.Unlock()
 	}
-	err = pu.src.sock.waitReadable()
+	err = pu.src().sock.waitReadable()
 	switch {
 	case err == nil:
 		return true, nil
@@ -506,7 +572,7 @@ func (pu *pump) linger() (readable bool, err error) {
 	switch {
 	case pu.state.CompareAndSwap(pumpKicked, pumpRunning):
 		return true, nil // drained, closed or grace over: look again
-	case time.Since(pu.lastData) < parkAfter:
+	case mono()-pu.lastData < int64(parkAfter):
 		return true, nil // the deadline moved lazily: linger on
 	}
 	return false, nil
@@ -523,7 +589,7 @@ func (pu *pump) onDeadline() bool {
 	ws := pu.ws
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
-	if g := ws.grace[pu.dir]; !g.IsZero() && !time.Now().Before(g) {
+	if g := ws.grace[pu.dir]; g != 0 && mono() >= g {
 		return false
 	}
 	pu.endLingerLocked()
@@ -533,7 +599,7 @@ func (pu *pump) onDeadline() bool {
 // injectDue reports whether this pump must send its own close frame at the
 // next boundary: the proxy drains and no close went to dst yet.
 func (pu *pump) injectDue() bool {
-	return pu.ws.draining.Load() && !pu.suppress
+	return pu.ws.draining() && !pu.suppress
 }
 
 // forward writes p to dst while following its frames. Normally p goes out
@@ -584,21 +650,32 @@ func (pu *pump) write(p []byte) error {
 	if d := pu.ws.p.cfg.IdleTimeout; d > 0 {
 		// A write gets between d and 9/8 d: the deadline moves once it is
 		// less than d away, not before every write.
-		if now := time.Now(); !now.Before(pu.writeRefresh) {
-			_ = pu.dst.conn.SetWriteDeadline(now.Add(d + d/8))
-			pu.writeRefresh = now.Add(d / 8)
+		if now := mono(); now >= pu.writeRefresh {
+			_ = pu.dstConn().SetWriteDeadline(monoTime(now + int64(d+d/8)))
+			pu.writeRefresh = now + int64(d/8)
 		}
 	}
-	n, err := pu.dst.conn.Write(p)
+	n, err := pu.dstConn().Write(p)
 	if pu.dir == c2b {
-		pu.bytes.Add(float64(n)) // bytes to the backend
+		pu.ws.p.metrics.bytesC2B.Add(float64(n)) // bytes to the backend
 	}
 	return err
 }
 
+// dropWriteDeadline clears the write deadline write set, before the pump
+// parks: a parked pump writes nothing, and a pending deadline is a runtime
+// timer each idle connection would keep (two per connection, until they
+// fire IdleTimeout later). The next write sets it again.
+func (pu *pump) dropWriteDeadline() {
+	if pu.writeRefresh != 0 {
+		_ = pu.dstConn().SetWriteDeadline(time.Time{})
+		pu.writeRefresh = 0
+	}
+}
+
 // inject sends a close frame with code 1001 to dst.
 func (pu *pump) inject() error {
-	if err := pu.write(closeFrame(wsframe.CloseGoingAway, drainReason, pu.masked)); err != nil {
+	if err := pu.write(closeFrame(wsframe.CloseGoingAway, drainReason, pu.dir == c2b)); err != nil {
 		return err
 	}
 	pu.closeSent()
@@ -609,7 +686,7 @@ func (pu *pump) inject() error {
 // this pump forwards nothing (RFC 6455 5.5.1), it only watches src's frames.
 func (pu *pump) closeSent() {
 	pu.suppress = true
-	pu.sentDone.Store(true)
+	pu.closes.Or(closeWentToDst)
 }
 
 // checkHandshakes acts on completed close handshakes. Toward the client the
@@ -620,15 +697,15 @@ func (pu *pump) closeSent() {
 // closeGrace to do so.
 func (pu *pump) checkHandshakes() {
 	if pu.tr.closeComplete() {
-		pu.srcClosed.Store(true)
+		pu.closes.Or(closeCameFromSrc)
 	}
 	ws := pu.ws
 	toBackend, toClient := &ws.pumps[c2b], &ws.pumps[b2c]
-	if toBackend.srcClosed.Load() && toClient.sentDone.Load() {
+	if toBackend.srcClosed() && toClient.sentDone() {
 		// The b2c pump never writes to the client again once its close went out.
 		ws.closeClient()
 	}
-	if toClient.srcClosed.Load() && toBackend.sentDone.Load() {
+	if toClient.srcClosed() && toBackend.sentDone() {
 		ws.mu.Lock()
 		ws.armGraceLocked(b2c)
 		ws.mu.Unlock()
@@ -642,15 +719,15 @@ func (pu *pump) checkHandshakes() {
 // closed at once. The last pump to end cleans up.
 func (ws *wsConn) pumpDone(pu *pump, err error) {
 	graceful := err == nil || errors.Is(err, io.EOF) ||
-		(pu.dir == c2b && ws.clientClosedByUs.Load() && errors.Is(err, net.ErrClosed))
+		(pu.dir == c2b && ws.flags.Load()&wsClientClosedByUs != 0 && errors.Is(err, net.ErrClosed))
 	ws.mu.Lock()
 	ws.ended++
 	last := ws.ended == 2
 	if !last && graceful {
 		if pu.dir == c2b {
-			_ = closeWrite(ws.backend.conn)
-		} else if tc, ok := ws.client.conn.(*tls.Conn); ok {
-			_ = tc.CloseWrite()
+			_ = closeWrite(ws.backend)
+		} else {
+			_ = ws.client.CloseWrite()
 		}
 		ws.armGraceLocked(1 - pu.dir)
 	}
