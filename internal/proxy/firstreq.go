@@ -249,13 +249,14 @@ func headEnd(b []byte) int {
 }
 
 // parseLean parses the request head and returns the request when the
-// lean path serves it: a GET WebSocket upgrade over HTTP/1.1 without body,
-// with exactly one valid Host header and only valid header fields, which
+// lean path serves it: a GET WebSocket upgrade of an origin-form target
+// over HTTP/1.1 without body, with exactly one valid Host header, no
+// folded header lines and only valid header fields, which
 // net/http's server would take as is. It returns nil for anything else,
 // which net/http then serves.
 func (fc *firstConn) parseLean(head []byte) *http.Request {
-	if !bytes.HasPrefix(head, []byte("GET ")) {
-		return nil
+	if !bytes.HasPrefix(head, []byte("GET /")) || bytes.Contains(head, []byte("\n ")) || bytes.Contains(head, []byte("\n\t")) {
+		return nil // other targets and folded header lines are net/http's to judge
 	}
 	host, ok := singleHost(head)
 	if !ok || !httpguts.ValidHostHeader(host) {
