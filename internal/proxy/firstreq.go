@@ -34,7 +34,6 @@ const drainNewConnGrace = 5 * time.Second
 // and the net.Conn net/http serves when that request goes to it.
 type firstConn struct {
 	*tls.Conn
-	rc *rawConn
 	// handed is when the connection was ready for its first request
 	// (unix nanoseconds), for the drain's grace.
 	handed int64
@@ -169,7 +168,7 @@ func (p *Proxy) splice(tc *tls.Conn, raw *rawConn, a *backendAnswer, clientEarly
 // serves it when it is a WebSocket upgrade the backend accepts; it hands
 // the connection to net/http otherwise.
 func (p *Proxy) serveFirst(tc *tls.Conn, rc *rawConn) {
-	fc := &firstConn{Conn: tc, rc: rc, handed: time.Now().UnixNano()}
+	fc := &firstConn{Conn: tc, handed: time.Now().UnixNano()}
 	_ = tc.SetReadDeadline(time.Unix(0, fc.handed).Add(p.cfg.HeaderTimeout))
 	if !p.beginFirst(fc) {
 		// Draining already: like a connection net/http has not read from.
