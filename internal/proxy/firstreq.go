@@ -196,8 +196,12 @@ func (p *Proxy) serveFirst(tc *tls.Conn, rc *rawConn) {
 	}
 	// A complete, well-formed WebSocket upgrade without body.
 	_ = tc.SetReadDeadline(time.Time{})
-	cs := tc.ConnectionState()
-	req.TLS = &cs
+	if p.baseTLS.ClientAuth != tls.NoClientCert {
+		// Only the verified client certificate is taken from it
+		// (upgradeRequestHead); the copy is not made for nothing.
+		cs := tc.ConnectionState()
+		req.TLS = &cs
+	}
 	req.RemoteAddr = rc.RemoteAddr().String()
 	a := p.handler.askBackend(context.Background(), req)
 	if a.spliceable() && p.beginUpgrade(fc) {

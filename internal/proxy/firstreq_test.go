@@ -243,3 +243,23 @@ func TestDrainDuringFirstRequest(t *testing.T) {
 	g.Expect(took).To(BeNumerically("<", budget/2))
 	g.Expect(p.metric(t, MetricConnectionsActive)).To(BeZero())
 }
+
+func TestLeanUpgradeForwardsClientCert(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	be, cs, p, httpConns := startCountingEnv(t, Config{ClientAuth: ClientAuthRequest})
+	c, err := tls.Dial("tcp", p.Addr().String(), &tls.Config{
+		RootCAs: cs.ca.pool(), ServerName: "localhost", Certificates: []tls.Certificate{cs.ca.clientCert(t, "alice")},
+	})
+	g.Expect(err).NotTo(HaveOccurred())
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	_, err = c.Write(append([]byte(upgradeHead("/echo", hdrClientCert+": forged\r\n")), clientFrame(wsframe.OpBinary, []byte("hi"))...))
+	g.Expect(err).NotTo(HaveOccurred())
+	expectSwitched(g, c, bufio.NewReader(c), "hi")
+	var h http.Header
+	g.Eventually(be.upgrades, 10*time.Second).Should(Receive(&h))
+	g.Expect(h.Values(hdrClientCert)).To(HaveLen(1))
+	g.Expect(h.Get(hdrClientCert)).To(And(HavePrefix("Hash="), ContainSubstring(`Subject="CN=alice"`)))
+	g.Expect(httpConns.Load()).To(BeZero())
+}
