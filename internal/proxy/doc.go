@@ -8,7 +8,9 @@
 // as Kubernetes mounts a Secret (refusing a bad pair and keeping the last
 // good one), reverse-proxies ordinary HTTP requests, and splices WebSocket
 // upgrades to the backend with pooled buffers that are not held while a
-// connection is idle. On shutdown it drains: every WebSocket gets a close
+// connection is idle. A connection's first request, when it is a WebSocket
+// upgrade, is read and spliced without net/http's server (firstreq.go);
+// everything else is served by net/http. On shutdown it drains: every WebSocket gets a close
 // frame with code 1001 at a frame boundary in both directions. An admin
 // listener serves /healthz, /readyz and /metrics; failed TLS handshakes of
 // real clients are counted by reason in the shared reason vocabulary, and

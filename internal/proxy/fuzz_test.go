@@ -4,10 +4,16 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"log"
+	"maps"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/net/http/httpguts"
 )
@@ -166,3 +172,98 @@ func FuzzSwitchingHead(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFirstRequestHead checks the lean first-request path against
+// net/http's server: for any bytes a client sends first, a head the lean
+// path serves itself is one net/http would have accepted as the same
+// WebSocket upgrade (same target, Host and headers), and readFirst never
+// takes more than the head plus what followed it.
+func FuzzFirstRequestHead(f *testing.F) {
+	f.Add([]byte(upgradeHead("/echo?x=1", "X-Forwarded-For: 10.0.0.1\r\n") + "\x82\x80abcd"))
+	f.Add([]byte("GET / HTTP/1.1\nHost: a\nConnection: upgrade\nUpgrade: websocket\n\n"))
+	f.Add([]byte("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"))
+	f.Add([]byte("GET / HTTP/1.1\r\nhost:\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nContent-Length: 0\r\n\r\n"))
+	f.Add([]byte("GET http://a/b HTTP/1.1\r\nHost: c\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n folded\r\n\r\n"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		br := bufio.NewReaderSize(bytes.NewReader(raw), 4<<10)
+		buf, end, _ := readFirst(br)
+		if !bytes.HasPrefix(raw, buf) || end > len(buf) || (end > 0 && buf[end-1] != '\n') {
+			t.Fatalf("readFirst: %d of %d bytes, head end %d", len(buf), len(raw), end)
+		}
+		if end == 0 {
+			return
+		}
+		fc := &firstConn{}
+		req := fc.parseLean(buf[:end])
+		if req == nil {
+			return
+		}
+		want := netHTTPServes(t, raw[:end])
+		if want == nil {
+			t.Fatalf("lean path serves a head net/http refuses: %q", raw[:end])
+		}
+		if !isWebSocketUpgrade(want) || want.Host != req.Host || want.URL.RequestURI() != req.URL.RequestURI() ||
+			!maps.EqualFunc(want.Header, req.Header, slices.Equal) {
+			t.Fatalf("net/http sees %s %q %v, the lean path %s %q %v", want.Host, want.URL, want.Header, req.Host, req.URL, req.Header)
+		}
+	})
+}
+
+// netHTTPServes runs head through an http.Server and returns the request
+// its handler got, nil when it answered without calling the handler.
+func netHTTPServes(t *testing.T, head []byte) *http.Request {
+	t.Helper()
+	server, client := net.Pipe()
+	got := make(chan *http.Request, 1)
+	srv := &http.Server{
+		Handler:        http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { got <- r }),
+		MaxHeaderBytes: maxHeaderBytes,
+		ErrorLog:       log.New(io.Discard, "", 0),
+	}
+	ln := &onceListener{c: server, done: make(chan struct{})}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	defer client.Close()
+	answered := make(chan struct{})
+	go func() { defer close(answered); _, _ = io.Copy(io.Discard, client) }()
+	if _, err := client.Write(head); err != nil {
+		t.Fatalf("writing the head to net/http: %v", err)
+	}
+	select {
+	case r := <-got:
+		return r
+	case <-answered:
+		select {
+		case r := <-got:
+			return r
+		default:
+			return nil
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("net/http neither answered nor served %q", head)
+		return nil
+	}
+}
+
+// onceListener yields one connection, then blocks until closed.
+type onceListener struct {
+	c    net.Conn
+	done chan struct{}
+	once sync.Once
+	used atomic.Bool
+}
+
+func (l *onceListener) Accept() (net.Conn, error) {
+	if l.used.CompareAndSwap(false, true) {
+		return l.c, nil
+	}
+	<-l.done
+	return nil, net.ErrClosed
+}
+
+func (l *onceListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *onceListener) Addr() net.Addr { return l.c.LocalAddr() }

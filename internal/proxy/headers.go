@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/textproto"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -49,7 +50,7 @@ var wsHeaderSpelling = map[string]string{
 // (case-insensitive), across all of its lines.
 func headerHasToken(h http.Header, name, token string) bool {
 	for _, v := range h.Values(name) {
-		for _, t := range strings.Split(v, ",") {
+		for t := range strings.SplitSeq(v, ",") {
 			if strings.EqualFold(strings.TrimSpace(t), token) {
 				return true
 			}
@@ -65,35 +66,55 @@ func isWebSocketUpgrade(r *http.Request) bool {
 		headerHasToken(r.Header, "Upgrade", "websocket")
 }
 
-// skipHeaders returns the set of header names (canonical) not to copy from
-// h: hop-by-hop ones and those its Connection header lists. WebSocket
-// handshake headers are kept even if Connection lists them, so that they
-// reach the other side untouched.
-func skipHeaders(h http.Header, extra ...string) map[string]bool {
-	skip := map[string]bool{}
+// hopByHopSet is hopByHop as a set.
+var hopByHopSet = func() map[string]bool {
+	m := map[string]bool{}
 	for _, k := range hopByHop {
-		skip[k] = true
+		m[k] = true
 	}
-	for _, k := range extra {
-		skip[k] = true
+	return m
+}()
+
+// headerSkip says which header fields (by canonical name) not to copy from
+// a header: hop-by-hop ones, the extra names and those its Connection
+// header lists. WebSocket handshake headers are kept even if Connection
+// lists them, so that they reach the other side untouched. It builds
+// nothing: a handshake's few fields are checked against the few tokens.
+type headerSkip struct {
+	connection []string // the header's Connection lines
+	extra      []string
+}
+
+// skipHeaders is the headerSkip for h.
+func skipHeaders(h http.Header, extra ...string) headerSkip {
+	return headerSkip{connection: h.Values("Connection"), extra: extra}
+}
+
+// has reports whether the field named k (canonical) is skipped.
+func (s headerSkip) has(k string) bool {
+	if hopByHopSet[k] || slices.Contains(s.extra, k) {
+		return true
 	}
-	for _, v := range h.Values("Connection") {
-		for _, t := range strings.Split(v, ",") {
-			k := textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(t))
-			if k != "" && !strings.HasPrefix(k, "Sec-Websocket-") {
-				skip[k] = true
+	if strings.HasPrefix(k, "Sec-Websocket-") {
+		return false
+	}
+	for _, v := range s.connection {
+		for t := range strings.SplitSeq(v, ",") {
+			// For a valid token, canonicalising only changes case.
+			if t = strings.TrimSpace(t); t != "" && strings.EqualFold(t, k) {
+				return true
 			}
 		}
 	}
-	return skip
+	return false
 }
 
 // writeHeaders writes h's fields, minus skip, in a stable order. Fields whose
 // name or value could not be written safely are dropped.
-func writeHeaders(b *bytes.Buffer, h http.Header, skip map[string]bool) {
+func writeHeaders(b *bytes.Buffer, h http.Header, skip headerSkip) {
 	keys := make([]string, 0, len(h))
 	for k := range h {
-		if !skip[textproto.CanonicalMIMEHeaderKey(k)] && httpguts.ValidHeaderFieldName(k) {
+		if !skip.has(textproto.CanonicalMIMEHeaderKey(k)) && httpguts.ValidHeaderFieldName(k) {
 			keys = append(keys, k)
 		}
 	}
@@ -238,7 +259,7 @@ func switchingHead(resp *http.Response) []byte {
 func copyResponseHeaders(dst, src http.Header) {
 	skip := skipHeaders(src)
 	for k, vv := range src {
-		if skip[textproto.CanonicalMIMEHeaderKey(k)] {
+		if skip.has(textproto.CanonicalMIMEHeaderKey(k)) {
 			continue
 		}
 		for _, v := range vv {

@@ -177,6 +177,12 @@ func (p *testProxy) stop(d time.Duration) (returned bool, err error) {
 
 func startProxy(t testing.TB, cfg Config) *testProxy {
 	t.Helper()
+	return startProxyWith(t, cfg, nil)
+}
+
+// startProxyWith is startProxy with a hook that sees the proxy before Run.
+func startProxyWith(t testing.TB, cfg Config, before func(*Proxy)) *testProxy {
+	t.Helper()
 	logs := &logBuffer{}
 	cfg.Listen = "127.0.0.1:0"
 	if cfg.AdminListen == "" {
@@ -187,6 +193,9 @@ func startProxy(t testing.TB, cfg Config) *testProxy {
 	p, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if before != nil {
+		before(p)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	tp := &testProxy{Proxy: p, reg: cfg.Registry, logs: logs, cancel: cancel, done: make(chan error, 1)}

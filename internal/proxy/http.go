@@ -92,50 +92,44 @@ func (h *handler) dialCounting(ctx context.Context, network, addr string) (net.C
 // serveUpgrade forwards a WebSocket upgrade: it dials the backend, sends the
 // rewritten request head, reads the backend's answer, and on 101 relays it,
 // takes the client connection over from net/http and splices the two.
-// Any other answer is relayed as an ordinary response.
+// Any other answer is relayed as an ordinary response. For a first request
+// the lean path handed over (serveFirst), the backend's answer is there
+// already.
 func (h *handler) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 	p := h.p
 	if r.ContentLength != 0 || len(r.TransferEncoding) > 0 {
 		http.Error(w, "400 Bad Request: a WebSocket upgrade request has no body", http.StatusBadRequest)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), p.cfg.BackendTimeout)
-	defer cancel()
-	bc, err := h.dialer.DialContext(ctx, "tcp", p.cfg.Backend)
-	if err != nil {
-		h.proxyError(w, r, err)
+	var a *backendAnswer
+	if fc := firstConnOf(r); fc != nil {
+		a = fc.takeAnswer()
+	}
+	if a == nil {
+		asked := h.askBackend(r.Context(), r)
+		a = &asked
+	}
+	if a.err != nil {
+		h.proxyError(w, r, a.err)
 		return
 	}
 	spliced := false
 	defer func() {
 		if !spliced {
-			_ = bc.Close()
+			a.release()
 		}
 	}()
-	_ = bc.SetDeadline(time.Now().Add(p.cfg.BackendTimeout))
-	n, err := bc.Write(upgradeRequestHead(r))
-	p.metrics.bytesC2B.Add(float64(n))
-	if err != nil {
-		h.proxyError(w, r, err)
-		return
-	}
-	br := getReader(countingReader{r: bc, c: p.metrics.bytesB2C})
-	defer putReader(br)
-	resp, err := http.ReadResponse(br, r)
-	if err != nil {
-		h.proxyError(w, r, err)
-		return
-	}
+	resp := a.resp
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		h.relay(w, resp)
 		return
 	}
-	if !headerHasToken(resp.Header, "Upgrade", "websocket") {
+	if !a.spliceable() {
 		h.proxyError(w, r, errors.New("backend answered 101 without Upgrade: websocket"))
 		return
 	}
-	if !p.beginUpgrade() {
+	if !p.beginUpgrade(nil) {
 		http.Error(w, "503 Service Unavailable: the proxy is shutting down", http.StatusServiceUnavailable)
 		return
 	}
@@ -144,6 +138,14 @@ func (h *handler) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 		p.abortUpgrade()
 		h.proxyError(w, r, err)
 		return
+	}
+	clientEarly := buffered(brw.Reader)
+	if fc, ok := conn.(*firstConn); ok {
+		// What net/http had not yet read of the replayed bytes follows
+		// what its reader holds.
+		clientEarly = append(clientEarly, fc.rest...)
+		fc.rest = nil
+		conn = fc.Conn
 	}
 	tc, ok := conn.(*tls.Conn)
 	var raw *rawConn
@@ -155,20 +157,8 @@ func (h *handler) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 		_ = conn.Close()
 		return
 	}
-	clientEarly := buffered(brw.Reader)
-	backendEarly := buffered(br)
-	_ = bc.SetDeadline(time.Time{})
-	_ = tc.SetWriteDeadline(time.Now().Add(p.cfg.HeaderTimeout))
-	if _, err := tc.Write(switchingHead(resp)); err != nil {
-		p.abortUpgrade()
-		_ = tc.Close()
-		return
-	}
-	_ = tc.SetWriteDeadline(time.Time{})
-	ws := newWSConn(p, tc, raw, bc)
 	spliced = true
-	p.trackWS(ws)
-	ws.start(clientEarly, backendEarly)
+	p.splice(tc, raw, a, clientEarly)
 }
 
 // relay answers the client with the backend's non-101 response to an upgrade.

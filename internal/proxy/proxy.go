@@ -57,6 +57,10 @@ type Proxy struct {
 	releaseFn func(*rawConn)
 	ws        map[*wsConn]struct{}
 	wsWG      sync.WaitGroup // one per WebSocket from beginUpgrade to untrackWS
+	// first holds the connections in their first request (serveFirst),
+	// firstWG counts them.
+	first   map[*firstConn]struct{}
+	firstWG sync.WaitGroup
 	// forced is set (under mu) when the drain timed out and closes everything.
 	forced bool
 	ran    atomic.Bool
@@ -76,6 +80,7 @@ func New(cfg Config) (*Proxy, error) {
 		log:   cfg.Logger,
 		conns: map[*rawConn]struct{}{},
 		ws:    map[*wsConn]struct{}{},
+		first: map[*firstConn]struct{}{},
 
 		handshakes: newHandshakeLog(time.Now()),
 	}
@@ -124,6 +129,7 @@ func New(cfg Config) (*Proxy, error) {
 		// net/http from configuring it.
 		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
 		ErrorLog:     log.New(logrWriter{p.log.WithName("http").V(1)}, "", 0),
+		ConnContext:  connContext,
 	}
 	return p, nil
 }
@@ -241,7 +247,7 @@ func (p *Proxy) releaseConn(rc *rawConn) {
 }
 
 // handshake runs the TLS handshake under HandshakeTimeout, counts a failure
-// by reason, and hands a good connection to the HTTP server.
+// by reason, and serves a good connection's first request (serveFirst).
 func (p *Proxy) handshake(rc *rawConn) {
 	tc := tls.Server(rc, p.serverTLS)
 	_ = rc.SetDeadline(time.Now().Add(p.cfg.HandshakeTimeout))
@@ -254,11 +260,9 @@ func (p *Proxy) handshake(rc *rawConn) {
 		_ = rc.Close()
 		return
 	}
-	_ = rc.SetDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
 	rc.hello.Store(nil)
-	if !p.queue.push(tc) {
-		_ = tc.Close()
-	}
+	p.serveFirst(tc, rc)
 }
 
 func (p *Proxy) configForClient(chi *tls.ClientHelloInfo) (*tls.Config, error) {
@@ -301,14 +305,20 @@ func looksLikeHTTP(hdr [5]byte) bool {
 // beginUpgrade reserves a place for a WebSocket that is about to be
 // spliced, before net/http lets go of the connection (a hijacked connection
 // is no longer tracked by http.Server.Shutdown, so drain must know of it
-// already). It returns false when the proxy is shutting down.
-func (p *Proxy) beginUpgrade() bool {
+// already). It returns false when the proxy is shutting down. fc, when not
+// nil, is the lean path's connection: it leaves the first-request set in
+// the same step (so that the drain sees it in exactly one of the two).
+func (p *Proxy) beginUpgrade(fc *firstConn) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.stopping.Load() {
 		return false
 	}
 	p.wsWG.Add(1)
+	if fc != nil {
+		delete(p.first, fc)
+		p.firstWG.Done()
+	}
 	return true
 }
 
@@ -349,6 +359,10 @@ func (p *Proxy) drain() {
 	for ws := range p.ws {
 		wss = append(wss, ws)
 	}
+	fcs := make([]*firstConn, 0, len(p.first))
+	for fc := range p.first {
+		fcs = append(fcs, fc)
+	}
 	p.mu.Unlock()
 	_ = p.ln.Close()
 	p.stop() // abort handshakes in progress
@@ -356,10 +370,26 @@ func (p *Proxy) drain() {
 	for _, ws := range wss {
 		ws.drain()
 	}
+	p.drainFirst(fcs)
+	// Idle keep-alive connections close now, and no response keeps its
+	// connection alive from here on, as under Shutdown.
+	p.httpSrv.SetKeepAlivesEnabled(false)
 	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.DrainTimeout)
 	defer cancel()
 	httpDone := make(chan struct{})
-	go func() { defer close(httpDone); _ = p.httpSrv.Shutdown(ctx) }()
+	go func() {
+		defer close(httpDone)
+		// A connection still in its first request goes to net/http when
+		// it is not a WebSocket upgrade: Shutdown (which closes the queue)
+		// waits for those hand-overs.
+		firstDone := make(chan struct{})
+		go func() { defer close(firstDone); p.firstWG.Wait() }()
+		select {
+		case <-firstDone:
+		case <-ctx.Done():
+		}
+		_ = p.httpSrv.Shutdown(ctx)
+	}()
 	wsDone := make(chan struct{})
 	go func() { defer close(wsDone); p.wsWG.Wait() }()
 	timedOut := false
