@@ -36,6 +36,8 @@ var profileBuckets = []profileBucket{
 	{"X25519 key generation and shared secret", true, []string{"crypto/ecdh.(*x25519Curve).GenerateKey", "crypto/ecdh.(*PrivateKey).ECDH"}, false},
 	{"certificate message and ECDSA P-256 signature", true, []string{"crypto/tls.(*serverHandshakeStateTLS13).sendServerCertificate"}, false},
 	{"HTTP request head, backend dial, upgrade relay (net/http server)", false, []string{"net/http.(*conn).serve"}, false},
+	{"HTTP request head, backend dial, upgrade relay (the proxy's lean first request)", false,
+		[]string{"github.com/wss-operator/wss-operator/internal/proxy.(*Proxy).serveFirst"}, false},
 	{"backend TCP dial", true, []string{"net.(*Dialer).DialContext"}, false},
 	{"WebSocket splice until close", false, []string{"github.com/wss-operator/wss-operator/internal/proxy.(*pump).run"}, false},
 	{"garbage collection (background mark)", false, []string{"runtime.gcBgMarkWorker"}, false},

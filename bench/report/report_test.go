@@ -100,6 +100,12 @@ func TestParsers(t *testing.T) {
 	g.Expect(p).To(ContainElement(profileLine{Label: "TLS handshake (crypto/tls)", Pct: 44.73}))
 	g.Expect(p).To(ContainElement(profileLine{Label: "X25519 key generation and shared secret", Indent: true, Pct: 21.16}))
 	g.Expect(p[len(p)-1].Pct).To(Equal(32.67))
+	lean := parseProfile("    15.87%     0.06%  [.] github.com/wss-operator/wss-operator/internal/proxy.(*Proxy).serveFirst\n"+
+		"     7.60%     0.00%  [.] net.(*Dialer).DialContext\n", profileBuckets)
+	g.Expect(lean).To(Equal([]profileLine{
+		{Label: "HTTP request head, backend dial, upgrade relay (the proxy's lean first request)", Pct: 15.87},
+		{Label: "backend TCP dial", Indent: true, Pct: 7.6},
+	}))
 }
 
 // TestRenderFixture renders a small synthetic run and checks the figures
