@@ -412,12 +412,18 @@ func echoOnce(ctx context.Context, c *websocket.Conn, msg []byte) error {
 
 // parkedPumps counts splice directions parked without a goroutine.
 func parkedPumps(p *testProxy) int {
+	return countPumps(p, func(pu *pump) bool { return pu.state.Load() == pumpParked })
+}
+
+// countPumps counts the splice directions of p's WebSockets for which f
+// is true.
+func countPumps(p *testProxy, f func(*pump) bool) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	n := 0
 	for ws := range p.ws {
 		for i := range ws.pumps {
-			if ws.pumps[i].state.Load() == pumpParked {
+			if f(&ws.pumps[i]) {
 				n++
 			}
 		}

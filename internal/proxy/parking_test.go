@@ -97,17 +97,7 @@ func TestBusyPumpsLingerQuietOnesPark(t *testing.T) {
 
 // writeDeadlinesOfParked counts parked pumps that keep a write deadline.
 func writeDeadlinesOfParked(p *testProxy) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	n := 0
-	for ws := range p.ws {
-		for i := range ws.pumps {
-			if pu := &ws.pumps[i]; pu.state.Load() == pumpParked && pu.writeRefresh != 0 {
-				n++
-			}
-		}
-	}
-	return n
+	return countPumps(p, func(pu *pump) bool { return pu.state.Load() == pumpParked && pu.writeRefresh != 0 })
 }
 
 // What an idle connection keeps of its own is mostly these structs: each
