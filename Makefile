@@ -187,7 +187,8 @@ bench-controlplane: envtest ## Control plane, 3 repetitions (floor, floor + roll
 	$(GO) run ./bench/report
 
 # The sidecar that bench-realclients compares this tree's with (a git revision):
-# e3a0e15, the last proxy before the one-read-per-message splice path.
+# e3a0e15, the last proxy before round 2's hot-path changes (one read per
+# message, the idle cuts, the lean first request, records gathered).
 BENCH_BASE ?= e3a0e15
 
 .PHONY: bench-realclients
