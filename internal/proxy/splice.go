@@ -8,6 +8,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/wss-operator/wss-operator/internal/wsframe"
@@ -370,16 +371,10 @@ func (pu *pump) loop(early []byte) (err error, parked bool) {
 				if readable {
 					continue
 				}
-				pu.dropWriteDeadline()
-				if err := pu.park.arm(src.sock.raw); err != nil {
-					return err, false
+				if parked, err := pu.parkNow(src.sock.raw); err != nil || parked {
+					return err, parked
 				}
-				if pu.state.CompareAndSwap(pumpRunning, pumpParked) {
-					return nil, true
-				}
-				// Kicked meanwhile: look again.
-				pu.state.Store(pumpRunning)
-				continue
+				continue // kicked meanwhile: look again
 			}
 		}
 		if !isTimeout(err) || !pu.onDeadline() {
@@ -426,21 +421,29 @@ func (pu *pump) feedLoop(s *sock) (err error, parked bool) {
 			continue
 		case pu.ws.graceExpired(pu.dir):
 			return errGraceExpired, false
-		case pu.state.CompareAndSwap(pumpKicked, pumpRunning):
-			continue // drained, closed or grace over: look again
-		case mono()-pu.lastData < int64(parkAfter):
-			continue // the deadline moves lazily (see feedEmpty): linger on
+		case pu.stayAwake():
+			continue
 		}
-		pu.dropWriteDeadline()
-		if err := pu.park.arm(s.raw); err != nil {
-			return err, false
-		}
-		if pu.state.CompareAndSwap(pumpRunning, pumpParked) {
-			return nil, true
+		if parked, err := pu.parkNow(s.raw); err != nil || parked {
+			return err, parked
 		}
 		// Kicked meanwhile: look again.
-		pu.state.Store(pumpRunning)
 	}
+}
+
+// parkNow parks the pump: it drops the destination's write deadline, arms
+// the poller for the source and gives the goroutine up (parked true), or
+// finds the pump kicked meanwhile (parked false: look again).
+func (pu *pump) parkNow(raw syscall.RawConn) (parked bool, err error) {
+	pu.dropWriteDeadline()
+	if err := pu.park.arm(raw); err != nil {
+		return false, err
+	}
+	if pu.state.CompareAndSwap(pumpRunning, pumpParked) {
+		return true, nil
+	}
+	pu.state.Store(pumpRunning)
+	return false, nil
 }
 
 // feedData forwards what sock.feed read; an error stops the feed.
@@ -475,7 +478,7 @@ func (pu *pump) feedEmpty() (bool, error) {
 	ws := pu.ws
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
-	if pu.injectDue() && pu.tr.atBoundary() {
+	if pu.injectHere() {
 		return false, nil // a drain started: let the loop inject
 	}
 	if g := ws.grace[pu.dir]; g != 0 && now >= g {
@@ -491,7 +494,7 @@ func (pu *pump) startLinger() bool {
 	ws := pu.ws
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
-	if pu.injectDue() && pu.tr.atBoundary() {
+	if pu.injectHere() {
 		// A drain started since forward last looked: inject first.
 		return false
 	}
@@ -542,7 +545,7 @@ const parkAfter = 250 * time.Millisecond
 // while the pump reads what came, and moves only once it is less than
 // parkAfter/2 away: not for every message.
 func (pu *pump) linger() (readable bool, err error) {
-	if pu.injectDue() && pu.tr.atBoundary() {
+	if pu.injectHere() {
 		// A drain started since forward last looked: inject first.
 		return true, nil
 	}
@@ -554,7 +557,7 @@ func (pu *pump) linger() (readable bool, err error) {
 	if now >= pu.lingerRefresh {
 		ws := pu.ws
 		ws.mu.Lock()
-		if pu.injectDue() && pu.tr.atBoundary() {
+		if pu.injectHere() {
 			ws.mu.Unlock()
 			return true, nil
 		}
@@ -569,13 +572,15 @@ func (pu *pump) linger() (readable bool, err error) {
 		return false, err
 	}
 	pu.endLinger()
-	switch {
-	case pu.state.CompareAndSwap(pumpKicked, pumpRunning):
-		return true, nil // drained, closed or grace over: look again
-	case mono()-pu.lastData < int64(parkAfter):
-		return true, nil // the deadline moved lazily: linger on
-	}
-	return false, nil
+	return pu.stayAwake(), nil
+}
+
+// stayAwake says, once the linger deadline passed, whether the pump looks
+// again instead of parking: it was kicked (drained, closed or grace over),
+// or data came after the deadline was set (it moves lazily, see
+// feedEmpty and linger).
+func (pu *pump) stayAwake() bool {
+	return pu.state.CompareAndSwap(pumpKicked, pumpRunning) || mono()-pu.lastData < int64(parkAfter)
 }
 
 func isTimeout(err error) bool {
@@ -602,6 +607,10 @@ func (pu *pump) injectDue() bool {
 	return pu.ws.draining() && !pu.suppress
 }
 
+// injectHere reports whether that close frame is due now: the stream is at
+// a frame boundary.
+func (pu *pump) injectHere() bool { return pu.injectDue() && pu.tr.atBoundary() }
+
 // forward writes p to dst while following its frames. Normally p goes out
 // in one write; it is split only at the frame boundary where a close frame
 // must be injected (drain) or where src's own close frame ends (after which
@@ -614,7 +623,7 @@ func (pu *pump) forward(p []byte) error {
 			start, i = len(p), len(p)
 			break
 		}
-		if pu.tr.atBoundary() && pu.injectDue() {
+		if pu.injectHere() {
 			if err := pu.write(p[start:i]); err != nil {
 				return err
 			}
