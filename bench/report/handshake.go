@@ -41,7 +41,25 @@ type hsLimit struct {
 	// CrossUs is the cross-check's µs per handshake (0 without it),
 	// CrossDiffPct how far the limit is above it.
 	CrossUs, CrossDiffPct float64
-	CrossDisagrees        bool
+}
+
+// CrossDisagrees is whether the limit is too far from its cross-check to
+// decide a goal.
+func (l hsLimit) CrossDisagrees() bool { return crossDisagrees(l.CrossDiffPct / 100) }
+
+// crossDisagrees is whether a limit diff (a fraction) above its
+// cross-check is beyond limitCrossCheckTolerance.
+func crossDisagrees(diff float64) bool { return math.Abs(diff) > limitCrossCheckTolerance }
+
+// limitCross is the cross-check's ns per full handshake and how far the
+// Go limit is above it (a fraction); ok is false without either.
+func (d dp) limitCross() (crossNs, diff float64, ok bool) {
+	lim := d.limit(false)
+	if lim == 0 || len(d.r.goTLSNs) == 0 {
+		return 0, 0, false
+	}
+	crossNs = medianOf(d.r.goTLSNs)
+	return crossNs, (1e9/lim)/crossNs - 1, true
 }
 
 // runsNote says over how many runs a measurement's median was taken, and
@@ -141,10 +159,8 @@ func (d dp) handshakes(fig string, resumed bool) handshakeFig {
 				l.Fractions = append(l.Fractions, nameValue{names[t], v / lim})
 			}
 		}
-		if !resumed && len(d.r.goTLSNs) > 0 {
-			l.CrossUs = medianOf(d.r.goTLSNs) / 1000
-			l.CrossDiffPct = (l.Us/l.CrossUs - 1) * 100
-			l.CrossDisagrees = math.Abs(l.CrossDiffPct) > limitCrossCheckTolerance*100
+		if crossNs, diff, ok := d.limitCross(); ok && !resumed {
+			l.CrossUs, l.CrossDiffPct = crossNs/1000, diff*100
 		}
 		h.Limit = l
 	}
